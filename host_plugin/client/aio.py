@@ -1,0 +1,306 @@
+"""Asynchronous client on grpclib (pure Python: h2, hpack, hyperframe, multidict, protobuf)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from grpclib.client import Channel
+from grpclib.config import Configuration
+from grpclib.exceptions import GRPCError, ProtocolError, StreamTerminatedError
+
+from ._proto import singan_grpc
+from ._proto import singan_pb2 as pb
+from .connection import ConnectionSettings
+from .errors import ClientError, Unavailable, error_for
+from .images import RawImage
+from .updates import AnimationFrame, JobUpdate
+
+#: Export/import chunk size (well under gRPC's default 4 MiB message limit).
+CHUNK_BYTES = 1 << 20
+
+_WINDOW = 64 << 20  # generous HTTP/2 windows: multi-hundred-MB layers move quickly
+
+
+@contextlib.contextmanager
+def _translate_errors(settings: ConnectionSettings):
+    try:
+        yield
+    except GRPCError as exc:
+        raise error_for(exc.status.name, exc.message or exc.status.name) from None
+    except (ConnectionError, OSError, StreamTerminatedError, ProtocolError) as exc:
+        raise Unavailable(
+            f"cannot reach the SinGAN server at {settings.address} ({exc.__class__.__name__}: {exc}); "
+            "is singan-server running, and do TLS/token settings match?"
+        ) from None
+
+
+class AsyncClient:
+    """Async client for the ``singan.v1.SinGAN`` service. Create it inside the event loop that uses it.
+
+    Every method raises :class:`~host_plugin.client.errors.ClientError` subclasses on failure; cancel a
+    call by cancelling its task, or by leaving an ``async for`` over a streaming call early (the RPC is
+    then cancelled; a training *job* keeps running on the server until :meth:`cancel_job`).
+    """
+
+    def __init__(self, settings: ConnectionSettings | None = None, **kwargs: Any) -> None:
+        self.settings = settings or ConnectionSettings(**kwargs)
+        host, port = self.settings.host_port
+        config = Configuration(http2_connection_window_size=_WINDOW, http2_stream_window_size=_WINDOW)
+        if self.settings.server_name:
+            config = Configuration(
+                http2_connection_window_size=_WINDOW,
+                http2_stream_window_size=_WINDOW,
+                ssl_target_name_override=self.settings.server_name,
+            )
+        self._channel = Channel(host, port, ssl=self.settings.ssl_context(), config=config)
+        self._stub = singan_grpc.SinGANStub(self._channel)
+        self._md = self.settings.metadata()
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def close(self) -> None:
+        self._channel.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    async def _unary(self, method: Any, request: Any, timeout: float | None) -> Any:
+        with _translate_errors(self.settings):
+            return await method(request, metadata=self._md, timeout=timeout)
+
+    async def _server_stream(self, method: Any, request: Any, timeout: float | None) -> AsyncIterator[Any]:
+        with _translate_errors(self.settings):
+            async with method.open(metadata=self._md, timeout=timeout) as stream:
+                await stream.send_message(request, end=True)
+                async for reply in stream:
+                    yield reply
+
+    # -- server -----------------------------------------------------------------------------------
+    async def server_info(self) -> pb.ServerInfo:
+        """Version, device, queue length, limits, presets, capabilities."""
+        return await self._unary(self._stub.GetServerInfo, pb.GetServerInfoRequest(), self.settings.timeout)
+
+    # -- training jobs ----------------------------------------------------------------------------
+    async def train(
+        self,
+        image: RawImage,
+        *,
+        preset: str = "fast",
+        overrides: Mapping[str, Any] | None = None,
+        name: str = "",
+        super_resolution_factor: int = 0,
+        retrain: bool = False,
+        timeout: float | None = None,
+    ) -> AsyncIterator[JobUpdate]:
+        """Start (or reuse) a training job and yield its updates until it ends.
+
+        The first update carries ``job_id``/``model_id`` (store them: :meth:`watch_job` reattaches). The
+        last one has ``finished`` true; on success ``model`` is set.
+        """
+        request = pb.TrainRequest(
+            image=image.to_proto(),
+            preset=preset,
+            overrides={k: str(v) for k, v in (overrides or {}).items()},
+            name=name,
+            super_resolution_factor=super_resolution_factor,
+            retrain=retrain,
+        )
+        async for event in self._server_stream(self._stub.Train, request, timeout):
+            yield JobUpdate.from_proto(event)
+
+    async def watch_job(self, job_id: str, *, timeout: float | None = None) -> AsyncIterator[JobUpdate]:
+        """Reattach to a job (by job id or model id): yields its current state, then updates until it ends."""
+        request = pb.WatchJobRequest(job_id=job_id)
+        async for event in self._server_stream(self._stub.WatchJob, request, timeout):
+            yield JobUpdate.from_proto(event)
+
+    async def cancel_job(self, job_id: str) -> pb.Job:
+        """Stop a job at the next safe point; finished scales stay saved (Train again resumes them)."""
+        return await self._unary(
+            self._stub.CancelJob, pb.CancelJobRequest(job_id=job_id), self.settings.timeout
+        )
+
+    async def list_jobs(self, *, active_only: bool = False) -> list[pb.Job]:
+        reply = await self._unary(
+            self._stub.ListJobs, pb.ListJobsRequest(active_only=active_only), self.settings.timeout
+        )
+        return list(reply.jobs)
+
+    # -- models -----------------------------------------------------------------------------------
+    async def list_models(
+        self, *, include_thumbnails: bool = False, image_hash: str = ""
+    ) -> list[pb.ModelInfo]:
+        request = pb.ListModelsRequest(include_thumbnails=include_thumbnails, image_hash=image_hash)
+        reply = await self._unary(self._stub.ListModels, request, self.settings.timeout)
+        return list(reply.models)
+
+    async def get_model(self, model_id: str, *, include_thumbnail: bool = False) -> pb.ModelInfo:
+        request = pb.GetModelRequest(model_id=model_id, include_thumbnail=include_thumbnail)
+        return await self._unary(self._stub.GetModel, request, self.settings.timeout)
+
+    async def delete_model(self, model_id: str) -> None:
+        await self._unary(
+            self._stub.DeleteModel, pb.DeleteModelRequest(model_id=model_id), self.settings.timeout
+        )
+
+    async def rename_model(self, model_id: str, name: str) -> pb.ModelInfo:
+        request = pb.RenameModelRequest(model_id=model_id, name=name)
+        return await self._unary(self._stub.RenameModel, request, self.settings.timeout)
+
+    async def export_model(self, model_id: str, path: str | os.PathLike[str]) -> int:
+        """Write the model's one-file checkpoint to ``path`` (atomically); returns the byte count."""
+        target = Path(path)
+        tmp = target.with_name(target.name + ".part")
+        written = 0
+        try:
+            with open(tmp, "wb") as fh:
+                async for chunk in self._server_stream(
+                    self._stub.ExportModel, pb.ExportModelRequest(model_id=model_id), None
+                ):
+                    fh.write(chunk.data)
+                    written += len(chunk.data)
+            os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        return written
+
+    async def import_model(self, path: str | os.PathLike[str], *, name: str = "") -> pb.ModelInfo:
+        """Upload a checkpoint file exported earlier (by this or another server)."""
+        source = Path(path)
+        total = source.stat().st_size
+        with _translate_errors(self.settings):
+            async with self._stub.ImportModel.open(metadata=self._md) as stream:
+                with open(source, "rb") as fh:
+                    first = True
+                    while True:
+                        data = fh.read(CHUNK_BYTES)
+                        if not data and not first:
+                            break
+                        chunk = pb.FileChunk(data=data)
+                        if first:
+                            chunk.total_size = total
+                            chunk.name = name
+                            first = False
+                        await stream.send_message(chunk)
+                await stream.end()
+                return await stream.recv_message()
+
+    # -- inference --------------------------------------------------------------------------------
+    async def generate(
+        self,
+        model_id: str,
+        *,
+        n: int = 1,
+        seed: int = 0,
+        scale_h: float = 1.0,
+        scale_v: float = 1.0,
+        size: tuple[int, int] | None = None,
+        start_scale: int = 0,
+        timeout: float | None = None,
+    ) -> list[RawImage]:
+        """``n`` random samples; ``size=(width, height)`` overrides ``scale_h``/``scale_v``."""
+        request = pb.GenerateRequest(
+            model_id=model_id, n=n, seed=seed, scale_h=scale_h, scale_v=scale_v, start_scale=start_scale
+        )
+        if size is not None:
+            request.size.width, request.size.height = size
+        reply = await self._unary(self._stub.Generate, request, timeout)
+        return [RawImage.from_proto(img) for img in reply.images]
+
+    async def harmonize(
+        self,
+        model_id: str,
+        composite: RawImage,
+        *,
+        injection_scale: int = 0,
+        seed: int = 0,
+        fine_tune: bool = False,
+        timeout: float | None = None,
+    ) -> RawImage:
+        """``composite`` must carry a mask of the pasted object; 0 = the server's default scale."""
+        request = pb.HarmonizeRequest(
+            model_id=model_id,
+            composite=composite.to_proto(),
+            injection_scale=injection_scale,
+            seed=seed,
+            fine_tune=fine_tune,
+        )
+        return RawImage.from_proto((await self._unary(self._stub.Harmonize, request, timeout)).image)
+
+    async def edit(
+        self,
+        model_id: str,
+        image: RawImage,
+        *,
+        injection_scale: int = 0,
+        seed: int = 0,
+        timeout: float | None = None,
+    ) -> RawImage:
+        """``image`` must carry a mask of the edited region."""
+        request = pb.EditRequest(
+            model_id=model_id, image=image.to_proto(), injection_scale=injection_scale, seed=seed
+        )
+        return RawImage.from_proto((await self._unary(self._stub.Edit, request, timeout)).image)
+
+    async def paint_to_image(
+        self,
+        model_id: str,
+        paint: RawImage,
+        *,
+        injection_scale: int = 0,
+        quantize: bool = False,
+        seed: int = 0,
+        timeout: float | None = None,
+    ) -> RawImage:
+        request = pb.PaintToImageRequest(
+            model_id=model_id,
+            paint=paint.to_proto(),
+            injection_scale=injection_scale,
+            quantize=quantize,
+            seed=seed,
+        )
+        return RawImage.from_proto((await self._unary(self._stub.PaintToImage, request, timeout)).image)
+
+    async def super_resolve(
+        self,
+        model_id: str,
+        image: RawImage | None = None,
+        *,
+        factor: int = 4,
+        seed: int = 0,
+        timeout: float | None = None,
+    ) -> RawImage:
+        """Upscale ``image`` (default: the model's training image) by ``factor`` (2, 4 or 8)."""
+        request = pb.SuperResolveRequest(model_id=model_id, factor=factor, seed=seed)
+        if image is not None:
+            request.image.CopyFrom(image.to_proto())
+        return RawImage.from_proto((await self._unary(self._stub.SuperResolve, request, timeout)).image)
+
+    async def animate(
+        self,
+        model_id: str,
+        *,
+        frames: int = 100,
+        start_scale: int = 1,
+        alpha: float = 0.1,
+        beta: float = 0.9,
+        seed: int = 0,
+        timeout: float | None = None,
+    ) -> AsyncIterator[AnimationFrame]:
+        """Yield frames of a random walk in noise space as the server produces them."""
+        request = pb.AnimateRequest(
+            model_id=model_id, frames=frames, start_scale=start_scale, alpha=alpha, beta=beta, seed=seed
+        )
+        async for frame in self._server_stream(self._stub.Animate, request, timeout):
+            yield AnimationFrame(frame.index, frame.total, RawImage.from_proto(frame.image))
+
+
+__all__ = ["AsyncClient", "CHUNK_BYTES", "ClientError"]

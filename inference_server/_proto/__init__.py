@@ -1,0 +1,1 @@
+"""Generated protobuf code (by proto/generate.py; never edit by hand)."""
