@@ -1,0 +1,140 @@
+"""One-file checkpoints: safetensors tensors + JSON metadata; no pickled modules (ARCHITECTURE rule 3).
+
+The file holds the format version, the full config, every generator's state dict, noise amplitudes, the
+reconstruction noise, per-scale shapes, the training image (at the finest scale's size, for metrics and
+thumbnails), its hash, and the last critic (so an interrupted training can resume with a warm start).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn as nn
+from safetensors import safe_open
+from safetensors.torch import save_file
+
+from .config import config_from_dict, config_to_dict
+from .errors import CheckpointError, ConfigError
+from .model import SinGANModel
+
+FORMAT = "singan-studio-model"
+FORMAT_VERSION = 1
+
+
+def _metadata(model: SinGANModel) -> dict[str, Any]:
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "config": config_to_dict(model.config),
+        "shapes": [list(s) for s in model.shapes],
+        "scale_factor": model.scale_factor,
+        "channels": model.channels,
+        "bit_depth": model.bit_depth,
+        "image_hash": model.image_hash,
+        "model_id": model.model_id,
+        "num_trained": model.num_trained,
+        "noise_amps": list(model.noise_amps),
+        "train_seconds": list(model.train_seconds),
+        "created": model.created,
+    }
+
+
+def _tensors(model: SinGANModel) -> dict[str, torch.Tensor]:
+    out: dict[str, torch.Tensor] = {"z_rec": model.z_rec.detach().cpu().contiguous()}
+    img = model.image.astype(np.int32) if model.image.dtype == np.uint16 else model.image
+    out["image"] = torch.from_numpy(np.ascontiguousarray(img))
+    for i, g in enumerate(model.generators):
+        for k, v in g.state_dict().items():
+            out[f"g{i}.{k}"] = v.detach().cpu().contiguous().clone()
+    for k, v in (model.critic_state or {}).items():
+        out[f"critic.{k}"] = v.detach().cpu().contiguous().clone()
+    return out
+
+
+def save_checkpoint(model: SinGANModel, path: str | os.PathLike[str]) -> None:
+    """Write the model atomically: a temp file in the same folder, fsync, then rename over ``path``."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"singan": json.dumps(_metadata(model), sort_keys=True)}
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
+    os.close(fd)
+    try:
+        save_file(_tensors(model), tmp, metadata=meta)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The JSON metadata only (cheap: no tensors are read)."""
+    p = Path(path)
+    if not p.is_file():
+        raise CheckpointError(f"{p}: no such model file")
+    try:
+        with safe_open(str(p), framework="pt", device="cpu") as f:
+            raw = (f.metadata() or {}).get("singan")
+    except Exception as exc:  # safetensors raises its own error types for every kind of damage
+        raise CheckpointError(f"{p}: not a SinGAN Studio model file, or it is truncated ({exc})") from None
+    if raw is None:
+        raise CheckpointError(f"{p}: not a SinGAN Studio model file (no SinGAN metadata)")
+    meta = json.loads(raw)
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{p}: not a SinGAN Studio model file")
+    if int(meta.get("format_version", 0)) > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{p}: made by a newer SinGAN Studio (format {meta['format_version']}); upgrade"
+        )
+    return meta
+
+
+def load_checkpoint(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> SinGANModel:
+    """Rebuild a model from the file alone (loads on CPU, then moves to ``device``)."""
+    p = Path(path)
+    meta = checkpoint_metadata(p)
+    try:
+        config = config_from_dict(meta["config"])
+    except ConfigError as exc:
+        raise CheckpointError(f"{p}: bad config in model file ({exc})") from None
+    try:
+        with safe_open(str(p), framework="pt", device="cpu") as f:
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as exc:
+        raise CheckpointError(f"{p}: the model file is damaged ({exc})") from None
+    image = tensors["image"].numpy()
+    image = image.astype(np.uint16) if meta["bit_depth"] == 16 else image.astype(np.uint8)
+    model = SinGANModel(
+        config=config,
+        shapes=tuple(tuple(s) for s in meta["shapes"]),
+        scale_factor=float(meta["scale_factor"]),
+        channels=int(meta["channels"]),
+        bit_depth=int(meta["bit_depth"]),
+        image=image,
+        image_hash=meta["image_hash"],
+        model_id=meta["model_id"],
+        z_rec=tensors["z_rec"],
+        noise_amps=[float(a) for a in meta["noise_amps"]],
+        train_seconds=[float(t) for t in meta.get("train_seconds", [])],
+        created=float(meta.get("created", 0.0)),
+    )
+    gens = []
+    for i in range(int(meta["num_trained"])):
+        g = model.new_generator(i)
+        prefix = f"g{i}."
+        try:
+            g.load_state_dict({k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)})
+        except RuntimeError as exc:
+            raise CheckpointError(f"{p}: generator {i} does not match its config ({exc})") from None
+        gens.append(g)
+    model.generators = nn.ModuleList(gens)
+    critic = {k[len("critic.") :]: v for k, v in tensors.items() if k.startswith("critic.")}
+    model.critic_state = critic or None
+    return model.eval().to(torch.device(device) if isinstance(device, str) and device != "auto" else device)

@@ -1,0 +1,203 @@
+"""Frozen configuration dataclasses, named presets, and pure functions that derive values from them.
+
+Every number of the paper's method is a field here with the paper's value as its default. Configs are
+built once at the edge (CLI, server) and never mutated; use :func:`with_overrides` to derive a new one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class PyramidConfig:
+    """Scale schedule: the image's longer side is capped at ``max_size``; the coarsest scale's shorter
+    side is ``min_size``; the per-scale factor is recomputed from the image (see ``pyramid.py``)."""
+
+    scale_factor: float = 0.75
+    min_size: int = 25
+    max_size: int = 250
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Per-scale generator and critic: ``num_layers`` conv blocks of ``kernel_size``; channels start at
+    ``base_channels`` and double every ``channel_double_every`` scales up to ``max_channels``."""
+
+    num_layers: int = 5
+    kernel_size: int = 3
+    base_channels: int = 32
+    max_channels: int = 128
+    channel_double_every: int = 4
+    # Coarsest-scale noise channels: 1 = one channel broadcast to every image channel (the reference).
+    # 0 = as many noise channels as the image has.
+    coarse_noise_channels: int = 1
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation per scale (WGAN-GP + reconstruction)."""
+
+    iterations: int = 2000
+    lr_g: float = 5e-4
+    lr_d: float = 5e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    d_steps: int = 3
+    g_steps: int = 3
+    lr_decay_iteration: int = 1600
+    lr_decay_gamma: float = 0.1
+    gp_weight: float = 0.1
+    rec_weight: float = 10.0
+    noise_amp_weight: float = 0.1
+    seed: int = 0
+    # The frozen coarser pyramid's random outputs are drawn in batches into a bank of this many samples,
+    # refreshed every ``prev_bank_refresh`` iterations. 0 regenerates the coarser pyramid from fresh noise
+    # for every critic and generator step, as the reference code does (slow, same distribution).
+    prev_bank_size: int = 32
+    prev_bank_refresh: int = 50
+    # Fine-tune only: reuse the previous scale's weights when the channel count is unchanged.
+    warm_start: bool = True
+
+
+@dataclass(frozen=True)
+class SinGANConfig:
+    preset: str = "paper"
+    pyramid: PyramidConfig = field(default_factory=PyramidConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+def _preset_fast() -> SinGANConfig:
+    # Measured on the 2-core CPU this project is developed on: see README "Presets".
+    return SinGANConfig(
+        preset="fast",
+        pyramid=PyramidConfig(scale_factor=0.75, min_size=25, max_size=160),
+        network=NetworkConfig(base_channels=32, max_channels=32),
+        train=TrainConfig(iterations=400, lr_decay_iteration=320, prev_bank_size=16, prev_bank_refresh=25),
+    )
+
+
+def _preset_tiny() -> SinGANConfig:
+    # For tests: a 32 px image gets 3 scales (20, 26, 32 px) and trains in a few seconds.
+    return SinGANConfig(
+        preset="tiny",
+        pyramid=PyramidConfig(scale_factor=0.6, min_size=20, max_size=32),
+        network=NetworkConfig(base_channels=8, max_channels=8),
+        train=TrainConfig(iterations=30, lr_decay_iteration=24, prev_bank_size=4, prev_bank_refresh=10),
+    )
+
+
+PRESETS: dict[str, SinGANConfig] = {
+    "paper": SinGANConfig(),
+    "fast": _preset_fast(),
+    "tiny": _preset_tiny(),
+}
+
+
+def get_preset(name: str) -> SinGANConfig:
+    """Return the named preset; raises :class:`ConfigError` naming the valid presets."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}") from None
+
+
+def channels_at(network: NetworkConfig, scale: int) -> int:
+    """Feature channels of the generator and critic at ``scale`` (0 = coarsest)."""
+    return min(network.base_channels * 2 ** (scale // network.channel_double_every), network.max_channels)
+
+
+def config_to_dict(cfg: SinGANConfig) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)
+
+
+def config_to_json(cfg: SinGANConfig) -> str:
+    """Canonical JSON (sorted keys): the same config always gives the same string."""
+    return json.dumps(config_to_dict(cfg), sort_keys=True, separators=(",", ":"))
+
+
+_SECTIONS = {"pyramid": PyramidConfig, "network": NetworkConfig, "train": TrainConfig}
+
+
+def _build(cls: type, values: dict[str, Any], where: str) -> Any:
+    names = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise ConfigError(f"unknown config field(s) in {where}: {', '.join(unknown)}")
+    out = {}
+    for key, value in values.items():
+        default = getattr(cls(), key)
+        out[key] = _coerce(value, type(default), f"{where}.{key}")
+    return cls(**out)
+
+
+def _coerce(value: Any, kind: type, where: str) -> Any:
+    try:
+        if kind is bool:
+            if isinstance(value, str):
+                if value.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if value.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError(value)
+            return bool(value)
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: expected {kind.__name__}, got {value!r}") from None
+
+
+def config_from_dict(data: dict[str, Any]) -> SinGANConfig:
+    """Inverse of :func:`config_to_dict`; missing fields take their defaults, unknown ones are errors."""
+    data = dict(data)
+    preset = str(data.pop("preset", "custom"))
+    sections = {}
+    for key, value in data.items():
+        if key not in _SECTIONS:
+            raise ConfigError(f"unknown config section {key!r}")
+        sections[key] = _build(_SECTIONS[key], dict(value), key)
+    cfg = SinGANConfig(preset=preset, **sections)
+    validate_config(cfg)
+    return cfg
+
+
+def with_overrides(cfg: SinGANConfig, overrides: dict[str, Any]) -> SinGANConfig:
+    """Return a copy with dotted overrides applied, e.g. ``{"train.iterations": 500}``."""
+    data = config_to_dict(cfg)
+    for dotted, value in overrides.items():
+        section, _, name = dotted.partition(".")
+        if section not in _SECTIONS or not name:
+            raise ConfigError(
+                f"bad override {dotted!r}: use section.field with section in {', '.join(_SECTIONS)}"
+            )
+        if name not in data[section]:
+            raise ConfigError(f"unknown config field {dotted!r}")
+        data[section][name] = value
+    return config_from_dict(data)
+
+
+def validate_config(cfg: SinGANConfig) -> None:
+    """Raise :class:`ConfigError` for values that cannot train."""
+    p, n, t = cfg.pyramid, cfg.network, cfg.train
+    checks = [
+        (0.1 <= p.scale_factor < 1.0, "pyramid.scale_factor must be in [0.1, 1)"),
+        (p.min_size >= 2 * n.num_layers, f"pyramid.min_size must be at least {2 * n.num_layers} px"),
+        (p.max_size >= p.min_size, "pyramid.max_size must be >= pyramid.min_size"),
+        (n.num_layers >= 2, "network.num_layers must be >= 2"),
+        (n.kernel_size in (1, 3, 5), "network.kernel_size must be 1, 3 or 5"),
+        (1 <= n.base_channels <= n.max_channels, "need 1 <= network.base_channels <= network.max_channels"),
+        (n.channel_double_every >= 1, "network.channel_double_every must be >= 1"),
+        (n.coarse_noise_channels in (0, 1), "network.coarse_noise_channels must be 0 or 1"),
+        (t.iterations >= 1, "train.iterations must be >= 1"),
+        (t.d_steps >= 1 and t.g_steps >= 1, "train.d_steps and train.g_steps must be >= 1"),
+        (t.lr_g > 0 and t.lr_d > 0, "learning rates must be positive"),
+        (t.prev_bank_size >= 0 and t.prev_bank_refresh >= 1, "bad prev_bank_size / prev_bank_refresh"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)

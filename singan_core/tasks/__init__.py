@@ -1,0 +1,1 @@
+"""Inference-only applications: each takes a trained model and inputs and returns image arrays."""

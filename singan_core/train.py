@@ -1,0 +1,305 @@
+"""The training loop: one scale at a time, coarse to fine, reporting through callbacks (no IO here)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from .config import SinGANConfig, channels_at, validate_config
+from .device import resolve_device
+from .errors import CheckpointError, TrainingCancelled
+from .fingerprint import image_hash, model_id
+from .imageio import prepare_training_image
+from .losses import critic_wgan_loss, generator_wgan_loss, gradient_penalty, reconstruction_loss
+from .model import SinGANModel
+from .networks import Discriminator, init_weights
+from .pyramid import build_pyramid, plan_pyramid, resize
+from .tensors import to_array, to_tensor
+
+
+@dataclass
+class TrainProgress:
+    scale: int  # 0-based index of the scale being trained (0 = coarsest)
+    num_scales: int
+    iteration: int  # iterations finished at this scale
+    iterations: int
+    losses: dict[str, float] = field(default_factory=dict)  # d, gp, g_adv, rec (empty between reports)
+    elapsed_s: float = 0.0
+    eta_s: float = 0.0
+    preview: np.ndarray | None = None  # a random sample at this scale, set when the scale finishes
+    scale_done: bool = False
+
+
+ProgressFn = Callable[[TrainProgress], None]
+
+
+def _seed_for(seed: int, scale: int, stream: int) -> int:
+    return int(np.random.SeedSequence([seed, scale, stream]).generate_state(1)[0])
+
+
+def new_model(
+    image: np.ndarray, config: SinGANConfig, device: torch.device
+) -> tuple[SinGANModel, torch.Tensor]:
+    """An untrained model for ``image`` plus the training image tensor at the finest size."""
+    arr = prepare_training_image(image)
+    plan = plan_pyramid(arr.shape[0], arr.shape[1], config.pyramid)
+    full = to_tensor(arr, device)
+    finest = build_pyramid(full, plan)[-1]
+    dtype = arr.dtype
+    gen = torch.Generator().manual_seed(_seed_for(config.train.seed, 0, 99))
+    cz = 1 if config.network.coarse_noise_channels == 1 else arr.shape[2]
+    z_rec = torch.randn(1, cz, *plan.shapes[0], generator=gen).to(device)
+    model = SinGANModel(
+        config=config,
+        shapes=plan.shapes,
+        scale_factor=plan.scale_factor,
+        channels=arr.shape[2],
+        bit_depth=16 if dtype == np.uint16 else 8,
+        image=to_array(finest, dtype),
+        image_hash=image_hash(np.asarray(image)),
+        model_id=model_id(np.asarray(image), config),
+        z_rec=z_rec,
+        created=time.time(),
+    )
+    return model, full
+
+
+def _cost(model: SinGANModel, scale: int) -> float:
+    h, w = model.shapes[scale]
+    return h * w * channels_at(model.config.network, scale) ** 2
+
+
+class _Timer:
+    """Elapsed time and an ETA from measured iteration rates, scaled by each scale's relative cost."""
+
+    def __init__(self, model: SinGANModel, start_scale: int) -> None:
+        self.model = model
+        self.t0 = time.perf_counter()
+        self.scale_t0 = self.t0
+        self.done_before = sum(model.train_seconds)
+        self.unit = 0.0  # seconds per iteration per unit of cost, from the last measurement
+
+    def eta(self, scale: int, it: int) -> float:
+        iters = self.model.config.train.iterations
+        if it > 0:
+            per_iter = (time.perf_counter() - self.scale_t0) / it
+            self.unit = per_iter / _cost(self.model, scale)
+        rest = self.unit * _cost(self.model, scale) * (iters - it)
+        rest += sum(self.unit * _cost(self.model, s) * iters for s in range(scale + 1, self.model.num_scales))
+        return rest
+
+    def elapsed(self) -> float:
+        return self.done_before + time.perf_counter() - self.t0
+
+
+def train(
+    image: np.ndarray,
+    config: SinGANConfig,
+    *,
+    device: str | torch.device = "auto",
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    on_scale_done: Callable[[SinGANModel], None] | None = None,
+    resume: SinGANModel | None = None,
+) -> SinGANModel:
+    """Train (or continue training) a SinGAN on ``image`` (HxWxC uint8/uint16).
+
+    Stops at a safe point when ``should_stop()`` returns True and raises :class:`TrainingCancelled`
+    carrying the model with every finished scale. ``on_scale_done(model)`` runs after each scale.
+    """
+    validate_config(config)
+    dev = resolve_device(device)
+    model, full = new_model(image, config, dev)
+    if resume is not None:
+        if resume.model_id != model.model_id:
+            raise CheckpointError("cannot resume: the checkpoint was trained on another image or config")
+        model = resume.to(dev)
+    reals = build_pyramid(full, plan_pyramid(full.shape[-2], full.shape[-1], config.pyramid))
+    model.eval()
+    timer = _Timer(model, model.num_trained)
+    for scale in range(model.num_trained, model.num_scales):
+        if should_stop is not None and should_stop():
+            raise TrainingCancelled(model)
+        t_scale = time.perf_counter()
+        timer.scale_t0 = t_scale
+        critic = _train_scale(model, scale, reals[scale], timer, progress, should_stop)
+        model.critic_state = {k: v.detach().cpu().clone() for k, v in critic.state_dict().items()}
+        model.train_seconds.append(time.perf_counter() - t_scale)
+        if progress is not None:
+            progress(
+                TrainProgress(
+                    scale=scale,
+                    num_scales=model.num_scales,
+                    iteration=config.train.iterations,
+                    iterations=config.train.iterations,
+                    elapsed_s=timer.elapsed(),
+                    eta_s=timer.eta(scale + 1, 0) if scale + 1 < model.num_scales else 0.0,
+                    preview=_preview(model, scale),
+                    scale_done=True,
+                )
+            )
+        if on_scale_done is not None:
+            on_scale_done(model)
+    return model
+
+
+@torch.no_grad()
+def _preview(model: SinGANModel, scale: int) -> np.ndarray:
+    gen = torch.Generator().manual_seed(12345)
+
+    def noise(s: int, n: int, shape: tuple[int, int]) -> torch.Tensor:
+        return torch.randn(n, model.noise_channels(s), *shape, generator=gen)
+
+    x = model.run(0, None, list(model.shapes), noise, last=scale)
+    return to_array(x, model.dtype)
+
+
+class _PrevSource:
+    """Random inputs up(x_{n-1}) from the frozen coarser pyramid: a bank refreshed every few iterations
+    (``prev_bank_size`` > 0) or a fresh pass for every step (``prev_bank_size`` == 0, as the reference)."""
+
+    def __init__(
+        self, model: SinGANModel, scale: int, gen: torch.Generator, cpu_gen: torch.Generator
+    ) -> None:
+        self.model, self.scale, self.gen, self.cpu_gen = model, scale, gen, cpu_gen
+        t = model.config.train
+        self.size, self.refresh = t.prev_bank_size, t.prev_bank_refresh
+        self.bank: torch.Tensor | None = None
+        self.order: list[int] = []
+
+    def _noise(self, s: int, n: int, shape: tuple[int, int]) -> torch.Tensor:
+        dev = self.model.device
+        return torch.randn(n, self.model.noise_channels(s), *shape, device=dev, generator=self.gen)
+
+    @torch.no_grad()
+    def _draw(self, n: int) -> torch.Tensor:
+        m, s = self.model, self.scale
+        if s == 0:
+            return torch.zeros(n, m.channels, *m.shapes[0], device=m.device)
+        prev = torch.zeros(n, m.channels, *m.shapes[0], device=m.device)
+        x = m.run(0, prev, list(m.shapes), self._noise, last=s - 1)
+        return resize(x, m.shapes[s])
+
+    def start_iteration(self, it: int) -> None:
+        if self.size > 0 and (self.bank is None or it % self.refresh == 0):
+            self.bank = self._draw(self.size)
+            self.order = torch.randperm(self.size, generator=self.cpu_gen).tolist()
+
+    def next(self) -> torch.Tensor:
+        if self.size == 0:
+            return self._draw(1)
+        if not self.order:
+            self.order = torch.randperm(self.size, generator=self.cpu_gen).tolist()
+        i = self.order.pop()
+        return self.bank[i : i + 1]
+
+
+def _make_nets(model: SinGANModel, scale: int, seed: int) -> tuple[nn.Module, nn.Module]:
+    cfg = model.config
+    torch.manual_seed(_seed_for(seed, scale, 1))
+    g = model.new_generator(scale)
+    d = Discriminator(model.channels, channels_at(cfg.network, scale), cfg.network)
+    init_weights(g)
+    init_weights(d)
+    same = scale > 0 and channels_at(cfg.network, scale) == channels_at(cfg.network, scale - 1)
+    if cfg.train.warm_start and same:
+        g.load_state_dict(model.generators[scale - 1].state_dict())
+        if model.critic_state is not None:
+            d.load_state_dict(model.critic_state)
+    return g.to(model.device), d.to(model.device)
+
+
+def _train_scale(
+    model: SinGANModel,
+    scale: int,
+    real: torch.Tensor,  # [1, C, H, W]
+    timer: _Timer,
+    progress: ProgressFn | None,
+    should_stop: Callable[[], bool] | None,
+) -> nn.Module:
+    cfg = model.config.train
+    dev = model.device
+    gen_dev = torch.Generator(device=dev).manual_seed(_seed_for(cfg.seed, scale, 2))
+    gen_cpu = torch.Generator().manual_seed(_seed_for(cfg.seed, scale, 3))
+    g, d = _make_nets(model, scale, cfg.seed)
+
+    # The reconstruction input is fixed while scale n trains: compute it once.
+    with torch.no_grad():
+        rec_prev = (
+            torch.zeros_like(real)
+            if scale == 0
+            else resize(model.reconstruct(scale - 1), model.shapes[scale])
+        )
+        if scale == 0:
+            amp = 1.0
+        else:
+            amp = cfg.noise_amp_weight * math.sqrt(torch.mean((real - rec_prev) ** 2).item())
+    z_rec = model.reconstruction_noise(scale, 1, model.shapes[scale])
+    rec_in = amp * z_rec.expand(-1, model.channels, -1, -1) + rec_prev
+
+    opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
+    opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+    sched_g = torch.optim.lr_scheduler.MultiStepLR(opt_g, [cfg.lr_decay_iteration], cfg.lr_decay_gamma)
+    sched_d = torch.optim.lr_scheduler.MultiStepLR(opt_d, [cfg.lr_decay_iteration], cfg.lr_decay_gamma)
+    source = _PrevSource(model, scale, gen_dev, gen_cpu)
+    cz = model.noise_channels(scale)
+    shape = model.shapes[scale]
+
+    def fake_from(prev: torch.Tensor) -> torch.Tensor:
+        z = torch.randn(1, cz, *shape, device=dev, generator=gen_dev).expand(-1, model.channels, -1, -1)
+        return g(amp * z + prev, prev)
+
+    g.train()
+    d.train()
+    last_report = time.perf_counter()
+    losses: dict[str, torch.Tensor] = {}
+    for it in range(cfg.iterations):
+        if should_stop is not None and should_stop():
+            raise TrainingCancelled(model)
+        source.start_iteration(it)
+        for _ in range(cfg.d_steps):
+            prev = source.next()
+            fake = fake_from(prev).detach()
+            opt_d.zero_grad(set_to_none=True)
+            loss_d = critic_wgan_loss(d(real), d(fake))
+            gp = gradient_penalty(d, real, fake, cfg.gp_weight, generator=gen_dev)
+            (loss_d + gp).backward()
+            opt_d.step()
+        for _ in range(cfg.g_steps):
+            if cfg.prev_bank_size > 0:  # without a bank, reuse the last critic step's input (reference)
+                prev = source.next()
+            opt_g.zero_grad(set_to_none=True)
+            adv = generator_wgan_loss(d(fake_from(prev)))
+            rec = reconstruction_loss(g(rec_in, rec_prev), real, cfg.rec_weight)
+            (adv + rec).backward()
+            opt_g.step()
+        sched_g.step()
+        sched_d.step()
+        losses = {"d": loss_d, "gp": gp, "g_adv": adv, "rec": rec}
+        now = time.perf_counter()
+        done = it + 1
+        if progress is not None and (now - last_report >= 0.5 or done == cfg.iterations or done % 50 == 0):
+            last_report = now
+            progress(
+                TrainProgress(
+                    scale=scale,
+                    num_scales=model.num_scales,
+                    iteration=done,
+                    iterations=cfg.iterations,
+                    losses={k: float(v.detach()) for k, v in losses.items()},
+                    elapsed_s=timer.elapsed(),
+                    eta_s=timer.eta(scale, done),
+                )
+            )
+    g.eval()
+    for p in g.parameters():
+        p.requires_grad_(False)
+    model.generators.append(g)
+    model.noise_amps.append(amp)
+    return d
