@@ -11,22 +11,15 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..errors import ImageError
+from ..imageio import as_hwc, max_value
+
 
 def _colour_unit(image: np.ndarray) -> np.ndarray:
     """uint8/uint16 HxW[xC] -> float64 HxWxC' in [0, 1], alpha dropped (C' is 1 or 3)."""
-    arr = np.asarray(image)
-    if arr.dtype == np.uint8:
-        scale = 255.0
-    elif arr.dtype == np.uint16:
-        scale = 65535.0
-    else:
-        raise ValueError(f"diversity expects uint8 or uint16 images, got {arr.dtype}")
-    if arr.ndim == 2:
-        arr = arr[:, :, None]
-    if arr.ndim != 3 or arr.shape[2] not in (1, 2, 3, 4):
-        raise ValueError(f"expected an HxW or HxWxC image with C in 1..4, got shape {arr.shape}")
+    arr = as_hwc(np.asarray(image))
     colour = arr[:, :, :3] if arr.shape[2] >= 3 else arr[:, :, :1]
-    return colour.astype(np.float64) / scale
+    return colour.astype(np.float64) / max_value(arr.dtype)
 
 
 def diversity(samples: Sequence[np.ndarray], training_image: np.ndarray) -> float:
@@ -36,18 +29,18 @@ def diversity(samples: Sequence[np.ndarray], training_image: np.ndarray) -> floa
     training image may have another size (e.g. when samples were generated at another size).
     """
     if len(samples) < 2:
-        raise ValueError(f"diversity needs at least 2 samples, got {len(samples)}")
+        raise ImageError(f"diversity needs at least 2 samples, got {len(samples)}")
     units = [_colour_unit(s) for s in samples]
     shapes = {u.shape for u in units}
     if len(shapes) != 1:
-        raise ValueError(f"samples differ in shape: {sorted(shapes)}")
+        raise ImageError(f"samples differ in shape: {sorted(shapes)}")
     stack = np.stack(units)  # [N, H, W, C]
     ref = _colour_unit(training_image)
     if ref.shape[2] != stack.shape[3]:
-        raise ValueError(
+        raise ImageError(
             f"samples have {stack.shape[3]} colour channel(s), the training image {ref.shape[2]}"
         )
     ref_std = float(ref.std())
     if ref_std == 0.0:
-        raise ValueError("the training image is flat (zero standard deviation); diversity is undefined")
+        raise ImageError("the training image is flat (zero standard deviation); diversity is undefined")
     return float(stack.std(axis=0).mean() / ref_std)

@@ -18,6 +18,8 @@ from typing import Literal
 
 import numpy as np
 
+from ..errors import ImageError
+from ..imageio import as_hwc, max_value
 from .matlab_resize import imresize
 
 BLOCK = 96
@@ -65,20 +67,11 @@ def to_grey(image: np.ndarray, mode: Literal["gray", "y"] = "gray") -> np.ndarra
     ``mode="gray"`` is MATLAB's ``rgb2gray`` (what ``niqe`` applies to RGB input); ``"y"`` is the
     luma of ``rgb2ycbcr``. Alpha is ignored; single-channel images are used as they are.
     """
-    arr = np.asarray(image)
-    if arr.dtype == np.uint16:
-        arr = arr.astype(np.float64) / 257.0
-    elif arr.dtype == np.uint8:
-        arr = arr.astype(np.float64)
-    else:
-        raise ValueError(f"NIQE expects a uint8 or uint16 image, got {arr.dtype}")
-    if arr.ndim == 2:
-        return np.round(arr)
-    if arr.ndim != 3 or arr.shape[2] not in (1, 2, 3, 4):
-        raise ValueError(f"NIQE expects an HxW or HxWxC image with C in 1..4, got shape {arr.shape}")
+    arr = as_hwc(np.asarray(image))
+    levels = arr.astype(np.float64) * (255.0 / max_value(arr.dtype))
     if arr.shape[2] < 3:
-        return np.round(arr[:, :, 0])
-    rgb = arr[:, :, :3]
+        return np.round(levels[:, :, 0])
+    rgb = levels[:, :, :3]
     if mode == "gray":
         grey = rgb @ _RGB2GRAY
     elif mode == "y":
@@ -133,7 +126,7 @@ def niqe_grey(grey: np.ndarray, model: PristineModel | None = None) -> float:
     h, w = grey.shape
     nh, nw = h // BLOCK, w // BLOCK
     if nh * nw < 2:
-        raise ValueError(
+        raise ImageError(
             f"NIQE needs at least two {BLOCK}x{BLOCK} blocks; a {w}x{h} image is too small "
             f"(use at least {2 * BLOCK}x{BLOCK} pixels)"
         )
