@@ -17,6 +17,7 @@ from ..errors import ConfigError, TrainingCancelled
 from ..fingerprint import model_id
 from ..imageio import DEFAULT_MAX_PIXELS, load_image, prepare_training_image, save_image
 from ..tasks.sample import generate
+from ..pyramid import plan_pyramid
 from ..train import train
 from .progress import ProgressBar, format_seconds
 
@@ -121,6 +122,7 @@ def resolve_train_config(args: argparse.Namespace):
 def cmd_train(args: argparse.Namespace) -> int:
     cfg = resolve_train_config(args)
     image = prepare_training_image(load_image(args.image), args.max_pixels)
+    plan_pyramid(image.shape[0], image.shape[1], cfg.pyramid)  # refuse a too-small image up front
     out = Path(args.out) if args.out else Path(f"{Path(args.image).stem}.{cfg.preset}.singan")
     device = resolve_device(args.device)
     resume = None

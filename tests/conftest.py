@@ -1,0 +1,41 @@
+"""Shared fixtures: a tiny training image and a tiny trained model (trained once per session)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+ASSET = REPO / "singan_core" / "assets" / "balloons.png"
+
+
+def tiny_image() -> np.ndarray:
+    from singan_core.imageio import load_image
+    from singan_core.pyramid import resize
+    from singan_core.tensors import to_array, to_tensor
+
+    img = load_image(ASSET)
+    return to_array(resize(to_tensor(img), (24, 32)))
+
+
+@pytest.fixture(scope="session")
+def tiny_rgb() -> np.ndarray:
+    return tiny_image()
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_rgb):
+    from singan_core.config import get_preset
+    from singan_core.train import train
+
+    return train(tiny_rgb, get_preset("tiny"), device="cpu")
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.fail(f"shared test data not found at {SHARED_DATA} (it is beside the checkout in CI)")
+    return SHARED_DATA
