@@ -1,0 +1,378 @@
+"""Training jobs: a queue with one worker thread per device, progress fan-out, cancel and resume.
+
+Jobs outlive the RPC that started them: a client that disconnects leaves its job running, and
+``subscribe`` reattaches. On shutdown the running job stops at a safe point (its finished scales are
+already checkpointed by ``on_scale_done``) and is recorded as INTERRUPTED; the next start resumes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import queue
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .store import JobRecord, ModelRecord, ModelStore, StoreError, check_id
+
+log = logging.getLogger("singan.server")
+
+ACTIVE_STATES = frozenset({"QUEUED", "RUNNING", "INTERRUPTED"})
+TERMINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
+_PUBLISH_INTERVAL_S = 0.25
+
+
+class UnknownJob(StoreError):
+    pass
+
+
+@dataclass
+class ProgressView:
+    scale: int = 0
+    num_scales: int = 0
+    iteration: int = 0
+    iterations: int = 0
+    losses: dict[str, float] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+    eta_s: float = -1.0
+    fraction: float = 0.0
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """What subscribers receive: a consistent copy of a job's state at one moment."""
+
+    record: JobRecord
+    progress: ProgressView
+    queue_position: int = 0
+    preview: np.ndarray | None = None  # set on the event of a finished scale
+    model: ModelRecord | None = None  # set once the model is complete
+    reused: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.record.state in TERMINAL_STATES or self.record.state == "INTERRUPTED"
+
+
+class Job:
+    def __init__(self, record: JobRecord, image: np.ndarray, config: Any, retrain: bool = False) -> None:
+        self.record = record
+        self.image = image
+        self.config = config
+        self.retrain = retrain
+        self.stop = threading.Event()
+        self.progress = ProgressView()
+        self.model: ModelRecord | None = None
+        self.subscribers: set[asyncio.Queue[JobSnapshot]] = set()
+        self.last_publish = 0.0
+
+
+@dataclass(frozen=True)
+class Submission:
+    job: Job | None  # None when a finished model already existed
+    model: ModelRecord | None
+    reused: bool
+
+
+class JobManager:
+    """Owns the training worker. ``loop`` is the asyncio loop subscribers live on."""
+
+    def __init__(self, store: ModelStore, *, device: Any = "auto", loop: asyncio.AbstractEventLoop) -> None:
+        self.store = store
+        self.device = device
+        self.loop = loop
+        self._lock = threading.RLock()
+        self._jobs: dict[str, Job] = {}
+        self._history: dict[str, JobRecord] = {}
+        self._queue: queue.Queue[Job | None] = queue.Queue()
+        self._pending: list[Job] = []  # queued, in order
+        self._running: Job | None = None
+        self._shutting_down = False
+        self._thread = threading.Thread(target=self._worker, name="singan-train-worker", daemon=True)
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(self) -> int:
+        """Load job history, re-queue unfinished jobs, start the worker. Returns the number resumed."""
+        from singan_core.config import config_from_dict
+
+        resumed = 0
+        for record in self.store.job_records():
+            if record.state in ACTIVE_STATES:
+                try:
+                    image = self.store.load_job_image(record.job_id)
+                    config = config_from_dict(record.config)
+                except Exception as exc:  # noqa: BLE001 - a broken record must not stop the server
+                    record.state, record.error = "FAILED", f"could not resume: {exc}"
+                    record.finished = time.time()
+                    self.store.save_job(record)
+                    self._history[record.job_id] = record
+                    continue
+                record.state = "QUEUED"
+                job = Job(record, image, config)
+                self._enqueue(job)
+                resumed += 1
+                log.info(
+                    "resuming job %s (model %s, %d scales done)",
+                    record.job_id,
+                    record.model_id,
+                    record.scales_done,
+                )
+            else:
+                self._history[record.job_id] = record
+        self._thread.start()
+        return resumed
+
+    def shutdown(self, timeout: float = 60.0) -> None:
+        """Stop the running job at a safe point (recorded INTERRUPTED, resumed on next start)."""
+        with self._lock:
+            self._shutting_down = True
+            running = self._running
+        if running is not None:
+            running.stop.set()
+        self._queue.put(None)
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    # -- queries -----------------------------------------------------------------------------------
+    @property
+    def queue_length(self) -> int:
+        with self._lock:
+            return len(self._pending) + (1 if self._running else 0)
+
+    @property
+    def running_job_id(self) -> str:
+        with self._lock:
+            return self._running.record.job_id if self._running else ""
+
+    def get(self, job_or_model_id: str) -> Job | JobRecord:
+        check_id(job_or_model_id, "job id")
+        with self._lock:
+            if job_or_model_id in self._jobs:
+                return self._jobs[job_or_model_id]
+            if job_or_model_id in self._history:
+                return self._history[job_or_model_id]
+            by_model = [j for j in self._jobs.values() if j.record.model_id == job_or_model_id]
+            if by_model:
+                return max(by_model, key=lambda j: j.record.created)
+            old = [r for r in self._history.values() if r.model_id == job_or_model_id]
+            if old:
+                return max(old, key=lambda r: r.created)
+        raise UnknownJob(f"no job with id {job_or_model_id} (see ListJobs)")
+
+    def list(self, active_only: bool = False) -> list[JobSnapshot]:
+        with self._lock:
+            snaps = [self._snapshot(j) for j in self._jobs.values()]
+            if not active_only:
+                snaps += [JobSnapshot(dataclasses.replace(r), ProgressView()) for r in self._history.values()]
+        if active_only:
+            snaps = [s for s in snaps if s.record.state in ACTIVE_STATES]
+        return sorted(snaps, key=lambda s: s.record.created)
+
+    def snapshot(self, job: Job | JobRecord) -> JobSnapshot:
+        with self._lock:
+            if isinstance(job, JobRecord):
+                return JobSnapshot(dataclasses.replace(job), ProgressView())
+            return self._snapshot(job)
+
+    def _snapshot(self, job: Job, preview: np.ndarray | None = None, reused: bool = False) -> JobSnapshot:
+        position = self._pending.index(job) + 1 if job in self._pending else 0
+        return JobSnapshot(
+            record=dataclasses.replace(job.record, config=dict(job.record.config)),
+            progress=dataclasses.replace(job.progress, losses=dict(job.progress.losses)),
+            queue_position=position,
+            preview=preview,
+            model=job.model,
+            reused=reused,
+        )
+
+    # -- commands ----------------------------------------------------------------------------------
+    def submit(
+        self, image: np.ndarray, config: Any, *, name: str, sr_factor: int, retrain: bool
+    ) -> Submission:
+        """Start a job, or return the running job / finished model for the same image + config."""
+        from singan_core.config import config_to_dict
+        from singan_core.fingerprint import model_id as compute_model_id
+
+        model_id = compute_model_id(image, config)
+        with self._lock:
+            for job in self._jobs.values():
+                if job.record.model_id == model_id and job.record.state in ACTIVE_STATES:
+                    return Submission(job, None, reused=True)
+            existing = self.store.find(model_id)
+            if existing is not None and existing.complete and not retrain:
+                return Submission(None, existing, reused=True)
+            record = JobRecord(
+                job_id=uuid.uuid4().hex,
+                model_id=model_id,
+                name=name,
+                preset=config.preset,
+                config=config_to_dict(config),
+                sr_factor=sr_factor,
+                created=time.time(),
+                scales_done=existing.scales_done if existing else 0,
+            )
+            self.store.save_job_image(record.job_id, image)
+            self.store.save_job(record)
+            job = Job(record, image, config, retrain=retrain)
+            self._enqueue(job)
+        return Submission(job, None, reused=False)
+
+    def _enqueue(self, job: Job) -> None:
+        with self._lock:
+            self._jobs[job.record.job_id] = job
+            self._pending.append(job)
+        self._queue.put(job)
+
+    def cancel(self, job_id: str) -> JobSnapshot:
+        found = self.get(job_id)
+        if isinstance(found, JobRecord):
+            return JobSnapshot(dataclasses.replace(found), ProgressView())
+        job = found
+        job.stop.set()
+        with self._lock:
+            if job in self._pending:  # never started: finish it here
+                self._pending.remove(job)
+                self._finish(job, "CANCELLED")
+            return self._snapshot(job)
+
+    # -- fan-out (subscribers live on the event loop) -----------------------------------------------
+    def subscribe(self, job: Job) -> asyncio.Queue[JobSnapshot]:
+        """Call on the loop thread. The queue first receives the job's current state."""
+        q: asyncio.Queue[JobSnapshot] = asyncio.Queue()
+        with self._lock:
+            q.put_nowait(self._snapshot(job))
+            job.subscribers.add(q)
+        return q
+
+    def unsubscribe(self, job: Job, q: asyncio.Queue[JobSnapshot]) -> None:
+        with self._lock:
+            job.subscribers.discard(q)
+
+    def _publish(self, job: Job, preview: np.ndarray | None = None, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and preview is None and now - job.last_publish < _PUBLISH_INTERVAL_S:
+            return
+        job.last_publish = now
+        with self._lock:
+            snap = self._snapshot(job, preview=preview)
+            targets = list(job.subscribers)
+        if targets:
+            try:
+                self.loop.call_soon_threadsafe(_deliver, targets, snap)
+            except RuntimeError:  # loop closed during shutdown
+                pass
+
+    # -- the worker --------------------------------------------------------------------------------
+    def _worker(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            with self._lock:
+                if job not in self._pending:
+                    continue  # cancelled while queued
+                self._pending.remove(job)
+                if self._shutting_down:
+                    job.record.state = "INTERRUPTED"
+                    self.store.save_job(job.record)
+                    continue
+                self._running = job
+                job.record.state = "RUNNING"
+            self.store.save_job(job.record)
+            self._publish(job, force=True)
+            try:
+                self._train(job)
+            finally:
+                with self._lock:
+                    self._running = None
+
+    def _train(self, job: Job) -> None:
+        from singan_core.errors import TrainingCancelled
+        from singan_core.train import train
+
+        resume = None
+        existing = self.store.find(job.record.model_id)
+        if existing is not None and existing.scales_done > 0 and not job.retrain:
+            try:
+                resume = self.store.load(job.record.model_id, device="cpu")
+            except Exception as exc:  # noqa: BLE001 - a bad partial checkpoint means: start over
+                log.warning(
+                    "job %s: cannot resume from checkpoint (%s); starting over", job.record.job_id, exc
+                )
+        started = time.monotonic()
+
+        def progress(p: Any) -> None:
+            view = job.progress
+            view.scale, view.num_scales = p.scale, p.num_scales
+            view.iteration, view.iterations = p.iteration, p.iterations
+            if p.losses:
+                view.losses = {k: float(v) for k, v in p.losses.items()}
+            view.elapsed_s, view.eta_s = float(p.elapsed_s), float(p.eta_s)
+            if p.eta_s > 0 and p.elapsed_s > 0:
+                view.fraction = p.elapsed_s / (p.elapsed_s + p.eta_s)
+            elif p.num_scales:
+                view.fraction = (p.scale + p.iteration / max(1, p.iterations)) / p.num_scales
+            scale_done = bool(getattr(p, "scale_done", False)) or p.preview is not None
+            if scale_done:
+                view.fraction = (
+                    max(view.fraction, (p.scale + 1) / max(1, p.num_scales))
+                    if p.eta_s <= 0
+                    else view.fraction
+                )
+            self._publish(job, preview=p.preview if scale_done else None)
+
+        def on_scale_done(model: Any) -> None:
+            self.store.save_model(model, name=job.record.name, sr_factor=job.record.sr_factor)
+            job.record.scales_done = model.num_trained
+            self.store.save_job(job.record)
+
+        try:
+            model = train(
+                job.image,
+                job.config,
+                device=self.device,
+                progress=progress,
+                should_stop=job.stop.is_set,
+                on_scale_done=on_scale_done,
+                resume=resume,
+            )
+            job.model = self.store.save_model(model, name=job.record.name, sr_factor=job.record.sr_factor)
+            job.progress.fraction, job.progress.eta_s = 1.0, 0.0
+            job.record.scales_done = model.num_trained
+            self._finish(job, "SUCCEEDED")
+            log.info(
+                "job %s finished in %.1fs (model %s)",
+                job.record.job_id,
+                time.monotonic() - started,
+                model.model_id,
+            )
+        except TrainingCancelled:
+            with self._lock:
+                state = "INTERRUPTED" if self._shutting_down else "CANCELLED"
+            self._finish(job, state)
+            log.info("job %s %s after %d scales", job.record.job_id, state.lower(), job.record.scales_done)
+        except Exception as exc:  # noqa: BLE001 - reported to the client as FAILED
+            log.error("job %s failed: %s\n%s", job.record.job_id, exc, traceback.format_exc())
+            self._finish(job, "FAILED", error=str(exc) or exc.__class__.__name__)
+
+    def _finish(self, job: Job, state: str, error: str = "") -> None:
+        with self._lock:
+            job.record.state = state
+            job.record.error = error
+            job.record.finished = time.time()
+        self.store.save_job(job.record)
+        if state != "INTERRUPTED":
+            self.store.drop_job_image(job.record.job_id)
+        self._publish(job, force=True)
+
+
+def _deliver(targets: list[asyncio.Queue[JobSnapshot]], snap: JobSnapshot) -> None:
+    for q in targets:
+        q.put_nowait(snap)

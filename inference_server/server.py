@@ -1,0 +1,185 @@
+"""Assembling and running the server: grpc.aio + health + reflection + auth + the job worker.
+
+``build_server(ServerConfig(port=0))`` returns a :class:`RunningServer` serving on a background thread
+(for tests and the demo); ``serve(config)`` runs in the foreground until SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from host_plugin.client._proto import singan_pb2 as pb
+from inference_server._proto import singan_pb2_grpc
+
+from .auth import BearerTokenInterceptor, server_credentials
+from .config import ServerConfig
+from .inference import ModelCache
+from .jobs import JobManager
+from .servicer import SinGANServicer
+from .store import ModelStore
+
+log = logging.getLogger("singan.server")
+
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["SinGAN"].full_name
+
+
+class ServerSecurityError(RuntimeError):
+    """The configuration would expose the server without a token or TLS."""
+
+
+class _Parts:
+    """Everything one server instance owns; created and torn down on its event loop."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.server: grpc.aio.Server | None = None
+        self.jobs: JobManager | None = None
+        self.pool: ThreadPoolExecutor | None = None
+        self.health: Any = None
+        self.port = 0
+
+    async def start(self) -> None:
+        from singan_core.device import resolve_device
+
+        cfg = self.config
+        problem = cfg.security_problem()
+        if problem:
+            raise ServerSecurityError(problem)
+        device = resolve_device(cfg.device)
+        store = ModelStore(cfg.models_path)
+        self.pool = ThreadPoolExecutor(max_workers=cfg.inference_threads, thread_name_prefix="singan-infer")
+        self.jobs = JobManager(store, device=device, loop=asyncio.get_running_loop())
+        cache = ModelCache(store, device)
+        options = [
+            ("grpc.max_receive_message_length", cfg.max_message_bytes),
+            ("grpc.max_send_message_length", cfg.max_message_bytes),
+        ]
+        interceptors = [BearerTokenInterceptor(cfg.token)] if cfg.token else []
+        server = grpc.aio.server(options=options, interceptors=interceptors)
+        singan_pb2_grpc.add_SinGANServicer_to_server(
+            SinGANServicer(cfg, store, self.jobs, cache, self.pool, device), server
+        )
+        self.health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
+        reflection.enable_server_reflection(
+            [
+                SERVICE_NAME,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
+            server,
+        )
+        address = (
+            f"{cfg.host}:{cfg.port}"
+            if ":" not in cfg.host or cfg.host.startswith("[")
+            else f"[{cfg.host}]:{cfg.port}"
+        )
+        if cfg.tls:
+            self.port = server.add_secure_port(address, server_credentials(cfg.tls_cert, cfg.tls_key))
+        else:
+            self.port = server.add_insecure_port(address)
+        if self.port == 0:
+            raise OSError(f"cannot listen on {address} (port in use or address not available)")
+        await server.start()
+        self.server = server
+        resumed = self.jobs.start() if cfg.resume_jobs else 0
+        await self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
+        await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
+        log.info(
+            "singan-server listening on %s:%d (%s, device %s, models in %s%s%s)",
+            cfg.host,
+            self.port,
+            "TLS" if cfg.tls else "plaintext",
+            device,
+            store.root,
+            ", token required" if cfg.token else "",
+            f", resuming {resumed} job(s)" if resumed else "",
+        )
+
+    async def stop(self, grace: float = 2.0) -> None:
+        if self.health is not None:
+            await self.health.enter_graceful_shutdown()
+        if self.jobs is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.jobs.shutdown)
+        if self.server is not None:
+            await self.server.stop(grace)
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        log.info("singan-server stopped")
+
+
+class RunningServer:
+    """A server on its own thread and event loop. ``address`` is ``host:port``; ``stop()`` is idempotent."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self._loop = asyncio.new_event_loop()
+        self._parts = _Parts(config)
+        self._thread = threading.Thread(target=self._loop.run_forever, name="singan-server", daemon=True)
+        self._thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self._parts.start(), self._loop).result()
+        except BaseException:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            raise
+        self.port = self._parts.port
+        self._stopped = False
+
+    @property
+    def address(self) -> str:
+        host = self.config.host
+        return f"[{host}]:{self.port}" if ":" in host and not host.startswith("[") else f"{host}:{self.port}"
+
+    @property
+    def jobs(self) -> JobManager:
+        assert self._parts.jobs is not None
+        return self._parts.jobs
+
+    def stop(self, grace: float = 2.0) -> None:
+        if self._stopped:
+            return
+        self._stopped = True
+        asyncio.run_coroutine_threadsafe(self._parts.stop(grace), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def build_server(config: ServerConfig | None = None, **overrides: Any) -> RunningServer:
+    """Start a server in the background (``port=0`` picks a free port) and return it running."""
+    config = replace(config or ServerConfig(), **overrides)
+    return RunningServer(config)
+
+
+async def serve(config: ServerConfig) -> None:
+    """Run in the foreground until SIGINT or SIGTERM, then stop the running job at a safe point."""
+    parts = _Parts(config)
+    await parts.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # Windows: Ctrl-C raises KeyboardInterrupt instead
+            signal.signal(sig, lambda *_: loop.call_soon_threadsafe(stop.set))
+    print(f"singan-server ready on {config.host}:{parts.port}", flush=True)
+    await stop.wait()
+    log.info("shutting down: stopping the running job at a safe point")
+    await parts.stop()

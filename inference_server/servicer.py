@@ -1,0 +1,473 @@
+"""The ``singan.v1.SinGAN`` service: converts proto <-> core types and delegates to jobs, store, tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import grpc
+import numpy as np
+
+from host_plugin.client._proto import singan_pb2 as pb
+from inference_server._proto import singan_pb2_grpc
+
+from . import __version__
+from .config import ServerConfig
+from .convert import (
+    RequestError,
+    event_to_proto,
+    image_from_proto,
+    image_to_proto,
+    invalid,
+    job_to_proto,
+    model_to_proto,
+)
+from .inference import (
+    ModelCache,
+    ModelNotReady,
+    TaskUnavailable,
+    capabilities,
+    load_task,
+    match_channels,
+    restore_alpha,
+)
+from .jobs import JobManager, JobSnapshot, UnknownJob
+from .store import InvalidId, ModelStore, UnknownModel, check_id
+
+log = logging.getLogger("singan.server")
+
+EXPORT_CHUNK = 1 << 20
+
+
+def _status_for(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
+    from singan_core.errors import CheckpointError, ConfigError, ImageError
+
+    if isinstance(exc, RequestError):
+        return exc.code, exc.message
+    if isinstance(exc, (UnknownModel, UnknownJob)):
+        return grpc.StatusCode.NOT_FOUND, str(exc)
+    if isinstance(exc, (InvalidId, ImageError, ConfigError)):
+        return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
+    if isinstance(exc, TaskUnavailable):
+        return grpc.StatusCode.UNIMPLEMENTED, str(exc)
+    if isinstance(exc, ModelNotReady):
+        return grpc.StatusCode.FAILED_PRECONDITION, str(exc)
+    if isinstance(exc, CheckpointError):
+        return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
+    return None
+
+
+def _log_line(name: str, context: Any, code: str, started: float) -> None:
+    log.info("%s %s %s %.3fs", name, context.peer(), code, time.monotonic() - started)
+
+
+def unary(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Map library errors to gRPC statuses and log one line per call."""
+
+    @functools.wraps(func)
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        started = time.monotonic()
+        try:
+            reply = await func(self, request, context)
+        except Exception as exc:
+            status = _status_for(exc)
+            if status is None:
+                log.exception("%s failed", func.__name__)
+                status = (grpc.StatusCode.INTERNAL, f"internal error: {exc.__class__.__name__}: {exc}")
+            _log_line(func.__name__, context, status[0].name, started)
+            await context.abort(*status)
+        _log_line(func.__name__, context, "OK", started)
+        return reply
+
+    return wrapper
+
+
+def streaming(func: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+    @functools.wraps(func)
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        started = time.monotonic()
+        try:
+            async for reply in func(self, request, context):
+                yield reply
+        except asyncio.CancelledError:
+            _log_line(func.__name__, context, "CANCELLED", started)
+            raise
+        except Exception as exc:
+            status = _status_for(exc)
+            if status is None:
+                log.exception("%s failed", func.__name__)
+                status = (grpc.StatusCode.INTERNAL, f"internal error: {exc.__class__.__name__}: {exc}")
+            _log_line(func.__name__, context, status[0].name, started)
+            await context.abort(*status)
+        _log_line(func.__name__, context, "OK", started)
+
+    return wrapper
+
+
+class SinGANServicer(singan_pb2_grpc.SinGANServicer):
+    def __init__(
+        self,
+        config: ServerConfig,
+        store: ModelStore,
+        jobs: JobManager,
+        cache: ModelCache,
+        pool: ThreadPoolExecutor,
+        device: Any,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.jobs = jobs
+        self.cache = cache
+        self.pool = pool
+        self.device = device
+
+    async def _in_pool(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(
+            self.pool, functools.partial(fn, *args, **kwargs)
+        )
+
+    # -- server ------------------------------------------------------------------------------------
+    @unary
+    async def GetServerInfo(self, request: pb.GetServerInfoRequest, context: Any) -> pb.ServerInfo:
+        from singan_core.config import PRESETS
+        from singan_core.device import describe_device
+
+        cfg = self.config
+        memory = 0
+        if self.device.type == "cuda":
+            import torch
+
+            memory = torch.cuda.get_device_properties(self.device).total_memory
+        return pb.ServerInfo(
+            version=__version__,
+            api_version="v1",
+            device=pb.DeviceInfo(
+                kind=self.device.type, name=describe_device(self.device), memory_bytes=memory
+            ),
+            queue_length=self.jobs.queue_length,
+            running_job_id=self.jobs.running_job_id,
+            limits=pb.Limits(
+                max_pixels=cfg.max_pixels,
+                max_message_bytes=cfg.max_message_bytes,
+                max_samples=cfg.max_samples,
+                max_frames=cfg.max_frames,
+                max_output_side=cfg.max_output_side,
+            ),
+            presets=list(PRESETS),
+            capabilities=capabilities(),
+            auth_required=bool(cfg.token),
+            tls=cfg.tls,
+        )
+
+    # -- jobs --------------------------------------------------------------------------------------
+    def _train_config(self, request: pb.TrainRequest) -> Any:
+        from singan_core.config import get_preset, with_overrides
+
+        config = get_preset(request.preset or "fast")
+        if request.overrides:
+            config = with_overrides(config, dict(request.overrides))
+        factor = request.super_resolution_factor
+        if factor:
+            if factor not in (2, 4, 8):
+                raise invalid(f"super_resolution_factor must be 2, 4 or 8, got {factor}")
+            config = load_task("super_resolve", "sr_config")(config, factor)
+        return config
+
+    async def _follow(
+        self, snapshot_source: Any, first: JobSnapshot | None = None
+    ) -> AsyncIterator[pb.JobEvent]:
+        job = snapshot_source
+        q = self.jobs.subscribe(job)
+        try:
+            if first is not None:
+                yield event_to_proto(first)
+            while True:
+                snap = await q.get()
+                yield event_to_proto(snap)
+                if snap.finished:
+                    return
+        finally:
+            self.jobs.unsubscribe(job, q)
+
+    @streaming
+    async def Train(self, request: pb.TrainRequest, context: Any) -> AsyncIterator[pb.JobEvent]:
+        from singan_core.imageio import prepare_training_image
+
+        image, _ = image_from_proto(request.image, what="image", max_pixels=self.config.max_pixels)
+        config = self._train_config(request)
+        prepare_training_image(image, max_pixels=self.config.max_pixels)  # fail fast on unusable images
+        sub = await self._in_pool(
+            self.jobs.submit,
+            image,
+            config,
+            name=request.name,
+            sr_factor=request.super_resolution_factor,
+            retrain=request.retrain,
+        )
+        if sub.job is None:  # a finished model already exists
+            model = sub.model
+            event = pb.JobEvent(
+                job=pb.Job(
+                    model_id=model.model_id,
+                    state=pb.JOB_STATE_SUCCEEDED,
+                    name=model.name,
+                    preset=model.preset,
+                ),
+                model=model_to_proto(model),
+                reused=True,
+            )
+            event.job.scales_done = model.scales_done
+            event.job.progress.num_scales = model.num_scales
+            event.job.progress.fraction = 1.0
+            yield event
+            return
+        first = True
+        async for event in self._follow(sub.job):
+            if first:
+                event.reused = sub.reused
+                first = False
+            yield event
+
+    @streaming
+    async def WatchJob(self, request: pb.WatchJobRequest, context: Any) -> AsyncIterator[pb.JobEvent]:
+        from .jobs import Job
+
+        found = self.jobs.get(request.job_id)
+        if not isinstance(found, Job):
+            snap = self.jobs.snapshot(found)
+            event = event_to_proto(snap)
+            model = self.store.find(found.model_id)
+            if model is not None and model.complete:
+                event.model.CopyFrom(model_to_proto(model))
+            yield event
+            return
+        async for event in self._follow(found):
+            yield event
+
+    @unary
+    async def CancelJob(self, request: pb.CancelJobRequest, context: Any) -> pb.Job:
+        return job_to_proto(self.jobs.cancel(request.job_id))
+
+    @unary
+    async def ListJobs(self, request: pb.ListJobsRequest, context: Any) -> pb.ListJobsResponse:
+        return pb.ListJobsResponse(jobs=[job_to_proto(s) for s in self.jobs.list(request.active_only)])
+
+    # -- models ------------------------------------------------------------------------------------
+    def _model_proto(self, model_id: str, thumbnail: bool) -> pb.ModelInfo:
+        record = self.store.get(model_id)
+        return model_to_proto(record, self.store.thumbnail(model_id) if thumbnail else None)
+
+    @unary
+    async def ListModels(self, request: pb.ListModelsRequest, context: Any) -> pb.ListModelsResponse:
+        records = self.store.list()
+        if request.image_hash:
+            records = [r for r in records if r.image_hash == request.image_hash]
+        thumbs = request.include_thumbnails
+        return pb.ListModelsResponse(
+            models=[model_to_proto(r, self.store.thumbnail(r.model_id) if thumbs else None) for r in records]
+        )
+
+    @unary
+    async def GetModel(self, request: pb.GetModelRequest, context: Any) -> pb.ModelInfo:
+        return self._model_proto(request.model_id, request.include_thumbnail)
+
+    @unary
+    async def DeleteModel(self, request: pb.DeleteModelRequest, context: Any) -> pb.DeleteModelResponse:
+        check_id(request.model_id)
+        for snap in self.jobs.list(active_only=True):
+            if snap.record.model_id == request.model_id:
+                raise RequestError(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    f"model {request.model_id} is being trained by job {snap.record.job_id}; cancel it first",
+                )
+        self.store.delete(request.model_id)
+        self.cache.evict(request.model_id)
+        return pb.DeleteModelResponse()
+
+    @unary
+    async def RenameModel(self, request: pb.RenameModelRequest, context: Any) -> pb.ModelInfo:
+        return model_to_proto(self.store.rename(request.model_id, request.name))
+
+    @streaming
+    async def ExportModel(self, request: pb.ExportModelRequest, context: Any) -> AsyncIterator[pb.FileChunk]:
+        self.store.get(request.model_id)
+        path = self.store.checkpoint_path(request.model_id)
+        data = await self._in_pool(path.read_bytes)
+        for start in range(0, max(1, len(data)), EXPORT_CHUNK):
+            chunk = pb.FileChunk(data=data[start : start + EXPORT_CHUNK])
+            if start == 0:
+                chunk.total_size = len(data)
+            yield chunk
+
+    @unary
+    async def ImportModel(self, request_iterator: Any, context: Any) -> pb.ModelInfo:
+        upload = self.store.new_upload_path()
+        name = ""
+        try:
+            size = 0
+            with open(upload, "wb") as fh:
+                async for chunk in request_iterator:
+                    name = name or chunk.name
+                    size += len(chunk.data)
+                    if size > 4 * self.config.max_message_bytes:
+                        raise RequestError(
+                            grpc.StatusCode.RESOURCE_EXHAUSTED, "checkpoint upload is too large"
+                        )
+                    fh.write(chunk.data)
+            if size == 0:
+                raise invalid("empty upload: send the checkpoint file's bytes in FileChunk.data")
+            record = await self._in_pool(self.store.import_file, upload, name=name)
+        finally:
+            upload.unlink(missing_ok=True)
+        self.cache.evict(record.model_id)
+        return model_to_proto(record)
+
+    # -- inference ---------------------------------------------------------------------------------
+    def _input(self, msg: pb.Image, what: str, need_mask: bool = False) -> Any:
+        return image_from_proto(msg, what=what, max_pixels=self.config.max_pixels, need_mask=need_mask)
+
+    def _check_side(self, w: int, h: int) -> None:
+        side = self.config.max_output_side
+        if w <= 0 or h <= 0:
+            raise invalid(f"output size must be positive, got {w}x{h}")
+        if w > side or h > side or w * h > self.config.max_pixels:
+            raise RequestError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"output {w}x{h} is over this server's limit ({side} px per side, "
+                f"{self.config.max_pixels / 1e6:.0f} MP)",
+            )
+
+    @unary
+    async def Generate(self, request: pb.GenerateRequest, context: Any) -> pb.ImagesResponse:
+        n = request.n or 1
+        if n > self.config.max_samples:
+            raise RequestError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED, f"n={n} is over the limit of {self.config.max_samples}"
+            )
+        if request.scale_h < 0 or request.scale_v < 0:
+            raise invalid("scale_h and scale_v must be positive")
+        self.store.get(request.model_id)
+        generate = load_task("generate")
+        model = await self._in_pool(self.cache.get, request.model_id)
+        h, w = model.image.shape[:2]
+        size = None
+        if request.HasField("size"):
+            size = (request.size.height, request.size.width)
+            self._check_side(request.size.width, request.size.height)
+        else:
+            self._check_side(round(w * (request.scale_h or 1.0)), round(h * (request.scale_v or 1.0)))
+        if request.start_scale >= model.num_scales:
+            raise invalid(f"start_scale must be in 0..{model.num_scales - 1}, got {request.start_scale}")
+        images = await self._in_pool(
+            generate,
+            model,
+            n=n,
+            seed=request.seed,
+            scale_h=request.scale_h or 1.0,
+            scale_v=request.scale_v or 1.0,
+            size=size,
+            start_scale=request.start_scale,
+        )
+        return pb.ImagesResponse(images=[image_to_proto(img) for img in images])
+
+    def _injection_scale(self, model: Any, value: int) -> int | None:
+        if value == 0:
+            return None
+        if not 1 <= value <= model.num_scales - 1:
+            raise invalid(f"injection_scale must be in 1..{model.num_scales - 1} for this model, got {value}")
+        return value
+
+    async def _inject(
+        self, task: str, request: Any, msg: pb.Image, what: str, need_mask: bool, **kw: Any
+    ) -> pb.ImageResponse:
+        arr, mask = self._input(msg, what, need_mask=need_mask)
+        self.store.get(request.model_id)
+        fn = load_task(task)
+        model = await self._in_pool(self.cache.get, request.model_id)
+        arr, alpha = match_channels(arr, model.channels)
+        scale = self._injection_scale(model, request.injection_scale)
+        args = (model, arr, mask) if need_mask else (model, arr)
+        result = await self._in_pool(fn, *args, injection_scale=scale, seed=request.seed, **kw)
+        return pb.ImageResponse(
+            image=image_to_proto(restore_alpha(result, alpha), offset=(msg.offset_x, msg.offset_y))
+        )
+
+    @unary
+    async def Harmonize(self, request: pb.HarmonizeRequest, context: Any) -> pb.ImageResponse:
+        return await self._inject(
+            "harmonize", request, request.composite, "composite", True, fine_tune=request.fine_tune
+        )
+
+    @unary
+    async def Edit(self, request: pb.EditRequest, context: Any) -> pb.ImageResponse:
+        return await self._inject("edit", request, request.image, "image", True)
+
+    @unary
+    async def PaintToImage(self, request: pb.PaintToImageRequest, context: Any) -> pb.ImageResponse:
+        return await self._inject(
+            "paint_to_image", request, request.paint, "paint", False, quantize=request.quantize
+        )
+
+    @unary
+    async def SuperResolve(self, request: pb.SuperResolveRequest, context: Any) -> pb.ImageResponse:
+        factor = request.factor or 4
+        if factor not in (2, 4, 8):
+            raise invalid(f"factor must be 2, 4 or 8, got {factor}")
+        arr = alpha = None
+        offset = (0, 0)
+        if request.HasField("image") and request.image.width:
+            arr, _ = self._input(request.image, "image")
+            offset = (request.image.offset_x * factor, request.image.offset_y * factor)
+        self.store.get(request.model_id)
+        fn = load_task("super_resolve")
+        model = await self._in_pool(self.cache.get, request.model_id)
+        h, w = (arr if arr is not None else model.image).shape[:2]
+        self._check_side(w * factor, h * factor)
+        if arr is not None:
+            arr, alpha = match_channels(arr, model.channels)
+        result = await self._in_pool(fn, model, arr, factor=factor, seed=request.seed)
+        if alpha is not None:
+            from PIL import Image
+
+            big = Image.fromarray(alpha[:, :, 0]).resize(
+                (result.shape[1], result.shape[0]), Image.Resampling.BICUBIC
+            )
+            alpha = np.asarray(big)[:, :, None]
+        return pb.ImageResponse(image=image_to_proto(restore_alpha(result, alpha), offset=offset))
+
+    @streaming
+    async def Animate(self, request: pb.AnimateRequest, context: Any) -> AsyncIterator[pb.AnimationFrame]:
+        frames = request.frames or 100
+        if frames > self.config.max_frames:
+            raise RequestError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"frames={frames} is over the limit of {self.config.max_frames}",
+            )
+        self.store.get(request.model_id)
+        fn = load_task("animate")
+        model = await self._in_pool(self.cache.get, request.model_id)
+        start = request.start_scale if request.HasField("start_scale") else 1
+        if not 0 <= start <= model.num_scales - 1:
+            raise invalid(f"start_scale must be in 0..{model.num_scales - 1}, got {start}")
+        it = await self._in_pool(
+            fn,
+            model,
+            frames=frames,
+            start_scale=start,
+            alpha=request.alpha if request.HasField("alpha") else 0.1,
+            beta=request.beta if request.HasField("beta") else 0.9,
+            seed=request.seed,
+        )
+        done = object()
+        index = 0
+        while True:
+            frame = await self._in_pool(next, it, done)
+            if frame is done:
+                return
+            yield pb.AnimationFrame(index=index, total=frames, image=image_to_proto(frame))
+            index += 1

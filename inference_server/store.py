@@ -1,0 +1,288 @@
+"""Models and job records on disk, written atomically. The only server module that touches files.
+
+Layout under the models directory::
+
+    models/<model_id>.singan       one-file checkpoint (singan_core.checkpoint)
+    models/<model_id>.json         sidecar: name, preset, sizes, scales done (cheap listing)
+    models/<model_id>.thumb.png    small preview of the training image
+    jobs/<job_id>.json             job record (resumed on restart while unfinished)
+    jobs/<job_id>.npy              the job's training image, exactly as received
+
+Ids are validated against ``[0-9a-f]{8,64}`` before any path is built, and names are only stored inside
+JSON, so no request can address a file outside the directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ID_PATTERN = re.compile(r"^[0-9a-f]{8,64}$")
+THUMBNAIL_SIDE = 128
+MAX_NAME_CHARS = 200
+CHECKPOINT_SUFFIX = ".singan"
+
+
+class StoreError(Exception):
+    """Base for store failures; ``str()`` is a message for the user."""
+
+
+class InvalidId(StoreError):
+    pass
+
+
+class UnknownModel(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    model_id: str
+    name: str
+    preset: str
+    created: float
+    width: int
+    height: int
+    channels: int
+    bit_depth: int
+    num_scales: int
+    scales_done: int
+    shapes: list[list[int]]  # [H, W] per scale, coarsest first
+    config_json: str
+    image_hash: str
+    sr_factor: int = 0
+    size_bytes: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.scales_done >= self.num_scales
+
+
+@dataclass
+class JobRecord:
+    job_id: str
+    model_id: str
+    name: str
+    preset: str
+    config: dict[str, Any]
+    sr_factor: int
+    created: float
+    state: str = "QUEUED"  # QUEUED RUNNING SUCCEEDED FAILED CANCELLED INTERRUPTED
+    finished: float = 0.0
+    error: str = ""
+    scales_done: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def check_id(value: str, what: str = "model id") -> str:
+    """Return ``value`` if it is a well-formed id, else raise :class:`InvalidId`."""
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        raise InvalidId(f"{what} {value!r} is not valid: expected 8-64 lower-case hex digits")
+    return value
+
+
+def clean_name(name: str) -> str:
+    """A display name: printable, single line, at most 200 characters."""
+    text = "".join(ch if ch.isprintable() else " " for ch in name).strip()
+    return text[:MAX_NAME_CHARS]
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _thumbnail_png(image: np.ndarray) -> bytes:
+    from PIL import Image
+
+    from singan_core.imageio import encode_png, to_uint8
+
+    arr = to_uint8(image)
+    h, w = arr.shape[:2]
+    scale = min(1.0, THUMBNAIL_SIDE / max(h, w))
+    modes = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
+    pil = Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr, modes[arr.shape[2]])
+    pil = pil.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.Resampling.LANCZOS)
+    small = np.asarray(pil)
+    return encode_png(small if small.ndim == 3 else small[:, :, None])
+
+
+class ModelStore:
+    """Checkpoints + sidecars + job records under one directory. Thread-safe."""
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).expanduser().resolve()
+        self.models_dir = self.root / "models"
+        self.jobs_dir = self.root / "jobs"
+        self.models_dir.mkdir(parents=True, exist_ok=True)
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+
+    # -- paths (ids validated first) ---------------------------------------------------------------
+    def checkpoint_path(self, model_id: str) -> Path:
+        return self.models_dir / f"{check_id(model_id)}{CHECKPOINT_SUFFIX}"
+
+    def _sidecar(self, model_id: str) -> Path:
+        return self.models_dir / f"{check_id(model_id)}.json"
+
+    def _thumb(self, model_id: str) -> Path:
+        return self.models_dir / f"{check_id(model_id)}.thumb.png"
+
+    # -- models ------------------------------------------------------------------------------------
+    def save_model(self, model: Any, *, name: str = "", sr_factor: int = 0) -> ModelRecord:
+        """Write the checkpoint (atomic) and its sidecar; keeps an existing name when ``name`` is empty."""
+        from singan_core.checkpoint import save_checkpoint
+        from singan_core.config import config_to_json
+
+        model_id = check_id(model.model_id)
+        path = self.checkpoint_path(model_id)
+        with self._lock:
+            previous = self._read_sidecar(model_id)
+            save_checkpoint(model, path)
+            h, w = model.image.shape[:2]
+            record = ModelRecord(
+                model_id=model_id,
+                name=clean_name(name) or (previous.name if previous else "") or model_id[:12],
+                preset=model.config.preset,
+                created=previous.created if previous else (model.created or time.time()),
+                width=w,
+                height=h,
+                channels=model.channels,
+                bit_depth=model.bit_depth,
+                num_scales=model.num_scales,
+                scales_done=model.num_trained,
+                shapes=[list(s) for s in model.shapes],
+                config_json=config_to_json(model.config),
+                image_hash=model.image_hash,
+                sr_factor=sr_factor or (previous.sr_factor if previous else 0),
+                size_bytes=path.stat().st_size,
+            )
+            _atomic_write(self._sidecar(model_id), json.dumps(asdict(record), indent=1).encode())
+            if not self._thumb(model_id).exists():
+                _atomic_write(self._thumb(model_id), _thumbnail_png(model.image))
+        return record
+
+    def _read_sidecar(self, model_id: str) -> ModelRecord | None:
+        path = self._sidecar(model_id)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return ModelRecord(**data)
+        except (FileNotFoundError, json.JSONDecodeError, TypeError):
+            return None
+
+    def get(self, model_id: str) -> ModelRecord:
+        with self._lock:
+            record = self._read_sidecar(model_id)
+            if record is None or not self.checkpoint_path(model_id).exists():
+                raise UnknownModel(f"no model with id {model_id} on this server (see ListModels)")
+            return record
+
+    def find(self, model_id: str) -> ModelRecord | None:
+        try:
+            return self.get(model_id)
+        except UnknownModel:
+            return None
+
+    def list(self) -> list[ModelRecord]:
+        records = []
+        for path in sorted(self.models_dir.glob(f"*{CHECKPOINT_SUFFIX}")):
+            model_id = path.name[: -len(CHECKPOINT_SUFFIX)]
+            if ID_PATTERN.match(model_id):
+                record = self._read_sidecar(model_id)
+                if record is not None:
+                    records.append(record)
+        return sorted(records, key=lambda r: r.created, reverse=True)
+
+    def thumbnail(self, model_id: str) -> np.ndarray | None:
+        from singan_core.imageio import decode_image
+
+        try:
+            return decode_image(self._thumb(model_id).read_bytes())
+        except FileNotFoundError:
+            return None
+
+    def load(self, model_id: str, device: Any = "cpu") -> Any:
+        from singan_core.checkpoint import load_checkpoint
+
+        self.get(model_id)
+        return load_checkpoint(self.checkpoint_path(model_id), device=device)
+
+    def delete(self, model_id: str) -> None:
+        with self._lock:
+            self.get(model_id)
+            for path in (self.checkpoint_path(model_id), self._sidecar(model_id), self._thumb(model_id)):
+                path.unlink(missing_ok=True)
+
+    def rename(self, model_id: str, name: str) -> ModelRecord:
+        with self._lock:
+            record = self.get(model_id)
+            data = asdict(record)
+            data["name"] = clean_name(name) or record.name
+            _atomic_write(self._sidecar(model_id), json.dumps(data, indent=1).encode())
+            return ModelRecord(**data)
+
+    def import_file(self, upload: Path, *, name: str = "") -> ModelRecord:
+        """Validate an uploaded checkpoint by loading it, then store it under its own model id."""
+        from singan_core.checkpoint import load_checkpoint
+
+        model = load_checkpoint(upload, device="cpu")
+        check_id(model.model_id)
+        return self.save_model(model, name=name)
+
+    def new_upload_path(self) -> Path:
+        fd, tmp = tempfile.mkstemp(dir=self.models_dir, prefix=".upload-", suffix=".tmp")
+        os.close(fd)
+        return Path(tmp)
+
+    # -- jobs --------------------------------------------------------------------------------------
+    def save_job(self, record: JobRecord) -> None:
+        path = self.jobs_dir / f"{check_id(record.job_id, 'job id')}.json"
+        _atomic_write(path, json.dumps(asdict(record), indent=1).encode())
+
+    def save_job_image(self, job_id: str, image: np.ndarray) -> None:
+        path = self.jobs_dir / f"{check_id(job_id, 'job id')}.npy"
+        fd, tmp = tempfile.mkstemp(dir=self.jobs_dir, suffix=".npy.tmp")
+        with os.fdopen(fd, "wb") as fh:
+            np.save(fh, np.ascontiguousarray(image), allow_pickle=False)
+        os.replace(tmp, path)
+
+    def load_job_image(self, job_id: str) -> np.ndarray:
+        return np.load(self.jobs_dir / f"{check_id(job_id, 'job id')}.npy", allow_pickle=False)
+
+    def drop_job_image(self, job_id: str) -> None:
+        (self.jobs_dir / f"{check_id(job_id, 'job id')}.npy").unlink(missing_ok=True)
+
+    def job_records(self) -> list[JobRecord]:
+        records = []
+        for path in self.jobs_dir.glob("*.json"):
+            if not ID_PATTERN.match(path.stem):
+                continue
+            try:
+                records.append(JobRecord(**json.loads(path.read_text(encoding="utf-8"))))
+            except (json.JSONDecodeError, TypeError, OSError):
+                continue
+        return sorted(records, key=lambda r: r.created)
+
+    def prune_jobs(self, keep: int = 200) -> None:
+        """Forget the oldest finished job records beyond ``keep``."""
+        finished = [r for r in self.job_records() if r.state in ("SUCCEEDED", "FAILED", "CANCELLED")]
+        for record in finished[: max(0, len(finished) - keep)]:
+            (self.jobs_dir / f"{record.job_id}.json").unlink(missing_ok=True)
+            self.drop_job_image(record.job_id)
