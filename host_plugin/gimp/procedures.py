@@ -1,0 +1,222 @@
+"""The plug-in's PDB procedures: names, menu entries and arguments, as data.
+
+``singan/singan.py`` registers exactly this table with GIMP; tests and scripts can rely on it. Every
+procedure lives under Filters > SinGAN and is callable non-interactively with these arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MENU_PATH = "<Image>/Filters/SinGAN"
+PRESETS = (("tiny", "Tiny (tests, seconds)"), ("fast", "Fast (minutes)"), ("paper", "Paper (best, slow)"))
+MAX_SEED = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One argument. ``kind``: int, double, string, bool, choice, layer or image (the last two may be
+    left empty). ``choices`` are ``(value, label)`` pairs for ``choice``."""
+
+    name: str
+    kind: str
+    label: str
+    blurb: str
+    default: object = None
+    minimum: float = 0
+    maximum: float = 0
+    choices: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Procedure:
+    name: str
+    label: str
+    blurb: str
+    help: str
+    args: tuple[Arg, ...]
+    on_image: bool = True  # an ImageProcedure (needs an image and a drawable) vs. a plain one
+    returns: tuple[Arg, ...] = ()
+
+    @property
+    def task(self) -> str:
+        return self.name.removeprefix("plug-in-singan-")
+
+
+def _seed() -> Arg:
+    return Arg("seed", "int", "_Seed", "Random seed (the same seed gives the same result)", 0, 0, MAX_SEED)
+
+
+def _injection_scale() -> Arg:
+    return Arg(
+        "scale",
+        "int",
+        "Injection s_cale",
+        "Scale at which the input is injected: 1 = one above the coarsest (more change), "
+        "higher = closer to the input; 0 = the default",
+        0,
+        0,
+        32,
+    )
+
+
+_MODEL_ARGS = (
+    Arg(
+        "model-id", "string", "Model _id", "Use this model id (empty: the model of the layer/image below)", ""
+    ),
+    Arg("model-layer", "layer", "Model of _layer", "Use the model trained on this layer (optional)"),
+    Arg("model-image", "image", "Model of i_mage", "Use the model trained on this image (optional)"),
+)
+_NEW_IMAGE = (Arg("new-image", "image", "New image", "The image created for the result"),)
+
+PROCEDURES: tuple[Procedure, ...] = (
+    Procedure(
+        "plug-in-singan-train",
+        "_Train...",
+        "Train a SinGAN model on the layer or selection",
+        "Trains a SinGAN model on the active layer (or the selection's bounding box) on the SinGAN "
+        "server. The image remembers the model, so the other SinGAN filters find it.",
+        (
+            Arg("preset", "choice", "_Preset", "Training preset", "fast", choices=PRESETS),
+            Arg("retrain", "bool", "_Retrain", "Train again even if this exact model exists", False),
+        ),
+        returns=(Arg("model-id", "string", "Model id", "The trained model's id", ""),),
+    ),
+    Procedure(
+        "plug-in-singan-generate",
+        "_Random Samples...",
+        "Generate random samples as new layers",
+        "Draws new images from the model as new layers above the active layer.",
+        (
+            Arg("n", "int", "_Number of samples", "How many samples (one layer each)", 1, 1, 64),
+            _seed(),
+            Arg(
+                "width-scale",
+                "double",
+                "_Width scale",
+                "Output width relative to the training image",
+                1.0,
+                0.25,
+                8.0,
+            ),
+            Arg(
+                "height-scale",
+                "double",
+                "_Height scale",
+                "Output height relative to the training image",
+                1.0,
+                0.25,
+                8.0,
+            ),
+            Arg(
+                "start-scale",
+                "int",
+                "S_tart scale",
+                "0 = from noise at the coarsest scale; higher keeps more of the original layout",
+                0,
+                0,
+                32,
+            ),
+            *_MODEL_ARGS,
+        ),
+    ),
+    Procedure(
+        "plug-in-singan-harmonize",
+        "_Harmonize...",
+        "Blend a pasted object into the image",
+        "The selection marks the pasted object; the harmonized layer is added above the active layer.",
+        (_injection_scale(), _seed(), *_MODEL_ARGS),
+    ),
+    Procedure(
+        "plug-in-singan-edit",
+        "_Edit...",
+        "Make an edited region look natural",
+        "The selection marks the edited region; the result is added above the active layer.",
+        (_injection_scale(), _seed(), *_MODEL_ARGS),
+    ),
+    Procedure(
+        "plug-in-singan-paint-to-image",
+        "_Paint to Image...",
+        "Turn a rough painting into a realistic image",
+        "The active layer (or selection) is the painting; the model of another layer or image gives "
+        "the look. The result is added above the active layer.",
+        (
+            _injection_scale(),
+            Arg(
+                "quantize",
+                "bool",
+                "_Quantize colours",
+                "Snap the painting's colours to the training image's",
+                False,
+            ),
+            _seed(),
+            *_MODEL_ARGS,
+        ),
+    ),
+    Procedure(
+        "plug-in-singan-super-resolve",
+        "_Super-resolution...",
+        "Upscale the layer or selection into a new image",
+        "Trains a super-resolution model on the layer (or the selection) and upscales it x2 or x4 into a "
+        "new image.",
+        (
+            Arg(
+                "factor", "choice", "_Factor", "Upscaling factor", "x2", choices=(("x2", "2x"), ("x4", "4x"))
+            ),
+            Arg("preset", "choice", "_Preset", "Training preset", "fast", choices=PRESETS),
+            _seed(),
+        ),
+        returns=_NEW_IMAGE,
+    ),
+    Procedure(
+        "plug-in-singan-animate",
+        "_Animate...",
+        "Animate the model into a new image (one layer per frame)",
+        "Walks through the model's noise space; the frames become layers of a new image, ready for "
+        "File > Export As GIF (as animation).",
+        (
+            Arg("frames", "int", "_Frames", "Number of frames", 20, 2, 500),
+            Arg(
+                "start-scale",
+                "int",
+                "S_tart scale",
+                "Scale at which motion starts (1 = large motion)",
+                1,
+                0,
+                32,
+            ),
+            Arg("alpha", "double", "_Alpha", "Noise blend per step (smoothness)", 0.1, 0.0, 1.0),
+            Arg("beta", "double", "_Beta", "Momentum of the random walk", 0.9, 0.0, 1.0),
+            Arg(
+                "frame-ms",
+                "int",
+                "Frame _duration (ms)",
+                "Frame duration written into layer names",
+                100,
+                10,
+                10000,
+            ),
+            _seed(),
+            *_MODEL_ARGS,
+        ),
+        returns=_NEW_IMAGE,
+    ),
+    Procedure(
+        "plug-in-singan-settings",
+        "Se_rver Settings...",
+        "Where the SinGAN server runs",
+        "Sets the SinGAN server's address (host:port) and bearer token.",
+        (
+            Arg("address", "string", "Server _address", "host:port of singan-server", "127.0.0.1:50051"),
+            Arg("token", "string", "_Token", "Bearer token (empty for a local server)", ""),
+        ),
+        on_image=False,
+    ),
+)
+
+BY_NAME = {proc.name: proc for proc in PROCEDURES}
+
+
+def factor_value(choice: str) -> int:
+    """``"x4"`` -> 4."""
+    return int(choice.lstrip("x"))

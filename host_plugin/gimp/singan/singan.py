@@ -1,0 +1,239 @@
+#!/usr/bin/env python3
+"""SinGAN Studio for GIMP 3: Filters > SinGAN.
+
+GIMP runs this file as ``plug-ins/singan/singan.py``. The procedures, their arguments and all the logic
+live in ``host_plugin.gimp`` (see ``procedures.py`` and ``actions.py``); this file only registers them
+with GIMP, shows the procedure dialog on interactive runs and turns errors into PDB errors.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def _python_path() -> list[str]:
+    """The plug-in folder (installed layout) or the repository (development), plus vendored deps."""
+    for root in (HERE, *HERE.parents[:3]):
+        if (root / "host_plugin" / "client" / "__init__.py").is_file():
+            paths = [str(root)]
+            vendor = root / "vendor"
+            if vendor.is_dir():
+                paths.insert(0, str(vendor))
+            return paths
+    return [str(HERE)]
+
+
+PYTHON_PATH = _python_path()
+for _entry in reversed(PYTHON_PATH):
+    if _entry not in sys.path:
+        sys.path.insert(0, _entry)
+os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
+
+import gi  # noqa: E402
+
+gi.require_version("Gimp", "3.0")
+gi.require_version("Gegl", "0.4")
+from gi.repository import Gimp, GLib, GObject  # noqa: E402
+
+from host_plugin.client import Client, ClientError  # noqa: E402
+from host_plugin.gimp import actions, settings  # noqa: E402
+from host_plugin.gimp.cancel_watch import CancelWatch  # noqa: E402
+from host_plugin.gimp.gimp_document import GimpDocument, GimpProgress, read_parasite  # noqa: E402
+from host_plugin.gimp.model_ref import NoModel, resolve  # noqa: E402
+from host_plugin.gimp.pixels import UnsupportedPixels  # noqa: E402
+from host_plugin.gimp.procedures import BY_NAME, MENU_PATH, PROCEDURES, Arg, factor_value  # noqa: E402
+from host_plugin.gimp.procedures import Procedure as Spec  # noqa: E402
+from host_plugin.gimp.regions import RegionError  # noqa: E402
+
+RW = GObject.ParamFlags.READWRITE
+EXPECTED_ERRORS = (ClientError, RegionError, UnsupportedPixels, NoModel, actions.TrainingFailed, ValueError)
+
+
+def _add_arg(procedure: Gimp.Procedure, arg: Arg, *, return_value: bool = False) -> None:
+    gimp_kind = {"bool": "boolean"}.get(arg.kind, arg.kind)
+    add = getattr(procedure, f"add_{gimp_kind}_{'return_value' if return_value else 'argument'}")
+    if arg.kind in ("int", "double"):
+        add(arg.name, arg.label, arg.blurb, arg.minimum, arg.maximum, arg.default, RW)
+    elif arg.kind in ("string", "bool"):
+        add(arg.name, arg.label, arg.blurb, arg.default, RW)
+    elif arg.kind == "choice":
+        choice = Gimp.Choice.new()
+        for index, (value, label) in enumerate(arg.choices):
+            choice.add(value, index, label, "")
+        add(arg.name, arg.label, arg.blurb, choice, arg.default, RW)
+    elif arg.kind in ("layer", "image"):
+        add(arg.name, arg.label, arg.blurb, True, RW)  # may be left empty
+    else:
+        raise ValueError(f"unknown argument kind {arg.kind!r}")
+
+
+def _settings_file() -> Path:
+    return settings.settings_path(Gimp.directory())
+
+
+def _error(procedure: Gimp.Procedure, message: str) -> Gimp.ValueArray:
+    error = GLib.Error.new_literal(GLib.quark_from_string("singan-studio"), message, 0)
+    return procedure.new_return_values(Gimp.PDBStatusType.EXECUTION_ERROR, error)
+
+
+def _success(procedure: Gimp.Procedure, values: list[GObject.Value] | None = None) -> Gimp.ValueArray:
+    result = procedure.new_return_values(Gimp.PDBStatusType.SUCCESS, GLib.Error())
+    for index, value in enumerate(values or [], start=1):
+        result.remove(index)
+        result.insert(index, value)
+    return result
+
+
+def _dialog(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig, title: str) -> bool:
+    gi.require_version("GimpUi", "3.0")
+    from gi.repository import GimpUi
+
+    GimpUi.init("singan")
+    dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config, title=title)
+    dialog.fill(None)
+    accepted = dialog.run()
+    dialog.destroy()
+    return bool(accepted)
+
+
+def _model_id(config: Gimp.ProcedureConfig, image: Gimp.Image, drawable: Gimp.Drawable) -> str:
+    return resolve(
+        config.get_property("model-id") or "",
+        layer_ref=read_parasite(config.get_property("model-layer")),
+        image_ref=read_parasite(config.get_property("model-image")),
+        current_ref=read_parasite(drawable) or read_parasite(image),
+    )
+
+
+def _run_image(spec: Spec, procedure, run_mode, image, drawables, config) -> Gimp.ValueArray:
+    if len(drawables) != 1:
+        return _error(procedure, f"{spec.label.strip('_.')}: select exactly one layer (got {len(drawables)})")
+    interactive = run_mode == Gimp.RunMode.INTERACTIVE
+    if interactive and not _dialog(procedure, config, f"SinGAN: {spec.label.replace('_', '').rstrip('.')}"):
+        return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
+    doc = GimpDocument(image, drawables[0], show=interactive)
+    conn = settings.load(_settings_file())
+    bar = GimpProgress(f"SinGAN: {spec.task}")
+    get = config.get_property
+    try:
+        with Client(conn) as client:
+            if spec.task == "train":
+                watch = CancelWatch(conn, PYTHON_PATH)
+                model_id = actions.train(
+                    doc, client, bar, preset=get("preset"), retrain=get("retrain"), watch=watch
+                )
+                return _success(procedure, [GObject.Value(GObject.TYPE_STRING, model_id)])
+            if spec.task == "super-resolve":
+                watch = CancelWatch(conn, PYTHON_PATH)
+                new = actions.super_resolve(
+                    doc,
+                    client,
+                    bar,
+                    factor=factor_value(get("factor")),
+                    preset=get("preset"),
+                    seed=get("seed"),
+                    watch=watch,
+                )
+                return _success(procedure, [GObject.Value(Gimp.Image, new)])
+            model_id = _model_id(config, image, drawables[0])
+            if spec.task == "generate":
+                actions.generate(
+                    doc,
+                    client,
+                    bar,
+                    model_id,
+                    n=get("n"),
+                    seed=get("seed"),
+                    width_scale=get("width-scale"),
+                    height_scale=get("height-scale"),
+                    start_scale=get("start-scale"),
+                )
+            elif spec.task in ("harmonize", "edit"):
+                task = actions.harmonize if spec.task == "harmonize" else actions.edit
+                task(doc, client, bar, model_id, scale=get("scale"), seed=get("seed"))
+            elif spec.task == "paint-to-image":
+                actions.paint_to_image(
+                    doc, client, bar, model_id, scale=get("scale"), quantize=get("quantize"), seed=get("seed")
+                )
+            elif spec.task == "animate":
+                new = actions.animate(
+                    doc,
+                    client,
+                    bar,
+                    model_id,
+                    frames=get("frames"),
+                    start_scale=get("start-scale"),
+                    alpha=get("alpha"),
+                    beta=get("beta"),
+                    seed=get("seed"),
+                    frame_ms=get("frame-ms"),
+                )
+                return _success(procedure, [GObject.Value(Gimp.Image, new)])
+            return _success(procedure)
+    except EXPECTED_ERRORS as exc:
+        code = getattr(exc, "code", "")
+        prefix = f"server answered {code}: " if code and code != "UNKNOWN" else ""
+        return _error(procedure, f"SinGAN {spec.task}: {prefix}{exc}")
+    except Exception as exc:  # a bug: keep the traceback for the error console
+        traceback.print_exc()
+        return _error(procedure, f"SinGAN {spec.task} failed unexpectedly: {type(exc).__name__}: {exc}")
+    finally:
+        bar.end()
+
+
+def _run_settings(procedure, config, _data) -> Gimp.ValueArray:
+    path = _settings_file()
+    if config.get_property("run-mode") == Gimp.RunMode.INTERACTIVE:
+        current = settings.load(path, environ={})
+        config.set_property("address", current.address)
+        config.set_property("token", current.token or "")
+        if not _dialog(procedure, config, "SinGAN: server settings"):
+            return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
+    try:
+        settings.save(path, config.get_property("address"), config.get_property("token"))
+    except (ValueError, OSError) as exc:
+        return _error(procedure, f"SinGAN settings: {exc}")
+    return _success(procedure)
+
+
+class SinGANPlugIn(Gimp.PlugIn):
+    def do_query_procedures(self):
+        return [spec.name for spec in PROCEDURES]
+
+    def do_set_i18n(self, _name):
+        return False
+
+    def do_create_procedure(self, name):
+        spec = BY_NAME[name]
+        if spec.on_image:
+
+            def run(procedure, run_mode, image, drawables, config, _data):
+                return _run_image(spec, procedure, run_mode, image, drawables, config)
+
+            procedure = Gimp.ImageProcedure.new(self, name, Gimp.PDBProcType.PLUGIN, run, None)
+            procedure.set_image_types("RGB*, GRAY*")
+            procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
+        else:
+            procedure = Gimp.Procedure.new(self, name, Gimp.PDBProcType.PLUGIN, _run_settings, None)
+            procedure.add_enum_argument(
+                "run-mode", "Run mode", "The run mode", Gimp.RunMode, Gimp.RunMode.INTERACTIVE, RW
+            )
+            procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.ALWAYS)
+        procedure.set_menu_label(spec.label)
+        procedure.add_menu_path(MENU_PATH)
+        procedure.set_documentation(spec.blurb, spec.help, name)
+        procedure.set_attribution("SinGAN Studio", "SinGAN Studio contributors (MIT)", "2025")
+        for arg in spec.args:
+            _add_arg(procedure, arg)
+        for arg in spec.returns:
+            _add_arg(procedure, arg, return_value=True)
+        return procedure
+
+
+if __name__ == "__main__":
+    Gimp.main(SinGANPlugIn.__gtype__, sys.argv)
