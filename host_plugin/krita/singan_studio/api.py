@@ -1,0 +1,280 @@
+"""Scripting API: every menu action of the plugin as a Python function (see ../README.md).
+
+Inside Krita (Tools > Scripts > Scripter, or another plugin)::
+
+    from singan_studio import api
+    api.configure(address="127.0.0.1:50051")
+    api.train(preset="fast")                      # the active layer (or the selection's bounding box)
+    names = api.generate_variations(n=4).names     # new layers in a new group
+
+Functions act on the active document unless ``document=`` is given, and on the document's active
+model unless ``model_id=`` is given. By default they block the calling thread until the result layers
+exist and return an :class:`~.runner.Outcome`; with ``background=True`` they return a
+:class:`~.runner.Task` at once, run the network part on a worker thread and add the layers on Krita's
+UI thread when done (what the menu actions do). Errors: ``ValueError`` subclasses for things the user
+can fix (no selection, unsupported colour format, no model yet) and ``host_plugin.client.ClientError``
+subclasses for server answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from host_plugin.client import Client, ClientError, ConnectionSettings, JobUpdate
+
+from . import operations
+from .doc_models import ModelRecord, load_models
+from .document import Document
+from .runner import Outcome, Plan, Task, TaskRunner
+from .settings import MemoryStore, Settings, SettingsStore, load_settings, save_settings
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    connected: bool
+    message: str
+    version: str = ""
+    device: str = ""
+    presets: tuple[str, ...] = ()
+    capabilities: tuple[str, ...] = ()
+
+
+class Session:
+    """Settings, the current document, one client per settings, and the task runner."""
+
+    def __init__(
+        self,
+        store: SettingsStore | None = None,
+        documents: Callable[[], Document | None] = lambda: None,
+        post: Callable[[Callable[[], None]], None] = lambda fn: fn(),
+    ) -> None:
+        self.store = store or MemoryStore()
+        self.documents = documents
+        self.runner = TaskRunner(post)
+        self._client: Client | None = None
+        self._client_settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return load_settings(self.store)
+
+    def update_settings(self, **changes: Any) -> Settings:
+        settings = replace(self.settings, **{k: v for k, v in changes.items() if v is not None})
+        save_settings(self.store, settings)
+        return settings
+
+    def client(self) -> Client:
+        settings = self.settings
+        if self._client is None or self._client_settings != settings:
+            if self._client is not None:
+                self._client.close()
+            self._client = Client(ConnectionSettings(address=settings.address, token=settings.token or None))
+            self._client_settings = settings
+        return self._client
+
+    def document(self, document: Document | None) -> Document:
+        doc = document or self.documents()
+        if doc is None:
+            raise operations.ActionError("no open document: open or create an image first")
+        return doc
+
+    def execute(
+        self,
+        plan: Plan,
+        doc: Document,
+        background: bool,
+        on_progress: Callable[[JobUpdate], None] | None = None,
+    ) -> Outcome | Task:
+        if background:
+            return self.runner.start(plan, doc, self.client(), on_progress)
+        return self.runner.run_blocking(plan, doc, self.client(), on_progress)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+
+_session = Session()
+
+
+def session() -> Session:
+    return _session
+
+
+def install_session(new: Session) -> Session:
+    """Used by the Krita extension at start-up (and by tests)."""
+    global _session
+    _session.close()
+    _session = new
+    return new
+
+
+# -- settings and status ----------------------------------------------------------------------------
+def configure(
+    address: str | None = None,
+    token: str | None = None,
+    default_preset: str | None = None,
+    default_n: int | None = None,
+) -> Settings:
+    """Change and persist settings; returns all of them."""
+    return _session.update_settings(
+        address=address, token=token, default_preset=default_preset, default_n=default_n
+    )
+
+
+def server_status() -> ServerStatus:
+    """Ask the server for its version and device; never raises (the message says what is wrong)."""
+    settings = _session.settings
+    try:
+        info = _session.client().server_info()
+    except ClientError as err:
+        if err.code == "UNAUTHENTICATED":
+            message = "the server refused the token: set it in Tools > SinGAN > Settings"
+        elif err.code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
+            message = f"no singan-server at {settings.address}: start it with `singan-server`, then Retry"
+        else:
+            message = f"{err.code}: {err.message}"
+        return ServerStatus(False, message)
+    device = info.device.name or info.device.kind
+    return ServerStatus(
+        True,
+        f"connected: singan-server {info.version} on {device}",
+        info.version,
+        device,
+        tuple(info.presets),
+        tuple(info.capabilities),
+    )
+
+
+def models(document: Document | None = None) -> list[ModelRecord]:
+    """The models recorded in this document (saved with the .kra), oldest first."""
+    return list(load_models(_session.document(document)).records)
+
+
+def active_model(document: Document | None = None) -> ModelRecord | None:
+    return load_models(_session.document(document)).active
+
+
+def set_active_model(model_id: str, document: Document | None = None) -> None:
+    operations.set_active_model(_session.document(document), model_id)
+
+
+# -- actions (the Tools > SinGAN menu) --------------------------------------------------------------
+def train(
+    preset: str | None = None,
+    layer: str | None = None,
+    use_selection: bool = True,
+    retrain: bool = False,
+    overrides: dict[str, str] | None = None,
+    on_progress: Callable[[JobUpdate], None] | None = None,
+    document: Document | None = None,
+    background: bool = False,
+) -> Outcome | Task:
+    """Train on a layer (``layer`` name, default the active one), over the selection's bounding box when
+    there is a selection. The model becomes the document's active model. ``on_progress`` gets each
+    :class:`JobUpdate` (on the UI thread)."""
+    doc = _session.document(document)
+    plan = operations.plan_train(
+        doc, preset or _session.settings.default_preset, layer, use_selection, retrain, overrides
+    )
+    return _session.execute(plan, doc, background, on_progress)
+
+
+def generate_variations(
+    n: int | None = None,
+    seed: int = 0,
+    size: tuple[int, int] | None = None,
+    scale: tuple[float, float] = (1.0, 1.0),
+    model_id: str | None = None,
+    document: Document | None = None,
+    background: bool = False,
+) -> Outcome | Task:
+    """``n`` samples (default from settings) as layers ``Variation 1..n`` in a new group, placed at the
+    model's region; ``size=(w, h)`` or ``scale=(horizontal, vertical)`` changes the output size."""
+    doc = _session.document(document)
+    plan = operations.plan_generate(doc, n or _session.settings.default_n, seed, size, scale, model_id)
+    return _session.execute(plan, doc, background)
+
+
+def harmonize_selection(
+    seed: int = 0,
+    injection_scale: int = 0,
+    model_id: str | None = None,
+    document: Document | None = None,
+    background: bool = False,
+) -> Outcome | Task:
+    """The selection marks a pasted object in the visible image; the harmonized model region comes back
+    as a new layer ``Harmonized``."""
+    doc = _session.document(document)
+    return _session.execute(
+        operations.plan_inject(doc, "harmonize", seed, injection_scale, model_id=model_id), doc, background
+    )
+
+
+def edit_selection(
+    seed: int = 0,
+    injection_scale: int = 0,
+    model_id: str | None = None,
+    document: Document | None = None,
+    background: bool = False,
+) -> Outcome | Task:
+    """Blend the selection's rearranged content into the image; new layer ``Edited``."""
+    doc = _session.document(document)
+    return _session.execute(
+        operations.plan_inject(doc, "edit", seed, injection_scale, model_id=model_id), doc, background
+    )
+
+
+def paint_to_image(
+    layer: str | None = None,
+    seed: int = 0,
+    injection_scale: int = 0,
+    model_id: str | None = None,
+    document: Document | None = None,
+    background: bool = False,
+) -> Outcome | Task:
+    """The painted ``layer`` (default: active) through the model (trained on another layer); new layer
+    ``Paint to image``."""
+    doc = _session.document(document)
+    plan = operations.plan_inject(
+        doc, "paint_to_image", seed, injection_scale, layer=layer, model_id=model_id
+    )
+    return _session.execute(plan, doc, background)
+
+
+def super_resolve_selection(
+    factor: int = 2,
+    seed: int = 0,
+    model_id: str | None = None,
+    document: Document | None = None,
+    background: bool = False,
+) -> Outcome | Task:
+    """Upscale the selection (or the active layer) of the visible image by 2, 4 or 8: a new layer centred
+    on it, or a new document when the result is larger than the canvas (``outcome.layers[0].new_document``)."""
+    doc = _session.document(document)
+    return _session.execute(operations.plan_super_resolve(doc, factor, seed, model_id), doc, background)
+
+
+def animate(
+    frames: int = 24,
+    start_scale: int = 1,
+    alpha: float = 0.1,
+    beta: float = 0.9,
+    seed: int = 0,
+    model_id: str | None = None,
+    document: Document | None = None,
+    background: bool = False,
+) -> Outcome | Task:
+    """A random walk in the model's noise space: frames as layers ``Frame 001..`` in a new group."""
+    doc = _session.document(document)
+    plan = operations.plan_animate(doc, frames, start_scale, alpha, beta, seed, model_id)
+    return _session.execute(plan, doc, background)
+
+
+def cancel_all() -> None:
+    """Cancel every running task (training jobs stop on the server at the next safe point)."""
+    for task in list(_session.runner.tasks):
+        task.cancel()

@@ -1,0 +1,195 @@
+"""The "SinGAN" docker: server status, this document's models, preset, Train, progress, preview."""
+
+from __future__ import annotations
+
+import threading
+
+from krita import DockWidget
+from PyQt5.QtCore import Qt
+from PyQt5.QtGui import QImage, QPixmap
+from PyQt5.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from host_plugin.client import JobUpdate, RawImage
+
+from . import api
+from .operations import describe_error
+from .pixels import convert_depth, expand_to_rgba
+from .runner import Outcome, Task
+from .settings import PRESETS
+
+DOCKER_ID = "singan_studio_docker"
+PREVIEW_SIDE = 160
+
+
+def progress_text(update: JobUpdate) -> str:
+    """``Scale 3/8 · iteration 120/400 · 1:20 left``."""
+    parts = [f"Scale {update.scale + 1}/{update.num_scales}" if update.num_scales else update.state.title()]
+    if update.iterations:
+        parts.append(f"iteration {update.iteration}/{update.iterations}")
+    if update.eta_s >= 0:
+        minutes, seconds = divmod(int(update.eta_s + 0.5), 60)
+        parts.append(f"{minutes}:{seconds:02d} left")
+    return " · ".join(parts)
+
+
+def to_qimage(image: RawImage) -> QImage:
+    """An API image as an 8-bit RGBA QImage (copy, so the bytes may be freed)."""
+    rgba = convert_depth(expand_to_rgba(image.pixels, image.channels, image.bit_depth), image.bit_depth, 8)
+    return QImage(rgba, image.width, image.height, 4 * image.width, QImage.Format_RGBA8888).copy()
+
+
+class SinGANDocker(DockWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("SinGAN")
+        self.setObjectName(DOCKER_ID)
+        self.task: Task | None = None
+        root = QWidget(self)
+        layout = QVBoxLayout(root)
+
+        status_row = QHBoxLayout()
+        self.status = QLabel("checking the server...")
+        self.status.setWordWrap(True)
+        self.retry = QPushButton("Retry")
+        self.retry.clicked.connect(self.check_server)
+        status_row.addWidget(self.status, 1)
+        status_row.addWidget(self.retry)
+        layout.addLayout(status_row)
+
+        form = QFormLayout()
+        self.models = QComboBox()
+        self.models.activated.connect(self._model_chosen)
+        self.preset = QComboBox()
+        self.preset.addItems(PRESETS)
+        form.addRow("Model", self.models)
+        form.addRow("Preset", self.preset)
+        layout.addLayout(form)
+
+        self.train_button = QPushButton("Train on this layer")
+        self.train_button.clicked.connect(self.train)
+        layout.addWidget(self.train_button)
+
+        progress_row = QHBoxLayout()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        progress_row.addWidget(self.progress, 1)
+        progress_row.addWidget(self.cancel_button)
+        layout.addLayout(progress_row)
+        self.progress_label = QLabel("idle")
+        layout.addWidget(self.progress_label)
+
+        self.preview = QLabel("preview of the last finished scale")
+        self.preview.setAlignment(Qt.AlignCenter)
+        self.preview.setMinimumHeight(PREVIEW_SIDE)
+        layout.addWidget(self.preview)
+        layout.addStretch(1)
+        self.setWidget(root)
+
+        self.preset.setCurrentText(api.session().settings.default_preset)
+        api.session().runner.listeners.append(self._on_task_event)
+        self.check_server()
+
+    # -- server status (off the UI thread) --------------------------------------------------------
+    def check_server(self) -> None:
+        self.status.setText("checking the server...")
+        self.retry.setEnabled(False)
+        session = api.session()
+
+        def work() -> None:
+            status = api.server_status()
+            session.runner.post(lambda: self._show_status(status))
+
+        threading.Thread(target=work, name="singan-status", daemon=True).start()
+
+    def _show_status(self, status: api.ServerStatus) -> None:
+        self.status.setText(status.message)
+        self.retry.setEnabled(True)
+        self.train_button.setEnabled(status.connected)
+        if status.presets:
+            current = self.preset.currentText()
+            self.preset.clear()
+            self.preset.addItems(status.presets)
+            self.preset.setCurrentText(current)
+
+    # -- models of the current document -----------------------------------------------------------
+    def canvasChanged(self, canvas) -> None:
+        self.refresh_models()
+
+    def refresh_models(self) -> None:
+        self.models.clear()
+        try:
+            records = api.models()
+            active = api.active_model()
+        except ValueError:
+            return
+        for record in records:
+            label = f"{record.layer_name or 'model'} ({record.preset}, {record.region.width}x{record.region.height})"
+            self.models.addItem(label, record.model_id)
+        if active is not None:
+            self.models.setCurrentIndex(self.models.findData(active.model_id))
+
+    def _model_chosen(self, index: int) -> None:
+        model_id = self.models.itemData(index)
+        if model_id:
+            api.set_active_model(model_id)
+
+    # -- training ---------------------------------------------------------------------------------
+    def train(self) -> None:
+        try:
+            self.task = api.train(preset=self.preset.currentText(), background=True)
+        except Exception as err:
+            self.progress_label.setText(describe_error(err))
+            return
+        self.cancel_button.setEnabled(True)
+        self.train_button.setEnabled(False)
+        self.progress.setValue(0)
+        self.progress_label.setText("starting...")
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            self.progress_label.setText("cancelling (finished scales are kept)...")
+
+    def _on_task_event(self, task: Task, event: str, payload: object) -> None:
+        try:
+            self._handle_task_event(task, event, payload)
+        except RuntimeError:  # the docker's widgets were deleted (window closed): stop listening
+            listeners = api.session().runner.listeners
+            if self._on_task_event in listeners:
+                listeners.remove(self._on_task_event)
+
+    def _handle_task_event(self, task: Task, event: str, payload: object) -> None:
+        if task is not self.task:
+            if event == "done":
+                self.refresh_models()
+            return
+        if event == "progress":
+            update: JobUpdate = payload  # type: ignore[assignment]
+            self.progress.setValue(int(update.fraction * 1000))
+            self.progress_label.setText(progress_text(update))
+            if update.preview is not None:
+                pixmap = QPixmap.fromImage(to_qimage(update.preview))
+                self.preview.setPixmap(pixmap.scaled(PREVIEW_SIDE, PREVIEW_SIDE, Qt.KeepAspectRatio))
+            return
+        self.task = None
+        self.cancel_button.setEnabled(False)
+        self.train_button.setEnabled(True)
+        if event == "done":
+            outcome: Outcome = payload  # type: ignore[assignment]
+            self.progress.setValue(1000)
+            self.progress_label.setText(outcome.message)
+            self.refresh_models()
+        else:
+            self.progress_label.setText(describe_error(payload))  # type: ignore[arg-type]

@@ -1,0 +1,179 @@
+"""Krita integration: the Tools > SinGAN menu, the settings dialog, and start-up registration."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from krita import DockWidgetFactory, DockWidgetFactoryBase, Extension, Krita
+from PyQt5.QtCore import QObject, Qt, pyqtSignal
+from PyQt5.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QInputDialog,
+    QLineEdit,
+    QMessageBox,
+    QSpinBox,
+)
+
+from host_plugin.client import Cancelled
+
+from . import api
+from .docker import DOCKER_ID, SinGANDocker
+from .krita_document import KritaDocument, KritaSettingsStore
+from .operations import describe_error
+from .runner import Task
+from .settings import PRESETS
+
+MENU = "tools/SinGAN"
+
+
+class MainThreadInvoker(QObject):
+    """Runs callables on the thread that created it (Krita's UI thread) via a queued signal."""
+
+    request = pyqtSignal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.request.connect(self._call, Qt.QueuedConnection)
+
+    def _call(self, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except Exception as err:  # an exception escaping a slot would abort Krita
+            print(f"SinGAN Studio: {describe_error(err)}")
+
+    def post(self, fn: Callable[[], None]) -> None:
+        self.request.emit(fn)
+
+
+def _parent():
+    window = Krita.instance().activeWindow()
+    return window.qwindow() if window is not None else None
+
+
+def show_error(title: str, err: BaseException) -> None:
+    if isinstance(err, Cancelled):
+        return
+    QMessageBox.warning(_parent(), f"SinGAN: {title}", describe_error(err))
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("SinGAN settings")
+        settings = api.session().settings
+        form = QFormLayout(self)
+        self.address = QLineEdit(settings.address)
+        self.token = QLineEdit(settings.token)
+        self.token.setEchoMode(QLineEdit.Password)
+        self.token.setPlaceholderText("only for servers beyond this computer")
+        self.preset = QComboBox()
+        self.preset.addItems(PRESETS)
+        self.preset.setCurrentText(settings.default_preset)
+        self.n = QSpinBox()
+        self.n.setRange(1, 64)
+        self.n.setValue(settings.default_n)
+        form.addRow("Server address", self.address)
+        form.addRow("Token", self.token)
+        form.addRow("Default preset", self.preset)
+        form.addRow("Default number of samples", self.n)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def save(self) -> None:
+        api.configure(
+            address=self.address.text().strip(),
+            token=self.token.text().strip(),
+            default_preset=self.preset.currentText(),
+            default_n=self.n.value(),
+        )
+
+
+def _ask_int(title: str, label: str, value: int, low: int, high: int) -> int | None:
+    number, ok = QInputDialog.getInt(_parent(), title, label, value, low, high)
+    return number if ok else None
+
+
+class SinGANExtension(Extension):
+    def __init__(self, parent) -> None:
+        super().__init__(parent)
+        self.invoker = MainThreadInvoker()
+
+    def setup(self) -> None:
+        session = api.Session(
+            store=KritaSettingsStore(), documents=KritaDocument.active, post=self.invoker.post
+        )
+        api.install_session(session)
+        session.runner.listeners.append(self._on_task_event)
+
+    def _on_task_event(self, task: Task, event: str, payload: object) -> None:
+        if event == "failed":
+            show_error(task.title, payload)  # type: ignore[arg-type]
+
+    def _run(self, title: str, action: Callable[[], object]) -> None:
+        """Start an API call in the background; problems found before any network work show at once."""
+        try:
+            action()
+        except Exception as err:
+            show_error(title, err)
+
+    # -- menu handlers (each is one scripting-API call) -------------------------------------------
+    def train(self) -> None:
+        self._run("Train", lambda: api.train(background=True))
+
+    def generate(self) -> None:
+        n = _ask_int("Generate variations", "Number of variations:", api.session().settings.default_n, 1, 64)
+        if n is not None:
+            self._run("Generate", lambda: api.generate_variations(n=n, background=True))
+
+    def harmonize(self) -> None:
+        self._run("Harmonize", lambda: api.harmonize_selection(background=True))
+
+    def edit(self) -> None:
+        self._run("Edit", lambda: api.edit_selection(background=True))
+
+    def paint_to_image(self) -> None:
+        self._run("Paint to image", lambda: api.paint_to_image(background=True))
+
+    def super_resolve(self, factor: int) -> None:
+        self._run("Super-resolve", lambda: api.super_resolve_selection(factor=factor, background=True))
+
+    def animate(self) -> None:
+        frames = _ask_int("Animate", "Number of frames:", 24, 2, 1000)
+        if frames is not None:
+            self._run("Animate", lambda: api.animate(frames=frames, background=True))
+
+    def settings(self) -> None:
+        dialog = SettingsDialog(_parent())
+        if dialog.exec_() == QDialog.Accepted:
+            try:
+                dialog.save()
+            except ValueError as err:
+                show_error("Settings", err)
+
+    def createActions(self, window) -> None:
+        entries = [
+            ("singan_train", "Train on This Layer", self.train),
+            ("singan_generate", "Generate Variations...", self.generate),
+            ("singan_harmonize", "Harmonize Selection", self.harmonize),
+            ("singan_edit", "Edit: Blend Selection", self.edit),
+            ("singan_paint_to_image", "Paint to Image", self.paint_to_image),
+            ("singan_super_resolve_x2", "Super-Resolve Selection x2", lambda: self.super_resolve(2)),
+            ("singan_super_resolve_x4", "Super-Resolve Selection x4", lambda: self.super_resolve(4)),
+            ("singan_animate", "Animate...", self.animate),
+            ("singan_cancel", "Cancel Running Jobs", api.cancel_all),
+            ("singan_settings", "Settings...", self.settings),
+        ]
+        for action_id, text, handler in entries:
+            action = window.createAction(action_id, text, MENU)
+            action.triggered.connect(handler)
+
+
+def register() -> None:
+    app = Krita.instance()
+    app.addExtension(SinGANExtension(app))
+    app.addDockWidgetFactory(DockWidgetFactory(DOCKER_ID, DockWidgetFactoryBase.DockRight, SinGANDocker))

@@ -1,0 +1,170 @@
+"""Background tasks: network work on a worker thread, document work on the UI thread.
+
+A :class:`Plan` is made on the UI thread (it has already read the pixels it needs), :meth:`Plan.run`
+talks to the server on a worker thread, and :meth:`Plan.apply` writes layers back on the UI thread.
+How work reaches the UI thread is injected (``post``): a queued Qt signal inside Krita, a direct call
+in tests and in blocking scripts.
+"""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from host_plugin.client import CancelToken, Client, JobUpdate
+
+from .document import Document
+from .results import Placed
+
+Post = Callable[[Callable[[], None]], None]
+Progress = Callable[[JobUpdate], None]
+
+
+@dataclass
+class Outcome:
+    """What an action left behind: new layers (maybe in a new document), a model id, a message."""
+
+    layers: list[Placed] = field(default_factory=list)
+    model_id: str = ""
+    message: str = ""
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.layers]
+
+
+class RunContext:
+    """Handed to :meth:`Plan.run` on the worker thread."""
+
+    def __init__(self, client: Client, task: Task, report: Callable[[JobUpdate], None]) -> None:
+        self.client = client
+        self.task = task
+        self.cancel = task.cancel_token
+        self.report = report
+
+
+class Plan(ABC):
+    title: str = "SinGAN"
+
+    @abstractmethod
+    def run(self, ctx: RunContext) -> Any:
+        """Network work; runs on a worker thread; must not touch the document."""
+
+    @abstractmethod
+    def apply(self, doc: Document, result: Any) -> Outcome:
+        """Document work with the result of :meth:`run`; runs on the UI thread."""
+
+
+class Task:
+    """A running (or finished) plan. ``cancel()`` is safe from any thread."""
+
+    def __init__(self, title: str, on_progress: Progress | None = None) -> None:
+        self.title = title
+        self.on_progress = on_progress
+        self.cancel_token = CancelToken()
+        self.done = threading.Event()
+        self.outcome: Outcome | None = None
+        self.error: BaseException | None = None
+        self.last_update: JobUpdate | None = None
+        self._on_cancel: list[Callable[[], None]] = []
+
+    def on_cancel(self, callback: Callable[[], None]) -> None:
+        """Extra work when cancelled (e.g. stopping the server-side training job)."""
+        self._on_cancel.append(callback)
+
+    def cancel(self) -> None:
+        self.cancel_token.cancel()
+        for callback in self._on_cancel:
+            threading.Thread(target=_quietly, args=(callback,), daemon=True).start()
+
+    def wait(self, timeout: float | None = None) -> Outcome:
+        """Block until finished; re-raises the task's error."""
+        if not self.done.wait(timeout):
+            raise TimeoutError(f"{self.title} still running after {timeout} s")
+        if self.error is not None:
+            raise self.error
+        assert self.outcome is not None
+        return self.outcome
+
+
+def _quietly(callback: Callable[[], None]) -> None:
+    try:
+        callback()
+    except Exception:  # best effort: the server may be gone already
+        pass
+
+
+Listener = Callable[[Task, str, object], None]  # (task, event, payload): "progress"|"done"|"failed"
+
+
+class TaskRunner:
+    def __init__(self, post: Post) -> None:
+        self.post = post
+        self.tasks: list[Task] = []
+        self.listeners: list[Listener] = []
+
+    def _notify(self, task: Task, event: str, payload: object) -> None:
+        for listener in list(self.listeners):
+            listener(task, event, payload)
+
+    def run_blocking(
+        self, plan: Plan, doc: Document, client: Client, on_progress: Progress | None = None
+    ) -> Outcome:
+        """Everything on the calling thread (scripts, tests)."""
+        task = Task(plan.title, on_progress)
+        ctx = RunContext(client, task, lambda update: self._progress(task, update, direct=True))
+        task.outcome = plan.apply(doc, plan.run(ctx))
+        task.done.set()
+        return task.outcome
+
+    def start(self, plan: Plan, doc: Document, client: Client, on_progress: Progress | None = None) -> Task:
+        """``plan.run`` on a new worker thread; ``plan.apply``, ``on_progress`` and listeners on the UI
+        thread via ``post``."""
+        task = Task(plan.title, on_progress)
+        self.tasks.append(task)
+
+        def finish_ok(result: object) -> None:
+            try:
+                task.outcome = plan.apply(doc, result)
+            except Exception as err:  # reported to the user
+                finish_err(err)
+                return
+            self.tasks.remove(task)
+            task.done.set()
+            self._notify(task, "done", task.outcome)
+
+        def finish_err(err: BaseException) -> None:
+            task.error = err
+            if task in self.tasks:
+                self.tasks.remove(task)
+            task.done.set()
+            self._notify(task, "failed", err)
+
+        def work() -> None:
+            ctx = RunContext(client, task, lambda update: self._progress(task, update, direct=False))
+            try:
+                result = plan.run(ctx)
+            except BaseException as exc:  # handed to the UI thread
+                error = exc
+                self.post(lambda: finish_err(error))
+                return
+            self.post(lambda: finish_ok(result))
+
+        threading.Thread(target=work, name=f"singan-{plan.title}", daemon=True).start()
+        return task
+
+    def _progress(self, task: Task, update: JobUpdate, direct: bool) -> None:
+        task.last_update = update
+
+        def deliver() -> None:
+            if task.on_progress is not None:
+                task.on_progress(update)
+            self._notify(task, "progress", update)
+
+        if direct:
+            deliver()
+        else:
+            self.post(deliver)
