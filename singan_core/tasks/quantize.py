@@ -12,7 +12,9 @@ import torch
 PAINT_COLOURS = 5
 
 
-def kmeans(points: torch.Tensor, k: int = PAINT_COLOURS, *, seed: int = 0, iterations: int = 50) -> torch.Tensor:
+def kmeans(
+    points: torch.Tensor, k: int = PAINT_COLOURS, *, seed: int = 0, iterations: int = 50
+) -> torch.Tensor:
     """Cluster ``points`` ``[P, C]`` into at most ``k`` centres ``[k', C]`` (k' < k only when there are
     fewer distinct points than k). Deterministic for a given seed."""
     points = points.float()

@@ -1,0 +1,197 @@
+"""Brief fine-tuning of single generators for the applications that the paper tunes for.
+
+* Paint-to-image with quantisation (the reference's ``train_paint``): the injection scale's generator is
+  trained again, from its current weights, on inputs whose colours are mapped to the k-means centres of
+  the training image, so it learns to turn flat paint colours into realistic texture.
+* Harmonization (optional): the finest scales' generators are tuned on the composite's own injection
+  path: the adversarial term pushes every patch towards the training image's patches (this is what
+  re-renders the pasted object), while a reconstruction term weighted by (1 - mask) anchors the
+  background to the composite.
+
+The model passed in is never modified: the tuned generators live in a copy (:func:`with_generators`).
+The losses are :mod:`singan_core.losses`; the per-scale networks are the model's own.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from collections.abc import Callable
+
+import torch
+import torch.nn as nn
+
+from ..config import channels_at
+from ..losses import critic_wgan_loss, generator_wgan_loss, gradient_penalty, reconstruction_loss
+from ..model import SinGANModel
+from ..networks import Discriminator, Generator, init_weights
+from ..pyramid import resize
+from ..tensors import to_tensor
+from .quantize import to_centres
+
+
+def default_iterations(model: SinGANModel) -> int:
+    """A quarter of the model's per-scale iterations (at least 10): enough to adapt, not to retrain."""
+    return max(10, model.config.train.iterations // 4)
+
+
+def with_generators(
+    model: SinGANModel, generators: dict[int, Generator], noise_amps: dict[int, float] | None = None
+) -> SinGANModel:
+    """A shallow copy of ``model`` whose generators (and noise amplitudes) at the given scales differ."""
+    gens = nn.ModuleList([generators.get(i, g) for i, g in enumerate(model.generators)])
+    amps = [(noise_amps or {}).get(i, a) for i, a in enumerate(model.noise_amps)]
+    return dataclasses.replace(model, generators=gens, noise_amps=amps)
+
+
+def real_at(model: SinGANModel, scale: int) -> torch.Tensor:
+    """The training image at ``scale`` (``[1, C, H, W]``), as the training pyramid holds it."""
+    return resize(to_tensor(model.image, model.device), model.shapes[scale]).clamp(-1, 1)
+
+
+def _critic(model: SinGANModel, scale: int) -> nn.Module:
+    net = model.config.network
+    d = Discriminator(model.channels, channels_at(net, scale), net)
+    init_weights(d)
+    last = model.num_trained - 1
+    if model.critic_state is not None and channels_at(net, scale) == channels_at(net, last):
+        d.load_state_dict(model.critic_state)  # warm start from the last scale's critic
+    return d.to(model.device)
+
+
+def tune_generator(
+    model: SinGANModel,
+    scale: int,
+    *,
+    real: torch.Tensor,  # [1, C, H, W] adversarial target
+    random_prev: Callable[[torch.Generator], torch.Tensor],  # -> [1, C, H, W] input in place of up(x_{n-1})
+    rec_prev: torch.Tensor,  # [1, C, H', W'] the fixed reconstruction input
+    rec_target: torch.Tensor,  # [1, C, H', W']
+    rec_weight: torch.Tensor | None = None,  # [1, 1, H', W'] per-pixel weight of the reconstruction term
+    noise_amp: float | None = None,
+    iterations: int,
+    seed: int = 0,
+) -> Generator:
+    """A copy of ``model.generators[scale]`` trained ``iterations`` more steps (WGAN-GP + reconstruction,
+    the model's own optimiser settings). Above the coarsest scale the reconstruction noise is zero."""
+    cfg = model.config.train
+    dev = model.device
+    g = copy.deepcopy(model.generators[scale]).to(dev)
+    for p in g.parameters():
+        p.requires_grad_(True)
+    d = _critic(model, scale)
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    amp = model.noise_amps[scale] if noise_amp is None else noise_amp
+    cz = model.noise_channels(scale)
+    w = torch.ones_like(rec_target[:, :1]) if rec_weight is None else rec_weight
+    opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
+    opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+
+    def fake(prev: torch.Tensor) -> torch.Tensor:
+        z = torch.randn(1, cz, *prev.shape[-2:], device=dev, generator=gen).expand(-1, prev.shape[1], -1, -1)
+        return g(amp * z + prev, prev)
+
+    g.train()
+    d.train()
+    with torch.enable_grad():
+        for _ in range(iterations):
+            for _ in range(cfg.d_steps):
+                with torch.no_grad():
+                    f = fake(random_prev(gen))
+                opt_d.zero_grad(set_to_none=True)
+                loss = critic_wgan_loss(d(real), d(f)) + gradient_penalty(d, real, f, cfg.gp_weight, gen)
+                loss.backward()
+                opt_d.step()
+            for _ in range(cfg.g_steps):
+                with torch.no_grad():
+                    prev = random_prev(gen)
+                opt_g.zero_grad(set_to_none=True)
+                adv = generator_wgan_loss(d(fake(prev)))
+                rec = reconstruction_loss(g(rec_prev, rec_prev) * w, rec_target * w, cfg.rec_weight)
+                (adv + rec).backward()
+                opt_g.step()
+    g.eval()
+    for p in g.parameters():
+        p.requires_grad_(False)
+    return g
+
+
+@torch.no_grad()
+def tune_for_paint(
+    model: SinGANModel, scale: int, centres: torch.Tensor, *, iterations: int | None = None, seed: int = 0
+) -> SinGANModel:
+    """Re-train G_scale on colour-quantised inputs (the reference's paint training); returns a copy.
+
+    As in the reference, the noise amplitude is recomputed from the quantised reconstruction input."""
+    shape = model.shapes[scale]
+    real = real_at(model, scale)
+
+    def noise(s: int, n: int, hw: tuple[int, int], gen: torch.Generator) -> torch.Tensor:
+        return torch.randn(n, model.noise_channels(s), *hw, device=model.device, generator=gen)
+
+    def random_prev(gen: torch.Generator) -> torch.Tensor:
+        x = model.run(0, None, list(model.shapes), lambda s, n, hw: noise(s, n, hw, gen), last=scale - 1)
+        return to_centres(resize(x, shape), centres)
+
+    rec_prev = to_centres(resize(model.reconstruct(scale - 1), shape), centres)
+    amp = model.config.train.noise_amp_weight * math.sqrt(torch.mean((real - rec_prev) ** 2).item())
+    g = tune_generator(
+        model,
+        scale,
+        real=real,
+        random_prev=random_prev,
+        rec_prev=rec_prev,
+        rec_target=real,
+        noise_amp=amp,
+        iterations=iterations or default_iterations(model),
+        seed=seed,
+    )
+    return with_generators(model, {scale: g}, {scale: amp})
+
+
+@torch.no_grad()
+def tune_for_composite(
+    model: SinGANModel,
+    injected: torch.Tensor,  # [1, C, H, W] the composite at shapes[first], in place of up(x_{first-1})
+    composite: torch.Tensor,  # [1, C, H, W] the composite at shapes[-1]
+    weight: torch.Tensor,  # [1, 1, H, W] the blend mask at shapes[-1]
+    first: int,
+    shapes: list[tuple[int, int]],
+    *,
+    scales: int = 2,
+    iterations: int | None = None,
+    seed: int = 0,
+) -> SinGANModel:
+    """Tune the finest ``scales`` generators (never below ``first``) on the composite's injection path,
+    coarse to fine, each seeing the already tuned coarser ones; returns a copy of the model."""
+    last = model.num_trained - 1
+    tuned = model
+    for scale in range(max(first, last - scales + 1), last + 1):
+        m = tuned
+
+        def prev_path(
+            noise_scale: float, gen: torch.Generator | None, m: SinGANModel = m, scale: int = scale
+        ):
+            if scale == first:
+                return injected
+
+            def noise(s: int, n: int, hw: tuple[int, int]) -> torch.Tensor:
+                z = torch.randn(n, m.noise_channels(s), *hw, device=m.device, generator=gen)
+                return z * noise_scale
+
+            return resize(m.run(first, injected, shapes, noise, last=scale - 1), shapes[scale])
+
+        g = tune_generator(
+            m,
+            scale,
+            real=real_at(m, scale),
+            random_prev=lambda gen, p=prev_path: p(1.0, gen),
+            rec_prev=prev_path(0.0, None),
+            rec_target=resize(composite, shapes[scale]).clamp(-1, 1),
+            rec_weight=1.0 - resize(weight, shapes[scale]).clamp(0, 1),
+            iterations=iterations or default_iterations(m),
+            seed=seed + scale,
+        )
+        tuned = with_generators(tuned, {scale: g})
+    return tuned

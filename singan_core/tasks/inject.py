@@ -1,0 +1,245 @@
+"""Injection at scale n, and the three applications built on it: harmonization, editing, paint-to-image.
+
+Injection (the paper's Sec. 4): an input image is downsampled to scale n-1's size, upsampled to scale
+n's (as the reference scripts do), fed to G_n in place of up(x_{n-1}), and generation continues with
+fresh noise up to the finest scale. Scale indices count from the coarsest (0 = the paper's N); valid
+injection scales are 1 .. num_trained-1, the same meaning as the reference's ``*_start_scale``.
+
+Inputs of any size are accepted: the work happens at the training image's size (or, for another aspect
+ratio, at the same pixel count with the input's aspect) and the result is resized back to the input's
+size. Inputs are converted to the model's channels and bit depth; so is the output.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ..errors import ConfigError
+from ..imageio import as_hwc, to_uint8
+from ..model import SinGANModel
+from ..pyramid import resize, scaled_shapes
+from ..tensors import to_array, to_tensor
+from . import finetune, masks
+from .quantize import PAINT_COLOURS, image_palette, to_centres
+from .sample import check_trained, sample_generator
+
+
+# ---- inputs ----------------------------------------------------------------------------------------
+def match_channels(arr: np.ndarray, channels: int, dtype: type) -> np.ndarray:
+    """Convert an HxWxC image to ``channels`` (grey <-> RGB, alpha added opaque or dropped) and ``dtype``."""
+    arr = as_hwc(arr)
+    if np.dtype(dtype) == np.uint8:
+        arr = to_uint8(arr)
+    elif arr.dtype == np.uint8:
+        arr = arr.astype(np.uint16) * 257
+    top = np.iinfo(arr.dtype).max
+    c = arr.shape[2]
+    colour, alpha = (arr[:, :, : c - 1], arr[:, :, c - 1 :]) if c in (2, 4) else (arr, None)
+    want_colour = 1 if channels <= 2 else 3
+    if colour.shape[2] != want_colour:
+        if want_colour == 3:
+            colour = np.repeat(colour, 3, axis=2)
+        else:
+            grey = colour.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+            colour = np.rint(grey)[:, :, None].astype(arr.dtype)
+    if channels in (2, 4):
+        alpha = alpha if alpha is not None else np.full(colour.shape[:2] + (1,), top, arr.dtype)
+        return np.ascontiguousarray(np.concatenate([colour, alpha], axis=2))
+    return np.ascontiguousarray(colour)
+
+
+def work_shapes(model: SinGANModel, size: tuple[int, int]) -> list[tuple[int, int]]:
+    """Per-scale shapes for an input of ``size`` = (H, W): the model's own for the training aspect ratio,
+    otherwise the same pixel count as the training image with the input's aspect ratio."""
+    trained = model.shapes[: model.num_trained]
+    fh, fw = trained[-1]
+    h, w = size
+    if abs((h / w) / (fh / fw) - 1.0) <= 0.01:
+        return list(trained)
+    s = math.sqrt(fh * fw / (h * w))
+    return scaled_shapes(trained, 1.0, 1.0, (max(round(h * s), 1), max(round(w * s), 1)))
+
+
+def default_injection_scale(model: SinGANModel, task: str) -> int:
+    """Defaults: paint at N-1 (index 1); editing near the middle; harmonization one finer."""
+    top = model.num_trained - 1
+    n = {"paint": 1, "edit": model.num_trained // 2, "harmonize": model.num_trained // 2 + 1}[task]
+    return max(1, min(n, top))
+
+
+def check_injection_scale(model: SinGANModel, n: int) -> None:
+    check_trained(model)
+    if model.num_trained < 2:
+        raise ConfigError("injection needs a model with at least 2 trained scales")
+    if not 1 <= n < model.num_trained:
+        raise ConfigError(
+            f"injection scale {n} is out of range: use 1 (coarse, the paper's N-1) to "
+            f"{model.num_trained - 1} (finest)"
+        )
+
+
+# ---- injection -------------------------------------------------------------------------------------
+def injected_input(
+    x: torch.Tensor, shapes: list[tuple[int, int]], n: int, *, through_coarser: bool = True
+) -> torch.Tensor:
+    """The input in place of up(x_{n-1}): ``x`` (``[1, C, H, W]``, any size) at scale n-1, then up to n."""
+    src = resize(x, shapes[n - 1]) if through_coarser else x
+    return resize(src, shapes[n]).clamp(-1, 1)
+
+
+@torch.no_grad()
+def run_from(
+    model: SinGANModel, prev: torch.Tensor, shapes: list[tuple[int, int]], n: int, seed: int
+) -> torch.Tensor:
+    """Generate from scale ``n`` (input ``prev`` at shapes[n]) to the finest with fresh seeded noise."""
+    gen = sample_generator(seed, 0)
+
+    def noise(s: int, m: int, shape: tuple[int, int]) -> torch.Tensor:
+        return torch.randn(m, model.noise_channels(s), *shape, generator=gen)
+
+    return model.run(n, prev.to(model.device), shapes, noise)
+
+
+def inject(model: SinGANModel, image: np.ndarray, *, injection_scale: int, seed: int = 0) -> np.ndarray:
+    """Inject ``image`` at ``injection_scale`` and return the generated image at the input's size."""
+    check_injection_scale(model, injection_scale)
+    arr = match_channels(image, model.channels, model.dtype)
+    shapes = work_shapes(model, arr.shape[:2])
+    x = to_tensor(arr, model.device)
+    out = run_from(model, injected_input(x, shapes, injection_scale), shapes, injection_scale, seed)
+    return to_array(resize(out, arr.shape[:2]), model.dtype)
+
+
+# ---- harmonization and editing ---------------------------------------------------------------------
+def _blend_task(
+    model: SinGANModel,
+    image: np.ndarray,
+    mask: np.ndarray,
+    n: int,
+    seed: int,
+    dilation: int,
+    blur_sigma: float,
+    fine_tune: bool,
+    fine_tune_scales: int,
+    fine_tune_iterations: int | None,
+) -> np.ndarray:
+    check_injection_scale(model, n)
+    arr = match_channels(image, model.channels, model.dtype)
+    shapes = work_shapes(model, arr.shape[:2])
+    weight = masks.soft_mask(mask, shapes[-1], dilation, blur_sigma)  # [1, 1, H, W] at work size
+    x = to_tensor(arr, model.device)
+    prev = injected_input(x, shapes, n)
+    if fine_tune:
+        model = finetune.tune_for_composite(
+            model,
+            prev,
+            resize(x, shapes[-1]),
+            weight.to(model.device),
+            n,
+            shapes,
+            scales=fine_tune_scales,
+            iterations=fine_tune_iterations,
+            seed=seed,
+        )
+    out = run_from(model, prev, shapes, n, seed)
+    generated = to_array(resize(out, arr.shape[:2]), model.dtype)
+    return masks.blend(arr, generated, masks.resize_weight(weight, arr.shape[:2]))
+
+
+def harmonize(
+    model: SinGANModel,
+    composite: np.ndarray,
+    mask: np.ndarray,
+    *,
+    injection_scale: int | None = None,
+    seed: int = 0,
+    fine_tune: bool = False,
+    dilation: int = masks.HARMONIZE_DILATION,
+    blur_sigma: float = masks.BLUR_SIGMA,
+    fine_tune_scales: int = 2,
+    fine_tune_iterations: int | None = None,
+) -> np.ndarray:
+    """Blend a pasted object (``mask``, HxW, white = object) into the training image's look.
+
+    out = (1 - m) * composite + m * generated with m the dilated, blurred, normalised mask; pixels with
+    m == 0 are the composite's, exactly. ``fine_tune`` first tunes the finest ``fine_tune_scales``
+    generators on this composite (slower; see :mod:`singan_core.tasks.finetune`)."""
+    n = default_injection_scale(model, "harmonize") if injection_scale is None else injection_scale
+    return _blend_task(
+        model,
+        composite,
+        mask,
+        n,
+        seed,
+        dilation,
+        blur_sigma,
+        fine_tune,
+        fine_tune_scales,
+        fine_tune_iterations,
+    )
+
+
+def edit(
+    model: SinGANModel,
+    image: np.ndarray,
+    mask: np.ndarray,
+    *,
+    injection_scale: int | None = None,
+    seed: int = 0,
+    dilation: int = masks.EDIT_DILATION,
+    blur_sigma: float = masks.BLUR_SIGMA,
+) -> np.ndarray:
+    """Make a copy-pasted rearrangement of the training image (edited region = ``mask``) seamless."""
+    n = default_injection_scale(model, "edit") if injection_scale is None else injection_scale
+    return _blend_task(model, image, mask, n, seed, dilation, blur_sigma, False, 0, None)
+
+
+# ---- paint-to-image --------------------------------------------------------------------------------
+def paint_palette(model: SinGANModel, scale: int, k: int = PAINT_COLOURS) -> torch.Tensor:
+    """The k-means colour centres ``[k, C]`` of the training image at ``scale``."""
+    return image_palette(finetune.real_at(model, scale), k)
+
+
+def paint_to_image(
+    model: SinGANModel,
+    paint: np.ndarray,
+    *,
+    injection_scale: int | None = None,
+    quantize: bool = False,
+    seed: int = 0,
+    fine_tune: bool | None = None,
+    fine_tune_iterations: int | None = None,
+    colours: int = PAINT_COLOURS,
+) -> np.ndarray:
+    """Turn a clipart-like paint into a realistic image in the training image's style.
+
+    ``quantize`` maps the paint to the ``colours`` k-means colours of the training image at the
+    injection scale and (unless ``fine_tune=False``) briefly re-trains that scale's generator on
+    quantised inputs, as the paper's optional step does."""
+    n = default_injection_scale(model, "paint") if injection_scale is None else injection_scale
+    check_injection_scale(model, n)
+    if not quantize:
+        return inject(model, paint, injection_scale=n, seed=seed)
+    arr = match_channels(paint, model.channels, model.dtype)
+    shapes = work_shapes(model, arr.shape[:2])
+    centres = paint_palette(model, n, colours).to(model.device)
+    if fine_tune is None or fine_tune:
+        model = finetune.tune_for_paint(model, n, centres, iterations=fine_tune_iterations, seed=seed)
+    x = to_centres(to_tensor(arr, model.device), centres)
+    prev = injected_input(x, shapes, n, through_coarser=False)  # the reference injects it at n directly
+    out = run_from(model, prev, shapes, n, seed)
+    return to_array(resize(out, arr.shape[:2]), model.dtype)
+
+
+def quantize_paint(
+    model: SinGANModel, paint: np.ndarray, *, injection_scale: int | None = None
+) -> np.ndarray:
+    """The paint mapped to the training image's palette at the injection scale (for previews and tests)."""
+    n = default_injection_scale(model, "paint") if injection_scale is None else injection_scale
+    check_injection_scale(model, n)
+    arr = match_channels(paint, model.channels, model.dtype)
+    centres = paint_palette(model, n).to(model.device)
+    return to_array(to_centres(to_tensor(arr, model.device), centres), model.dtype)
