@@ -16,7 +16,7 @@ from typing import Any
 
 from ..checkpoint import load_checkpoint
 from ..device import resolve_device
-from ..errors import ConfigError
+from ..errors import ConfigError, ImageError
 from ..imageio import load_image
 from ..metrics.diversity import diversity
 from ..metrics.inception import FEATURE_DIMS, InceptionStem
@@ -136,14 +136,20 @@ def cmd_sifid(args: argparse.Namespace) -> int:
 
 
 def cmd_niqe(args: argparse.Namespace) -> int:
-    values = {name: niqe(load_image(name)) for name in args.images}
+    values: dict[str, float | None] = {}
+    for name in args.images:
+        try:
+            values[name] = niqe(load_image(name))
+        except ImageError as exc:  # report it and go on with the other images
+            print(f"singan: error: {name}: {exc}", file=sys.stderr)
+            values[name] = None
     if args.json:
         _print_json({"niqe": values})
-        return 0
-    width = max(len(n) for n in values)
-    for name, value in values.items():
-        print(f"{name:<{width}}  {value:.4f}")
-    return 0
+    else:
+        width = max(len(n) for n in values)
+        for name, value in values.items():
+            print(f"{name:<{width}}  {_fmt(value)}")
+    return 0 if all(v is not None for v in values.values()) else 2
 
 
 def cmd_diversity(args: argparse.Namespace) -> int:

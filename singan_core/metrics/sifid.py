@@ -72,9 +72,15 @@ def feature_stats(image: np.ndarray, stem: InceptionStem, dims: int = 192) -> Fe
 
 
 def _psd_sqrt(mat: np.ndarray) -> np.ndarray:
-    """Symmetric square root of a symmetric positive semi-definite matrix (negative rounding clipped)."""
+    """Symmetric square root of a symmetric PSD matrix.
+
+    Eigenvalues at rounding level (below ``D * eps * max``; the null space of a rank-deficient
+    covariance) are set to 0 rather than rooted, which would blow 1e-16 noise up to 1e-8.
+    """
     vals, vecs = np.linalg.eigh((mat + mat.T) / 2)
-    return (vecs * np.sqrt(np.clip(vals, 0.0, None))) @ vecs.T
+    floor = max(float(vals.max()), 0.0) * mat.shape[0] * np.finfo(np.float64).eps
+    roots = np.where(vals > floor, np.sqrt(np.clip(vals, 0.0, None)), 0.0)
+    return (vecs * roots) @ vecs.T
 
 
 def frechet_distance(a: FeatureStats, b: FeatureStats) -> float:
