@@ -140,6 +140,10 @@ class JobManager:
         if self._thread.is_alive():
             self._thread.join(timeout)
 
+    def has_subscribers(self) -> bool:
+        with self._lock:
+            return any(job.subscribers for job in self._jobs.values())
+
     # -- queries -----------------------------------------------------------------------------------
     @property
     def queue_length(self) -> int:
@@ -320,12 +324,8 @@ class JobManager:
             elif p.num_scales:
                 view.fraction = (p.scale + p.iteration / max(1, p.iterations)) / p.num_scales
             scale_done = bool(getattr(p, "scale_done", False)) or p.preview is not None
-            if scale_done:
-                view.fraction = (
-                    max(view.fraction, (p.scale + 1) / max(1, p.num_scales))
-                    if p.eta_s <= 0
-                    else view.fraction
-                )
+            if scale_done and p.eta_s <= 0:
+                view.fraction = (p.scale + 1) / max(1, p.num_scales)
             self._publish(job, preview=p.preview if scale_done else None)
 
         def on_scale_done(model: Any) -> None:

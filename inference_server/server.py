@@ -10,6 +10,7 @@ import asyncio
 import logging
 import signal
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
@@ -111,6 +112,10 @@ class _Parts:
             await self.health.enter_graceful_shutdown()
         if self.jobs is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.jobs.shutdown)
+            # let watchers receive the final INTERRUPTED event before connections close
+            deadline = time.monotonic() + grace
+            while self.jobs.has_subscribers() and time.monotonic() < deadline:
+                await asyncio.sleep(0.05)
         if self.server is not None:
             await self.server.stop(grace)
         if self.pool is not None:

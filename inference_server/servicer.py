@@ -200,7 +200,8 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
 
         image, _ = image_from_proto(request.image, what="image", max_pixels=self.config.max_pixels)
         config = self._train_config(request)
-        prepare_training_image(image, max_pixels=self.config.max_pixels)  # fail fast on unusable images
+        # fail fast on unusable images (fully transparent...), off the event loop: layers can be huge
+        await self._in_pool(prepare_training_image, image, max_pixels=self.config.max_pixels)
         sub = await self._in_pool(
             self.jobs.submit,
             image,
