@@ -79,9 +79,18 @@ class Client:
         if cancel is not None and cancel.cancelled:
             coro.close()
             raise Cancelled("cancelled before it started")
-        future = self._submit(coro)
         if cancel is None:
-            return future.result()
+            return self._submit(coro).result()
+
+        async def guarded() -> T:
+            try:
+                return await coro
+            except Exception:
+                if cancel.cancelled:  # the transport's reaction to our cancel: report it as a cancel
+                    raise asyncio.CancelledError() from None
+                raise
+
+        future = self._submit(guarded())
 
         def on_cancel() -> None:
             future.cancel()
