@@ -53,6 +53,7 @@ def _raw(doc: Document, native: bytes, region: Rect, bit_depth: int, mask: bytes
 def capture_layer(doc: Document, layer: str | LayerInfo | None = None, use_selection: bool = True) -> Capture:
     """A layer's pixels over the selection's bounding box (when there is one and ``use_selection``) or
     over the whole layer; the selection, if used, travels as the mask."""
+    document_bit_depth(doc)  # an unsupported format is the first thing to tell the user
     info = resolve_layer(doc, layer)
     selection = doc.selection_bounds() if use_selection else None
     region = source_region(info.bounds, selection, doc.bounds)
