@@ -40,7 +40,8 @@ def diversity(samples: Sequence[np.ndarray], training_image: np.ndarray) -> floa
         raise ImageError(
             f"samples have {stack.shape[3]} colour channel(s), the training image {ref.shape[2]}"
         )
-    ref_std = float(ref.std())
+    # std is shift-invariant; subtracting one sample first makes identical values give exactly 0
+    ref_std = float((ref - ref.flat[0]).std())
     if ref_std == 0.0:
         raise ImageError("the training image is flat (zero standard deviation); diversity is undefined")
-    return float(stack.std(axis=0).mean() / ref_std)
+    return float((stack - stack[0]).std(axis=0).mean() / ref_std)
