@@ -171,6 +171,10 @@ class SinGANDocker(DockWidget):
                 listeners.remove(self._on_task_event)
 
     def _handle_task_event(self, task: Task, event: str, payload: object) -> None:
+        if self.task is None and task.title == "Train" and event == "progress":
+            self.task = task  # a training started from the menu or a script: show it here too
+            self.cancel_button.setEnabled(True)
+            self.train_button.setEnabled(False)
         if task is not self.task:
             if event == "done":
                 self.refresh_models()
