@@ -173,8 +173,8 @@ def test_token_required_beyond_loopback(tmp_path: Path) -> None:
 def test_sigterm_mid_training_then_resume_on_restart(tmp_path: Path) -> None:
     models = tmp_path / "models"
     overrides = {
-        "train.iterations": 40,
-        "train.lr_decay_iteration": 30,
+        "train.iterations": 15,
+        "train.lr_decay_iteration": 12,
         "train.d_steps": 1,
         "train.g_steps": 1,
     }
