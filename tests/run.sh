@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash installers/setup-dev.sh
+bash installers/setup-hosts.sh
 PY=${PYTHON:-python3}
 echo "== ruff"
 "$PY" -m ruff check .
