@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -226,10 +227,25 @@ class GimpChroot:
             "--quit",
         ]
         started = time.monotonic()
-        proc = subprocess.run(
-            cmd, input=script, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout
-        )
-        return GimpRun(proc.returncode, proc.stdout, time.monotonic() - started)
+        log = self.home_outside / "gimp-console.log"
+        with open(log, "w") as output:
+            proc = subprocess.Popen(
+                cmd,
+                stdin=subprocess.PIPE,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+            try:
+                proc.communicate(script, timeout=timeout)
+                code = proc.returncode
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # GIMP and the plug-ins it started
+                proc.wait()
+                code = -9
+                output.write(f"\n[gimp-chroot] killed after {timeout} s\n")
+        return GimpRun(code, log.read_text(errors="replace"), time.monotonic() - started)
 
 
 @contextmanager

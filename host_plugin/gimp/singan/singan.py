@@ -33,6 +33,10 @@ for _entry in reversed(PYTHON_PATH):
     if _entry not in sys.path:
         sys.path.insert(0, _entry)
 os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
+if os.environ.get("SINGAN_GIMP_DUMP_S"):  # diagnosing hangs: dump every thread's stack periodically
+    import faulthandler
+
+    faulthandler.dump_traceback_later(float(os.environ["SINGAN_GIMP_DUMP_S"]), repeat=True)
 
 import gi  # noqa: E402
 

@@ -1,0 +1,134 @@
+"""Runs INSIDE GIMP 3 (``gimp-console-3.0 --batch-interpreter=python-fu-eval``), not under pytest.
+
+The harness prepends ``PARAMS = {...}`` (server address, input PNG, result path, which procedures to
+call). The script drives every ``plug-in-singan-*`` procedure through the PDB, the way another script
+would, and writes what it sees (registration, statuses, errors, new layers and images with their sizes,
+offsets and pixel statistics) to ``PARAMS["result"]`` as JSON for ``test_gimp.py`` to assert on.
+"""
+
+# ruff: noqa: F821  (PARAMS is defined by the harness)
+import json
+import time
+import traceback
+
+import gi
+
+gi.require_version("Gimp", "3.0")
+gi.require_version("Gegl", "0.4")
+from gi.repository import Gegl, Gimp, Gio  # noqa: E402
+
+pdb = Gimp.get_pdb()
+out = {"registered": {}, "calls": {}, "fatal": None}
+
+
+def pixel_stats(drawable):
+    """Min/max over RGB, mean alpha and number of distinct RGB values, read as R'G'B'A u8."""
+    w, h = drawable.get_width(), drawable.get_height()
+    data = drawable.get_buffer().get(
+        Gegl.Rectangle.new(0, 0, w, h), 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.CLAMP
+    )
+    rgb = [data[i] for i in range(len(data)) if i % 4 != 3]
+    alpha = data[3::4]
+    distinct = len({bytes(data[i : i + 3]) for i in range(0, min(len(data), 4 * 4096), 4)})
+    return {"min": min(rgb), "max": max(rgb), "alpha_mean": sum(alpha) / len(alpha), "distinct": distinct}
+
+
+def describe_layer(layer):
+    _, x, y = layer.get_offsets()
+    return {
+        "name": layer.get_name(),
+        "width": layer.get_width(),
+        "height": layer.get_height(),
+        "x": x,
+        "y": y,
+        "stats": pixel_stats(layer),
+    }
+
+
+def describe_image(image):
+    return {
+        "width": image.get_width(),
+        "height": image.get_height(),
+        "precision": image.get_precision().value_name,
+        "layers": [describe_layer(layer) for layer in image.get_layers()],
+    }
+
+
+def call(name, image=None, drawable=None, **props):
+    started = time.monotonic()
+    record = {"status": None, "error": "", "values": []}
+    try:
+        proc = pdb.lookup_procedure(name)
+        config = proc.create_config()
+        config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+        if image is not None:
+            config.set_property("image", image)
+            config.set_core_object_array("drawables", [drawable])
+        for key, value in props.items():
+            config.set_property(key, value)
+        before = {img.get_id() for img in Gimp.get_images()}
+        result = proc.run(config)
+        status = result.index(0)
+        record["status"] = status.value_nick.upper()
+        if status != Gimp.PDBStatusType.SUCCESS:
+            record["error"] = pdb.get_last_error() or ""
+        else:
+            for index in range(1, result.length()):
+                value = result.index(index)
+                record["values"].append(value if isinstance(value, (str, int, float)) else repr(value))
+        record["new_images"] = [
+            describe_image(img) for img in Gimp.get_images() if img.get_id() not in before
+        ]
+    except Exception:
+        record["status"] = "EXCEPTION"
+        record["error"] = traceback.format_exc()
+    record["seconds"] = round(time.monotonic() - started, 2)
+    out["calls"][name + PARAMS.get("suffix", "")] = record
+    return record
+
+
+try:
+    for name in PARAMS["procedures"]:
+        proc = pdb.lookup_procedure(name)
+        out["registered"][name] = (
+            None
+            if proc is None
+            else {
+                "menu_paths": list(proc.get_menu_paths()),
+                "label": proc.get_menu_label(),
+                "args": [spec.name for spec in proc.get_arguments()],
+            }
+        )
+
+    call("plug-in-singan-settings", address=PARAMS["address"], token=PARAMS.get("token", ""))
+
+    image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(PARAMS["png"]))
+    layer = image.get_layers()[0]
+    layer.set_offsets(*PARAMS.get("offset", (0, 0)))
+    out["input"] = describe_layer(layer)
+
+    def layers_after(record):
+        record["layers"] = [describe_layer(lay) for lay in image.get_layers()]
+
+    record = call("plug-in-singan-train", image, layer, preset="tiny")
+    parasite = image.get_parasite("singan-model")
+    record["image_parasite"] = bytes(parasite.get_data()).decode() if parasite else None
+    parasite = layer.get_parasite("singan-model")
+    record["layer_parasite"] = bytes(parasite.get_data()).decode() if parasite else None
+
+    layers_after(call("plug-in-singan-generate", image, layer, n=2, seed=7, **{"width-scale": 1.5}))
+
+    x, y = PARAMS.get("offset", (0, 0))
+    image.select_rectangle(Gimp.ChannelOps.REPLACE, x + 8, y + 6, 12, 10)
+    layers_after(call("plug-in-singan-harmonize", image, layer, seed=1))
+    layers_after(call("plug-in-singan-edit", image, layer, seed=1))
+    Gimp.Selection.none(image)
+    layers_after(call("plug-in-singan-paint-to-image", image, layer, **{"model-image": image}))
+    call("plug-in-singan-super-resolve", image, layer, factor="x2", preset="tiny")
+    call("plug-in-singan-animate", image, layer, frames=3)
+    out["undo_enabled"] = image.undo_is_enabled()
+except Exception:
+    out["fatal"] = traceback.format_exc()
+
+with open(PARAMS["result"], "w") as handle:
+    json.dump(out, handle, indent=1)
