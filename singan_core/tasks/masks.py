@@ -2,9 +2,9 @@
 
 As in the reference code: the binary mask is dilated with a disk (radius 7 for harmonization, 20 for
 editing), blurred with a Gaussian (sigma 5, truncated at 4 sigma like ``skimage.filters.gaussian``, edge
-pixels replicated) and min-max normalised to [0, 1]. The blend weight is therefore exactly zero farther
-than ``radius + ceil(4 * sigma)`` px from the mask (see :func:`support_radius`): pixels there are copied
-from the input unchanged.
+pixels replicated) and min-max normalised to [0, 1]. The blend weight is therefore exactly zero at a
+chessboard distance of more than ``radius + int(4 * sigma + 0.5)`` px from the mask (the separable
+kernel's support is a square; see :func:`support_radius`): pixels there are copied unchanged.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def gaussian_blur(m: torch.Tensor, sigma: float, truncate: float = TRUNCATE) -> 
 
 
 def support_radius(radius: int, sigma: float, truncate: float = TRUNCATE) -> int:
-    """How far (px) from the mask the blend weight can be non-zero."""
+    """How far (px, chessboard distance) from the mask the blend weight can be non-zero."""
     return max(radius, 0) + (int(truncate * sigma + 0.5) if sigma > 0 else 0)
 
 

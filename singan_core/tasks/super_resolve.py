@@ -92,5 +92,6 @@ def super_resolve(
     for shape in shapes:
         prev = resize(x, shape)
         z = torch.randn(1, model.noise_channels(scale), *shape, generator=gen).to(model.device)
-        x = model.step(scale, z if noise else torch.zeros_like(z), prev)
+        # clamp between steps, as the reference's uint8 round trip in imresize does
+        x = model.step(scale, z if noise else torch.zeros_like(z), prev).clamp(-1, 1)
     return to_array(x, model.dtype)
