@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -29,84 +28,18 @@ from .convert import (
 )
 from .inference import (
     ModelCache,
-    ModelNotReady,
-    TaskUnavailable,
     capabilities,
     load_task,
     match_channels,
     restore_alpha,
 )
-from .jobs import JobManager, JobSnapshot, UnknownJob
-from .store import InvalidId, ModelStore, UnknownModel, check_id
+from .jobs import JobManager, JobSnapshot
+from .rpc import streaming, unary
+from .store import ModelStore, check_id
 
 log = logging.getLogger("singan.server")
 
 EXPORT_CHUNK = 1 << 20
-
-
-def _status_for(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
-    from singan_core.errors import CheckpointError, ConfigError, ImageError
-
-    if isinstance(exc, RequestError):
-        return exc.code, exc.message
-    if isinstance(exc, (UnknownModel, UnknownJob)):
-        return grpc.StatusCode.NOT_FOUND, str(exc)
-    if isinstance(exc, (InvalidId, ImageError, ConfigError)):
-        return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
-    if isinstance(exc, TaskUnavailable):
-        return grpc.StatusCode.UNIMPLEMENTED, str(exc)
-    if isinstance(exc, ModelNotReady):
-        return grpc.StatusCode.FAILED_PRECONDITION, str(exc)
-    if isinstance(exc, CheckpointError):
-        return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
-    return None
-
-
-def _log_line(name: str, context: Any, code: str, started: float) -> None:
-    log.info("%s %s %s %.3fs", name, context.peer(), code, time.monotonic() - started)
-
-
-def unary(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Map library errors to gRPC statuses and log one line per call."""
-
-    @functools.wraps(func)
-    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        started = time.monotonic()
-        try:
-            reply = await func(self, request, context)
-        except Exception as exc:
-            status = _status_for(exc)
-            if status is None:
-                log.exception("%s failed", func.__name__)
-                status = (grpc.StatusCode.INTERNAL, f"internal error: {exc.__class__.__name__}: {exc}")
-            _log_line(func.__name__, context, status[0].name, started)
-            await context.abort(*status)
-        _log_line(func.__name__, context, "OK", started)
-        return reply
-
-    return wrapper
-
-
-def streaming(func: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
-    @functools.wraps(func)
-    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-        started = time.monotonic()
-        try:
-            async for reply in func(self, request, context):
-                yield reply
-        except asyncio.CancelledError:
-            _log_line(func.__name__, context, "CANCELLED", started)
-            raise
-        except Exception as exc:
-            status = _status_for(exc)
-            if status is None:
-                log.exception("%s failed", func.__name__)
-                status = (grpc.StatusCode.INTERNAL, f"internal error: {exc.__class__.__name__}: {exc}")
-            _log_line(func.__name__, context, status[0].name, started)
-            await context.abort(*status)
-        _log_line(func.__name__, context, "OK", started)
-
-    return wrapper
 
 
 class SinGANServicer(singan_pb2_grpc.SinGANServicer):

@@ -1,0 +1,84 @@
+"""Per-call plumbing for the servicer: library errors -> gRPC statuses, one log line per request."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+
+from .convert import RequestError
+from .inference import ModelNotReady, TaskUnavailable
+from .jobs import UnknownJob
+from .store import InvalidId, UnknownModel
+
+log = logging.getLogger("singan.server")
+
+
+def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
+    from singan_core.errors import CheckpointError, ConfigError, ImageError
+
+    if isinstance(exc, RequestError):
+        return exc.code, exc.message
+    if isinstance(exc, (UnknownModel, UnknownJob)):
+        return grpc.StatusCode.NOT_FOUND, str(exc)
+    if isinstance(exc, (InvalidId, ImageError, ConfigError)):
+        return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
+    if isinstance(exc, TaskUnavailable):
+        return grpc.StatusCode.UNIMPLEMENTED, str(exc)
+    if isinstance(exc, ModelNotReady):
+        return grpc.StatusCode.FAILED_PRECONDITION, str(exc)
+    if isinstance(exc, CheckpointError):
+        return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
+    return None
+
+
+def log_line(name: str, context: Any, code: str, started: float) -> None:
+    log.info("%s %s %s %.3fs", name, context.peer(), code, time.monotonic() - started)
+
+
+def unary(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Map library errors to gRPC statuses and log one line per call."""
+
+    @functools.wraps(func)
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
+        started = time.monotonic()
+        try:
+            reply = await func(self, request, context)
+        except Exception as exc:
+            status = status_for(exc)
+            if status is None:
+                log.exception("%s failed", func.__name__)
+                status = (grpc.StatusCode.INTERNAL, f"internal error: {exc.__class__.__name__}: {exc}")
+            log_line(func.__name__, context, status[0].name, started)
+            await context.abort(*status)
+        log_line(func.__name__, context, "OK", started)
+        return reply
+
+    return wrapper
+
+
+def streaming(func: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+    @functools.wraps(func)
+    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        started = time.monotonic()
+        try:
+            async for reply in func(self, request, context):
+                yield reply
+        except asyncio.CancelledError:
+            log_line(func.__name__, context, "CANCELLED", started)
+            raise
+        except Exception as exc:
+            status = status_for(exc)
+            if status is None:
+                log.exception("%s failed", func.__name__)
+                status = (grpc.StatusCode.INTERNAL, f"internal error: {exc.__class__.__name__}: {exc}")
+            log_line(func.__name__, context, status[0].name, started)
+            await context.abort(*status)
+        log_line(func.__name__, context, "OK", started)
+
+    return wrapper
