@@ -63,6 +63,28 @@ class TrainConfig:
     prev_bank_refresh: int = 50
     # Fine-tune only: reuse the previous scale's weights when the channel count is unchanged.
     warm_start: bool = True
+    # False recomputes the reconstruction path through the frozen coarser scales at every generator
+    # step (the unoptimised baseline that bench/speed.py compares against; same result, slower).
+    rec_cache: bool = True
+    # ConSinGAN (Hinz et al. 2021): train the last ``concurrent_stages`` scales together; the learning
+    # rate of the scale k steps below the newest is multiplied by ``stage_lr_scale ** k``. 1 = SinGAN.
+    concurrent_stages: int = 1
+    stage_lr_scale: float = 0.1
+    # Early stop: every ``early_stop_window`` iterations compare the window means of the reconstruction
+    # loss and the critic's gap with the previous window; stop the scale when both changed by less
+    # than ``early_stop_tol`` (relative), but not before ``early_stop_min_fraction`` of the iterations.
+    early_stop: bool = False
+    early_stop_window: int = 100
+    early_stop_tol: float = 0.05
+    early_stop_min_fraction: float = 0.25
+    # Hardware (see acceleration.py). threads: 0 = tune between all cores and 1 at each scale (CPU).
+    threads: int = 0
+    channels_last: bool = False
+    # bf16 autocast of the forward passes: on CUDA, and on CPUs with native bf16 (AMX / AVX512-BF16);
+    # ignored elsewhere.
+    autocast_bf16: bool = False
+    compile: bool = False  # torch.compile the generator
+    cuda_graphs: bool = False  # with compile on CUDA: replay CUDA graphs; ignored elsewhere
 
 
 @dataclass(frozen=True)
@@ -89,7 +111,9 @@ def _preset_tiny() -> SinGANConfig:
         preset="tiny",
         pyramid=PyramidConfig(scale_factor=0.6, min_size=20, max_size=32),
         network=NetworkConfig(base_channels=8, max_channels=8),
-        train=TrainConfig(iterations=30, lr_decay_iteration=24, prev_bank_size=4, prev_bank_refresh=10),
+        train=TrainConfig(
+            iterations=30, lr_decay_iteration=24, prev_bank_size=4, prev_bank_refresh=10, threads=1
+        ),
     )
 
 
@@ -197,6 +221,11 @@ def validate_config(cfg: SinGANConfig) -> None:
         (t.d_steps >= 1 and t.g_steps >= 1, "train.d_steps and train.g_steps must be >= 1"),
         (t.lr_g > 0 and t.lr_d > 0, "learning rates must be positive"),
         (t.prev_bank_size >= 0 and t.prev_bank_refresh >= 1, "bad prev_bank_size / prev_bank_refresh"),
+        (t.concurrent_stages >= 1, "train.concurrent_stages must be >= 1"),
+        (0 < t.stage_lr_scale <= 1, "train.stage_lr_scale must be in (0, 1]"),
+        (t.early_stop_window >= 1 and t.early_stop_tol >= 0, "bad early_stop_window / early_stop_tol"),
+        (0 <= t.early_stop_min_fraction <= 1, "train.early_stop_min_fraction must be in [0, 1]"),
+        (t.threads >= 0, "train.threads must be >= 0 (0 = automatic)"),
     ]
     for ok, message in checks:
         if not ok:

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from .acceleration import ThreadTuner, autocast, memory_format, prepare_module
 from .config import SinGANConfig, channels_at, validate_config
 from .device import resolve_device
 from .errors import CheckpointError, TrainingCancelled
@@ -19,7 +20,9 @@ from .imageio import prepare_training_image
 from .losses import critic_wgan_loss, generator_wgan_loss, gradient_penalty, reconstruction_loss
 from .model import SinGANModel
 from .networks import Discriminator, init_weights
+from .plateau import PlateauStop
 from .pyramid import build_pyramid, plan_pyramid, resize
+from .stages import PrevSource, Stages
 from .tensors import to_array, to_tensor
 
 
@@ -123,29 +126,35 @@ def train(
     reals = build_pyramid(full, plan_pyramid(full.shape[-2], full.shape[-1], config.pyramid))
     model.eval()
     timer = _Timer(model, model.num_trained)
-    for scale in range(model.num_trained, model.num_scales):
-        if should_stop is not None and should_stop():
-            raise TrainingCancelled(model)
-        t_scale = time.perf_counter()
-        timer.scale_t0 = t_scale
-        critic = _train_scale(model, scale, reals[scale], timer, progress, should_stop)
-        model.critic_state = {k: v.detach().cpu().clone() for k, v in critic.state_dict().items()}
-        model.train_seconds.append(time.perf_counter() - t_scale)
-        if progress is not None:
-            progress(
-                TrainProgress(
-                    scale=scale,
-                    num_scales=model.num_scales,
-                    iteration=config.train.iterations,
-                    iterations=config.train.iterations,
-                    elapsed_s=timer.elapsed(),
-                    eta_s=timer.eta(scale + 1, 0) if scale + 1 < model.num_scales else 0.0,
-                    preview=_preview(model, scale),
-                    scale_done=True,
+    tuner = ThreadTuner(config.train.threads, dev)
+    try:
+        for scale in range(model.num_trained, model.num_scales):
+            if should_stop is not None and should_stop():
+                raise TrainingCancelled(model)
+            t_scale = time.perf_counter()
+            timer.scale_t0 = t_scale
+            critic, done = _train_scale(model, scale, reals[scale], timer, progress, should_stop, tuner)
+            model.critic_state = {
+                k: v.detach().cpu().contiguous().clone() for k, v in critic.state_dict().items()
+            }
+            model.train_seconds.append(time.perf_counter() - t_scale)
+            if progress is not None:
+                progress(
+                    TrainProgress(
+                        scale=scale,
+                        num_scales=model.num_scales,
+                        iteration=done,
+                        iterations=config.train.iterations,
+                        elapsed_s=timer.elapsed(),
+                        eta_s=timer.eta(scale + 1, 0) if scale + 1 < model.num_scales else 0.0,
+                        preview=_preview(model, scale),
+                        scale_done=True,
+                    )
                 )
-            )
-        if on_scale_done is not None:
-            on_scale_done(model)
+            if on_scale_done is not None:
+                on_scale_done(model)
+    finally:
+        tuner.close()
     return model
 
 
@@ -160,46 +169,6 @@ def _preview(model: SinGANModel, scale: int) -> np.ndarray:
     return to_array(x, model.dtype)
 
 
-class _PrevSource:
-    """Random inputs up(x_{n-1}) from the frozen coarser pyramid: a bank refreshed every few iterations
-    (``prev_bank_size`` > 0) or a fresh pass for every step (``prev_bank_size`` == 0, as the reference)."""
-
-    def __init__(
-        self, model: SinGANModel, scale: int, gen: torch.Generator, cpu_gen: torch.Generator
-    ) -> None:
-        self.model, self.scale, self.gen, self.cpu_gen = model, scale, gen, cpu_gen
-        t = model.config.train
-        self.size, self.refresh = t.prev_bank_size, t.prev_bank_refresh
-        self.bank: torch.Tensor | None = None
-        self.order: list[int] = []
-
-    def _noise(self, s: int, n: int, shape: tuple[int, int]) -> torch.Tensor:
-        dev = self.model.device
-        return torch.randn(n, self.model.noise_channels(s), *shape, device=dev, generator=self.gen)
-
-    @torch.no_grad()
-    def _draw(self, n: int) -> torch.Tensor:
-        m, s = self.model, self.scale
-        if s == 0:
-            return torch.zeros(n, m.channels, *m.shapes[0], device=m.device)
-        prev = torch.zeros(n, m.channels, *m.shapes[0], device=m.device)
-        x = m.run(0, prev, list(m.shapes), self._noise, last=s - 1)
-        return resize(x, m.shapes[s])
-
-    def start_iteration(self, it: int) -> None:
-        if self.size > 0 and (self.bank is None or it % self.refresh == 0):
-            self.bank = self._draw(self.size)
-            self.order = torch.randperm(self.size, generator=self.cpu_gen).tolist()
-
-    def next(self) -> torch.Tensor:
-        if self.size == 0:
-            return self._draw(1)
-        if not self.order:
-            self.order = torch.randperm(self.size, generator=self.cpu_gen).tolist()
-        i = self.order.pop()
-        return self.bank[i : i + 1]
-
-
 def _make_nets(model: SinGANModel, scale: int, seed: int) -> tuple[nn.Module, nn.Module]:
     cfg = model.config
     torch.manual_seed(_seed_for(seed, scale, 1))
@@ -212,7 +181,16 @@ def _make_nets(model: SinGANModel, scale: int, seed: int) -> tuple[nn.Module, nn
         g.load_state_dict(model.generators[scale - 1].state_dict())
         if model.critic_state is not None:
             d.load_state_dict(model.critic_state)
-    return g.to(model.device), d.to(model.device)
+    g, d = g.to(model.device), d.to(model.device)
+    return prepare_module(g, cfg.train), prepare_module(d, cfg.train)
+
+
+def _noise_amp(model: SinGANModel, scale: int, real: torch.Tensor) -> float:
+    if scale == 0:
+        return 1.0
+    with torch.no_grad():
+        rec = resize(model.reconstruct(scale - 1), model.shapes[scale])
+        return model.config.train.noise_amp_weight * math.sqrt(torch.mean((real - rec) ** 2).item())
 
 
 def _train_scale(
@@ -222,70 +200,84 @@ def _train_scale(
     timer: _Timer,
     progress: ProgressFn | None,
     should_stop: Callable[[], bool] | None,
-) -> nn.Module:
+    tuner: ThreadTuner,
+) -> tuple[nn.Module, int]:
+    """Train scale ``scale``; returns its critic and the iterations run (fewer after an early stop)."""
     cfg = model.config.train
     dev = model.device
     gen_dev = torch.Generator(device=dev).manual_seed(_seed_for(cfg.seed, scale, 2))
     gen_cpu = torch.Generator().manual_seed(_seed_for(cfg.seed, scale, 3))
     g, d = _make_nets(model, scale, cfg.seed)
-
-    # The reconstruction input is fixed while scale n trains: compute it once.
+    real = real.contiguous(memory_format=memory_format(cfg))
+    amp = _noise_amp(model, scale, real)
+    stages = Stages(model, scale, g, amp)
+    # The reconstruction input is fixed while scale n trains: compute it once (unless benchmarking).
     with torch.no_grad():
-        rec_prev = (
-            torch.zeros_like(real)
-            if scale == 0
-            else resize(model.reconstruct(scale - 1), model.shapes[scale])
-        )
-        if scale == 0:
-            amp = 1.0
-        else:
-            amp = cfg.noise_amp_weight * math.sqrt(torch.mean((real - rec_prev) ** 2).item())
-    z_rec = model.reconstruction_noise(scale, 1, model.shapes[scale])
-    rec_in = amp * z_rec.expand(-1, model.channels, -1, -1) + rec_prev
+        rec_prev = stages.rec_prev()
+    rec_noise = stages.rec_noise()
 
-    opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
+    opt_g = torch.optim.Adam(stages.param_groups(cfg.lr_g, cfg.stage_lr_scale), betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
     sched_g = torch.optim.lr_scheduler.MultiStepLR(opt_g, [cfg.lr_decay_iteration], cfg.lr_decay_gamma)
     sched_d = torch.optim.lr_scheduler.MultiStepLR(opt_d, [cfg.lr_decay_iteration], cfg.lr_decay_gamma)
-    source = _PrevSource(model, scale, gen_dev, gen_cpu)
-    cz = model.noise_channels(scale)
-    shape = model.shapes[scale]
+    source = PrevSource(model, stages.first, gen_dev, gen_cpu)
+    plateau = PlateauStop(
+        cfg.early_stop_window, cfg.early_stop_tol, math.ceil(cfg.early_stop_min_fraction * cfg.iterations)
+    )
+
+    def critic(x: torch.Tensor) -> torch.Tensor:
+        with autocast(cfg, dev):
+            return d(x).float()
 
     def fake_from(prev: torch.Tensor) -> torch.Tensor:
-        z = torch.randn(1, cz, *shape, device=dev, generator=gen_dev).expand(-1, model.channels, -1, -1)
-        return g(amp * z + prev, prev)
+        with autocast(cfg, dev):
+            return stages(prev, stages.random_noise(gen_dev))
 
     g.train()
     d.train()
+    tuner.restart()
     last_report = time.perf_counter()
-    losses: dict[str, torch.Tensor] = {}
+    done = 0
     for it in range(cfg.iterations):
         if should_stop is not None and should_stop():
             raise TrainingCancelled(model)
+        tuner.before(it)
         source.start_iteration(it)
         for _ in range(cfg.d_steps):
             prev = source.next()
-            fake = fake_from(prev).detach()
+            with torch.no_grad():
+                fake = fake_from(prev)
             opt_d.zero_grad(set_to_none=True)
-            loss_d = critic_wgan_loss(d(real), d(fake))
-            gp = gradient_penalty(d, real, fake, cfg.gp_weight, generator=gen_dev)
+            loss_d = critic_wgan_loss(critic(real), critic(fake))
+            gp = gradient_penalty(critic, real, fake, cfg.gp_weight, generator=gen_dev)
             (loss_d + gp).backward()
             opt_d.step()
         for _ in range(cfg.g_steps):
             if cfg.prev_bank_size > 0:  # without a bank, reuse the last critic step's input (reference)
                 prev = source.next()
+            if not cfg.rec_cache:
+                with torch.no_grad():
+                    rec_prev = stages.rec_prev()
             opt_g.zero_grad(set_to_none=True)
-            adv = generator_wgan_loss(d(fake_from(prev)))
-            rec = reconstruction_loss(g(rec_in, rec_prev), real, cfg.rec_weight)
+            adv = generator_wgan_loss(critic(fake_from(prev)))
+            with autocast(cfg, dev):
+                rec = reconstruction_loss(stages(rec_prev, rec_noise).float(), real, cfg.rec_weight)
             (adv + rec).backward()
             opt_g.step()
         sched_g.step()
         sched_d.step()
-        losses = {"d": loss_d, "gp": gp, "g_adv": adv, "rec": rec}
-        now = time.perf_counter()
+        tuner.after(it)
         done = it + 1
-        if progress is not None and (now - last_report >= 0.5 or done == cfg.iterations or done % 50 == 0):
+        stop = False
+        if cfg.early_stop:
+            plateau.update(rec, loss_d)
+            stop = plateau.should_stop(done)
+        now = time.perf_counter()
+        if progress is not None and (
+            now - last_report >= 0.5 or done == cfg.iterations or done % 50 == 0 or stop
+        ):
             last_report = now
+            losses = {"d": loss_d, "gp": gp, "g_adv": adv, "rec": rec}
             progress(
                 TrainProgress(
                     scale=scale,
@@ -297,9 +289,9 @@ def _train_scale(
                     eta_s=timer.eta(scale, done),
                 )
             )
-    g.eval()
-    for p in g.parameters():
-        p.requires_grad_(False)
+        if stop:
+            break
+    stages.freeze()
     model.generators.append(g)
     model.noise_amps.append(amp)
-    return d
+    return d, done

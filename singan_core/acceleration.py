@@ -1,0 +1,134 @@
+"""Using the hardware during training: thread count, memory format, bf16 autocast, torch.compile.
+
+Every switch is a :class:`~singan_core.config.TrainConfig` field; a switch the device cannot use is a
+no-op there (bf16 autocast on a CPU without native bf16, CUDA graphs off CUDA), never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+
+import torch
+import torch.nn as nn
+
+from .config import TrainConfig
+
+
+def available_cores() -> int:
+    """CPU cores this process may run on (its affinity mask), at least 1."""
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except AttributeError:  # not on Linux
+        return max(os.cpu_count() or 1, 1)
+
+
+def cpu_has_native_bf16() -> bool:
+    """True where oneDNN runs bf16 convolutions natively (AVX512-BF16 or AMX), i.e. where it pays."""
+    check = getattr(torch.ops.mkldnn, "_is_mkldnn_bf16_supported", None)
+    try:
+        return bool(check()) if check is not None else False
+    except RuntimeError:
+        return False
+
+
+def uses_bf16(cfg: TrainConfig, device: torch.device) -> bool:
+    if not cfg.autocast_bf16:
+        return False
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    return device.type == "cpu" and cpu_has_native_bf16()
+
+
+@contextlib.contextmanager
+def autocast(cfg: TrainConfig, device: torch.device) -> Iterator[None]:
+    """bf16 autocast for the forward passes when enabled and native on ``device``; else nothing."""
+    if uses_bf16(cfg, device):
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            yield
+    else:
+        yield
+
+
+def memory_format(cfg: TrainConfig) -> torch.memory_format:
+    return torch.channels_last if cfg.channels_last else torch.contiguous_format
+
+
+def prepare_module(module: nn.Module, cfg: TrainConfig) -> nn.Module:
+    """Move ``module``'s weights to the configured memory format (in place; returns it)."""
+    return module.to(memory_format=memory_format(cfg))
+
+
+def maybe_compile(module: nn.Module, cfg: TrainConfig, device: torch.device) -> nn.Module:
+    """``torch.compile`` the module when configured (the generator only: the critic needs double
+    backward for the gradient penalty, which compiled graphs do not support). On CUDA with
+    ``cuda_graphs`` the compiled module replays CUDA graphs (mode ``reduce-overhead``). The returned
+    callable shares parameters with ``module``; keep ``module`` for state dicts and checkpoints."""
+    if not cfg.compile:
+        return module
+    mode = "reduce-overhead" if cfg.cuda_graphs and device.type == "cuda" else "default"
+    return torch.compile(module, mode=mode, dynamic=False)
+
+
+class ThreadTuner:
+    """Intra-op thread count for CPU training.
+
+    ``threads`` > 0 fixes the count. 0 tunes it: at the start of every scale and every ``every``
+    iterations after, a few iterations are timed with all cores and with one thread, and the faster
+    count is kept. On a machine shared with other jobs, OpenMP's spinning threads can make two threads
+    several times slower than one; on an idle machine all cores win at the larger scales. The timed
+    iterations are ordinary training iterations, so tuning costs nothing but a little reproducibility:
+    the float rounding of a reduction can depend on the thread count.
+    """
+
+    PROBE = 2  # timed iterations per candidate
+
+    def __init__(self, threads: int, device: torch.device, every: int = 200) -> None:
+        self.original = torch.get_num_threads()
+        self.active = device.type == "cpu"
+        self.fixed = threads
+        cores = available_cores()
+        self.candidates = [c for c in dict.fromkeys((cores, 1))]
+        self.every = every
+        self.chosen = threads if threads > 0 else cores
+        self.times: dict[int, float] = {}
+        self.start_it = 0
+        self.t0 = 0.0
+
+    def _probe_slot(self, it: int) -> int | None:
+        """The candidate to time at iteration ``it`` of the current probe, or None outside a probe."""
+        k = (it - self.start_it) % self.every - 1  # iteration 0 of each probe warms up, untimed
+        if self.fixed > 0 or len(self.candidates) == 1 or not 0 <= k < self.PROBE * len(self.candidates):
+            return None
+        return self.candidates[k // self.PROBE]
+
+    def restart(self, it: int = 0) -> None:
+        """Start tuning again (a new scale changes the sizes, so the best count may change)."""
+        self.start_it = it
+        self.times = {}
+
+    def before(self, it: int) -> None:
+        if not self.active:
+            return
+        slot = self._probe_slot(it)
+        threads = slot if slot is not None else self.chosen
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+        self.t0 = time.perf_counter()
+
+    def after(self, it: int) -> None:
+        if not self.active:
+            return
+        slot = self._probe_slot(it)
+        if slot is None:
+            return
+        self.times[slot] = self.times.get(slot, 0.0) + time.perf_counter() - self.t0
+        if len(self.times) == len(self.candidates) and self._probe_slot(it + 1) is None:
+            self.chosen = min(self.times, key=self.times.__getitem__)
+            self.times = {}
+
+    def close(self) -> None:
+        if self.active and torch.get_num_threads() != self.original:
+            torch.set_num_threads(self.original)
