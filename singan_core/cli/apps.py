@@ -51,10 +51,16 @@ def _add_blend_args(p: argparse.ArgumentParser, dilation: int, default_scale: st
     p.add_argument("mask", help="mask image: white = the region to change (alpha is used if colour is flat)")
     p.add_argument("--injection-scale", type=int, help=SCALE_HELP.format(default_scale))
     p.add_argument(
-        "--dilation", type=int, default=dilation, help=f"mask dilation radius in px (default {dilation})"
+        "--dilation",
+        type=int,
+        default=dilation,
+        help=f"mask dilation radius in px of the input (default {dilation})",
     )
     p.add_argument(
-        "--blur", type=float, default=BLUR_SIGMA, help=f"mask blur sigma in px (default {BLUR_SIGMA:g})"
+        "--blur",
+        type=float,
+        default=BLUR_SIGMA,
+        help=f"mask blur sigma in px of the input (default {BLUR_SIGMA:g})",
     )
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     p.add_argument("--out", help="output image (default: <input>.<command>.png here)")

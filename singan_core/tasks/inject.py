@@ -129,7 +129,9 @@ def _blend_task(
     check_injection_scale(model, n)
     arr = match_channels(image, model.channels, model.dtype)
     shapes = work_shapes(model, arr.shape[:2])
-    weight = masks.soft_mask(mask, shapes[-1], dilation, blur_sigma)  # [1, 1, H, W] at work size
+    # radius and sigma are in the input's pixels; the mask is processed at the (smaller) work size
+    ratio = max(shapes[-1]) / max(arr.shape[:2])
+    weight = masks.soft_mask(mask, shapes[-1], round(dilation * ratio), blur_sigma * ratio)  # [1, 1, H, W]
     x = to_tensor(arr, model.device)
     prev = injected_input(x, shapes, n)
     if fine_tune:
@@ -165,7 +167,8 @@ def harmonize(
     """Blend a pasted object (``mask``, HxW, white = object) into the training image's look.
 
     out = (1 - m) * composite + m * generated with m the dilated, blurred, normalised mask; pixels with
-    m == 0 are the composite's, exactly. ``fine_tune`` first tunes the finest ``fine_tune_scales``
+    m == 0 are the composite's, exactly. ``dilation`` and ``blur_sigma`` are in the composite's pixels
+    (the reference's values at its 250 px inputs); the mask is processed at the model's size. ``fine_tune`` first tunes the finest ``fine_tune_scales``
     generators on this composite (slower; see :mod:`singan_core.tasks.finetune`)."""
     n = default_injection_scale(model, "harmonize") if injection_scale is None else injection_scale
     return _blend_task(

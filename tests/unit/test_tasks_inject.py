@@ -61,8 +61,8 @@ def test_pixels_outside_the_dilated_mask_are_unchanged(tiny_model, tiny_rgb, tas
 
 
 def test_arbitrary_size_inputs(tiny_model, tiny_rgb):
-    # 3x the training size: the mask is processed at the training size (radius and sigma in its
-    # pixels), the output is at the input's size and every pixel far from the mask is copied exactly.
+    # 3x the training size: the output is at the input's size and every pixel far from the mask is
+    # copied exactly (radius and sigma are in the input's pixels; a generous bound here).
     big = upscale(tiny_rgb, 3)
     mask = np.zeros(big.shape[:2], np.uint8)
     mask[:6, :6] = 255
