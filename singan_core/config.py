@@ -101,7 +101,13 @@ def _preset_fast() -> SinGANConfig:
         preset="fast",
         pyramid=PyramidConfig(scale_factor=0.75, min_size=25, max_size=160),
         network=NetworkConfig(base_channels=32, max_channels=32),
-        train=TrainConfig(iterations=400, lr_decay_iteration=320, prev_bank_size=16, prev_bank_refresh=25),
+        train=TrainConfig(
+            iterations=300,
+            lr_decay_iteration=240,
+            prev_bank_size=16,
+            prev_bank_refresh=25,
+            autocast_bf16=True,
+        ),
     )
 
 

@@ -1,0 +1,152 @@
+"""Training-speed switches (issue 8): what they must not change, and that each one really acts."""
+
+import numpy as np
+import pytest
+import torch
+
+from singan_core.acceleration import ThreadTuner, autocast, cpu_has_native_bf16, uses_bf16
+from singan_core.config import ConfigError, get_preset, with_overrides
+from singan_core.plateau import PlateauStop
+from singan_core.tasks.sample import generate
+from singan_core.train import train
+
+
+def _weights(model):
+    return [v.clone() for g in model.generators for v in g.state_dict().values()]
+
+
+def _same(a, b):
+    return len(a) == len(b) and all(torch.equal(x, y) for x, y in zip(a, b, strict=True))
+
+
+def test_cached_reconstruction_input_changes_nothing(tiny_rgb, tiny_model):
+    # the cache only skips recomputing a fixed tensor: the trained model is bit-identical
+    cfg = with_overrides(get_preset("tiny"), {"train.rec_cache": False})
+    slow = train(tiny_rgb, cfg, device="cpu")
+    assert _same(_weights(slow), _weights(tiny_model))
+    assert slow.noise_amps == tiny_model.noise_amps
+
+
+def test_bank_and_per_step_regeneration_give_alike_samples(tiny_rgb, tiny_model):
+    # same method, different random draws: sample statistics agree, weights do not
+    per_step = train(tiny_rgb, with_overrides(get_preset("tiny"), {"train.prev_bank_size": 0}), device="cpu")
+    assert not _same(_weights(per_step), _weights(tiny_model))
+    a = np.stack(generate(tiny_model, n=8, seed=3)).astype(float)
+    b = np.stack(generate(per_step, n=8, seed=3)).astype(float)
+    assert abs(a.mean() - b.mean()) < 0.1 * 255
+    assert abs(a.std() - b.std()) < 0.1 * 255
+    assert a.std(axis=0).mean() > 0 and b.std(axis=0).mean() > 0  # both still diverse
+
+
+def test_concurrent_stages_keep_training_the_scales_below(tiny_rgb, tiny_model):
+    cfg = with_overrides(get_preset("tiny"), {"train.concurrent_stages": 3, "train.stage_lr_scale": 0.1})
+    model = train(tiny_rgb, cfg, device="cpu")
+    assert model.is_complete
+    # scale 0 is trained identically in both (nothing below it); later scales then update it again
+    g0 = model.generators[0].state_dict()
+    ref0 = tiny_model.generators[0].state_dict()
+    assert any(not torch.equal(g0[k], ref0[k]) for k in g0)
+    assert all(not p.requires_grad for p in model.generators.parameters())  # frozen again
+    assert generate(model, n=1)[0].shape == tiny_rgb.shape
+
+
+def test_stage_learning_rates_fall_by_the_factor_per_stage_back(tiny_model):
+    from singan_core.stages import Stages
+
+    cfg = with_overrides(tiny_model.config, {"train.concurrent_stages": 3})
+    tiny_model.config = cfg
+    try:
+        g = tiny_model.new_generator(2)
+        stages = Stages(tiny_model, 2, g, 0.1)
+        lrs = [group["lr"] for group in stages.param_groups(1.0, 0.1)]
+        assert lrs == pytest.approx([0.01, 0.1, 1.0])
+        stages.freeze()
+    finally:
+        tiny_model.config = get_preset("tiny")
+        tiny_model.eval()
+
+
+def test_plateau_stop_waits_for_both_losses_to_flatten():
+    flat = PlateauStop(window=4, tol=0.05, min_iterations=8)
+    stopped = []
+    for i in range(40):
+        flat.update(torch.tensor(1.0), torch.tensor(-0.5))
+        stopped.append(flat.should_stop(i + 1))
+    assert stopped.index(True) + 1 == 8  # first window at 4 (nothing to compare), second at 8
+    assert flat.history[0] == pytest.approx((1.0, 0.5))
+    falling = PlateauStop(window=4, tol=0.05, min_iterations=0)
+    for i in range(40):
+        falling.update(torch.tensor(1.0 / (i + 1)), torch.tensor(-0.5))
+        assert not falling.should_stop(i + 1)
+    gap_moving = PlateauStop(window=4, tol=0.05, min_iterations=0)
+    for i in range(40):
+        gap_moving.update(torch.tensor(1.0), torch.tensor(-float(i)))
+        assert not gap_moving.should_stop(i + 1)
+
+
+def test_early_stop_ends_a_scale_before_its_iterations(tiny_rgb):
+    cfg = with_overrides(
+        get_preset("tiny"),
+        {
+            "train.early_stop": True,
+            "train.early_stop_window": 5,
+            "train.early_stop_tol": 10.0,  # anything counts as flat
+            "train.early_stop_min_fraction": 0.5,
+        },
+    )
+    done = []
+    model = train(tiny_rgb, cfg, device="cpu", progress=lambda p: p.scale_done and done.append(p.iteration))
+    assert model.is_complete and done == [15, 15, 15]
+
+
+def test_thread_tuner_keeps_the_faster_count_and_restores():
+    import time
+
+    before = torch.get_num_threads()
+    tuner = ThreadTuner(0, torch.device("cpu"), every=50)
+    tuner.candidates = [2, 1]  # as on a 2-core machine, whatever this one has
+    for it in range(12):
+        tuner.before(it)
+        time.sleep(0.02 if torch.get_num_threads() == 2 else 0.001)  # 2 threads "slow", as under load
+        tuner.after(it)
+    assert tuner.chosen == 1 and torch.get_num_threads() == 1
+    tuner.close()
+    assert torch.get_num_threads() == before
+    fixed = ThreadTuner(1, torch.device("cpu"))
+    fixed.before(0)
+    assert torch.get_num_threads() == 1
+    fixed.close()
+    assert torch.get_num_threads() == before
+
+
+def test_hardware_switches_are_safe_on_cpu(tiny_rgb):
+    t = get_preset("tiny").train
+    assert not uses_bf16(t, torch.device("cpu"))
+    on = with_overrides(get_preset("tiny"), {"train.autocast_bf16": True, "train.cuda_graphs": True}).train
+    assert uses_bf16(on, torch.device("cpu")) == cpu_has_native_bf16()
+    with autocast(on, torch.device("cpu")):
+        y = torch.nn.functional.conv2d(torch.randn(1, 3, 8, 8), torch.randn(4, 3, 3, 3))
+    assert y.dtype == (torch.bfloat16 if cpu_has_native_bf16() else torch.float32)
+    cfg = with_overrides(
+        get_preset("tiny"),
+        {
+            "train.channels_last": True,
+            "train.autocast_bf16": True,
+            "train.cuda_graphs": True,
+            "train.iterations": 5,
+        },
+    )
+    model = train(tiny_rgb, cfg, device="cpu")
+    out = generate(model, n=2, seed=1)
+    assert model.is_complete and out[0].shape == tiny_rgb.shape and not np.array_equal(out[0], out[1])
+
+
+def test_bad_speed_settings_are_config_errors():
+    for key, value in [
+        ("train.concurrent_stages", 0),
+        ("train.stage_lr_scale", 0),
+        ("train.threads", -1),
+        ("train.early_stop_window", 0),
+    ]:
+        with pytest.raises(ConfigError):
+            with_overrides(get_preset("tiny"), {key: value})
