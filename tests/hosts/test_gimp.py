@@ -1,0 +1,261 @@
+"""Host tests: the SinGAN plug-in inside a real GIMP 3 (Debian trixie's, in a chroot; see gimp_chroot.py).
+
+The plug-in is installed with ``python -m installers.gimp install`` into the chroot user's GIMP folder,
+a real server runs on loopback outside the chroot, and ``gimp_batch_script.py`` drives every
+``plug-in-singan-*`` procedure through the PDB inside ``gimp-console-3.0``. Its findings come back as
+JSON and are asserted here. When this machine cannot create the chroot the tests skip with a banner;
+under CI (``$CI`` set) a failed build fails instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import gimp_chroot
+import pytest
+
+from host_plugin.client import Client
+from host_plugin.gimp.procedures import MENU_PATH, PROCEDURES
+from inference_server.server import build_server
+
+pytestmark = [pytest.mark.host, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "singan_core" / "assets" / "balloons.png"
+SIZE = (32, 24)  # the tiny preset's 3 scales
+OFFSET = (5, 3)  # the layer sits away from the image origin, so placement is really checked
+SCRIPT = Path(__file__).with_name("gimp_batch_script.py")
+
+
+def _banner(message: str) -> None:
+    line = "!" * 100
+    sys.__stderr__.write(f"\n{line}\n!!! GIMP HOST TESTS NOT RUN: {message}\n{line}\n")
+    sys.__stderr__.flush()
+
+
+@pytest.fixture(scope="module")
+def gimp_root() -> Path:
+    impossible = gimp_chroot.why_impossible()
+    if impossible:
+        _banner(impossible)
+        pytest.skip(f"GIMP 3 chroot impossible on this machine: {impossible}")
+    try:
+        return gimp_chroot.ensure()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"could not build the GIMP 3 chroot under CI: {exc}")
+        _banner(f"could not build the GIMP 3 chroot: {exc}")
+        pytest.skip(f"could not build the GIMP 3 chroot: {exc}")
+
+
+def _install(chroot: gimp_chroot.GimpChroot) -> Path:
+    """The project's installer, as a user runs it, with HOME pointing into the chroot."""
+    env = dict(os.environ, HOME=str(chroot.home_outside))
+    env.pop("XDG_CONFIG_HOME", None)
+    env.pop("GIMP3_DIRECTORY", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "installers.gimp", "install", "--offline"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return chroot.plugins_outside / "singan"
+
+
+def _sample_png(chroot: gimp_chroot.GimpChroot, size: tuple[int, int]) -> Path:
+    from PIL import Image
+
+    png = chroot.home_outside / "sample.png"
+    Image.open(SAMPLE).convert("RGB").resize(size).save(png)
+    return png
+
+
+def _run_script(chroot: gimp_chroot.GimpChroot, params: dict, timeout: float) -> tuple[dict, str]:
+    result = chroot.home_outside / "result.json"
+    params = {**params, "result": chroot.to_inside(result), "procedures": [p.name for p in PROCEDURES]}
+    run = chroot.run_batch(f"PARAMS = {params!r}\n" + SCRIPT.read_text(), timeout=timeout)
+    assert result.exists(), (
+        f"the batch script wrote no result (GIMP exit {run.returncode}):\n{run.output[-6000:]}"
+    )
+    return json.loads(result.read_text()), run.output
+
+
+@pytest.fixture(scope="module")
+def gimp_run(gimp_root: Path) -> dict:
+    # the session (and its lock) ends before the tests look at the results
+    with tempfile.TemporaryDirectory() as models, build_server(port=0, models_dir=Path(models)) as server:
+        with gimp_chroot.session(gimp_root) as chroot:
+            folder = _install(chroot)
+            png = _sample_png(chroot, SIZE)
+            params = {"address": server.address, "png": chroot.to_inside(png), "offset": OFFSET}
+            results, output = _run_script(chroot, params, timeout=600)
+            results["plugin_folder"] = str(folder.relative_to(chroot.home_outside))
+            results["entry_mode"] = (folder / "singan.py").stat().st_mode
+            results["vendor"] = sorted(p.name for p in (folder / "vendor").iterdir())
+            results["output"] = output
+    return results
+
+
+def _call(run: dict, name: str) -> dict:
+    record = run["calls"].get(name)
+    assert record is not None, f"{name} was not called; fatal: {run['fatal']}\n{run['output'][-4000:]}"
+    assert record["status"] == "SUCCESS", (
+        f"{name}: {record['status']}: {record['error']}\n{run['output'][-3000:]}"
+    )
+    return record
+
+
+def _assert_not_blank(layer: dict) -> None:
+    stats = layer["stats"]
+    assert stats["alpha_mean"] > 0, f"{layer['name']} is fully transparent"
+    assert stats["max"] - stats["min"] > 20 and stats["distinct"] > 50, (
+        f"{layer['name']} looks blank: {stats}"
+    )
+
+
+def _new_layers(record: dict, prefix: str) -> list[dict]:
+    return [layer for layer in record["layers"] if layer["name"].startswith(prefix)]
+
+
+def test_installer_puts_an_executable_plugin_with_vendored_deps(gimp_run: dict) -> None:
+    folder = Path(gimp_run["plugin_folder"])
+    assert folder.parts == (".config", "GIMP", "3.0", "plug-ins", "singan")
+    assert gimp_run["entry_mode"] & 0o111 == 0o111
+    assert {"grpclib", "h2", "hpack", "hyperframe", "multidict", "google"} <= set(gimp_run["vendor"])
+
+
+def test_every_procedure_is_registered_under_filters_singan(gimp_run: dict) -> None:
+    assert gimp_run["fatal"] is None, gimp_run["fatal"]
+    for spec in PROCEDURES:
+        registered = gimp_run["registered"][spec.name]
+        assert registered is not None, f"{spec.name} not in the PDB"
+        assert registered["menu_paths"] == [MENU_PATH]
+        assert registered["label"] == spec.label
+        assert [a.name for a in spec.args] == [
+            a for a in registered["args"] if a not in ("run-mode", "image", "drawables")
+        ]
+
+
+def test_settings_are_stored(gimp_run: dict) -> None:
+    _call(gimp_run, "plug-in-singan-settings")
+
+
+def test_train_remembers_the_model_on_image_and_layer(gimp_run: dict) -> None:
+    record = _call(gimp_run, "plug-in-singan-train")
+    model_id = record["values"][0]
+    assert len(model_id) >= 16 and all(c in "0123456789abcdef" for c in model_id)
+    assert json.loads(record["image_parasite"])["model_id"] == model_id
+    assert json.loads(record["layer_parasite"])["model_id"] == model_id
+
+
+def test_generate_adds_samples_as_layers_at_the_layer_offset(gimp_run: dict) -> None:
+    samples = _new_layers(_call(gimp_run, "plug-in-singan-generate"), "SinGAN sample")
+    assert len(samples) == 2
+    for layer in samples:
+        assert (layer["width"], layer["height"]) == (round(SIZE[0] * 1.5), SIZE[1])
+        assert (layer["x"], layer["y"]) == OFFSET
+        _assert_not_blank(layer)
+    assert samples[0]["stats"] != samples[1]["stats"], "two samples came out identical"
+
+
+@pytest.mark.parametrize(
+    ("name", "prefix"),
+    [
+        ("plug-in-singan-harmonize", "SinGAN harmonized"),
+        ("plug-in-singan-edit", "SinGAN edited"),
+        ("plug-in-singan-paint-to-image", "SinGAN paint to image"),
+    ],
+)
+def test_injection_tasks_add_one_layer_over_the_input(gimp_run: dict, name: str, prefix: str) -> None:
+    layers = _new_layers(_call(gimp_run, name), prefix)
+    assert len(layers) == 1
+    assert (layers[0]["width"], layers[0]["height"], layers[0]["x"], layers[0]["y"]) == (*SIZE, *OFFSET)
+    _assert_not_blank(layers[0])
+
+
+def test_the_artists_layer_is_never_changed(gimp_run: dict) -> None:
+    final = _call(gimp_run, "plug-in-singan-paint-to-image")["layers"]
+    background = [layer for layer in final if layer["name"] == gimp_run["input"]["name"]]
+    assert background == [gimp_run["input"]]
+    assert len(final) == 1 + 2 + 3  # input, two samples, harmonized, edited, painted
+
+
+def test_super_resolve_makes_a_new_image(gimp_run: dict) -> None:
+    record = _call(gimp_run, "plug-in-singan-super-resolve")
+    (image,) = record["new_images"]
+    assert (image["width"], image["height"]) == (SIZE[0] * 2, SIZE[1] * 2)
+    (layer,) = image["layers"]
+    assert (layer["width"], layer["height"]) == (SIZE[0] * 2, SIZE[1] * 2)
+    _assert_not_blank(layer)
+
+
+def test_animate_makes_one_layer_per_frame(gimp_run: dict) -> None:
+    record = _call(gimp_run, "plug-in-singan-animate")
+    (image,) = record["new_images"]
+    names = [layer["name"] for layer in image["layers"]]
+    assert names == [f"Frame {i} (100ms) (replace)" for i in (3, 2, 1)]  # frame 1 at the bottom
+    for layer in image["layers"]:
+        assert (layer["width"], layer["height"]) == SIZE
+        _assert_not_blank(layer)
+
+
+def _plugin_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if any(part.endswith(b"plug-ins/singan/singan.py") for part in cmdline):
+                pids.append(int(entry.name))
+    return pids
+
+
+def test_killing_the_plugin_like_gimps_cancel_cancels_the_server_job(gimp_root: Path) -> None:
+    """GIMP cancels a plug-in's progress by SIGKILLing it; the job on the server must stop too."""
+    with tempfile.TemporaryDirectory() as models, build_server(port=0, models_dir=Path(models)) as server:
+        with gimp_chroot.session(gimp_root) as chroot, Client(address=server.address) as client:
+            _install(chroot)
+            params = {
+                "address": server.address,
+                "png": chroot.to_inside(_sample_png(chroot, (96, 72))),  # the fast preset: minutes
+                "scenario": "cancel",
+            }
+            killed: dict[str, object] = {}
+            stop = threading.Event()
+
+            def killer() -> None:
+                while not stop.wait(0.5):
+                    running = [job for job in client.list_jobs(active_only=True) if job.state == 2]
+                    pids = _plugin_pids()
+                    if running and pids:
+                        killed["job_id"] = running[0].job_id
+                        for pid in pids:
+                            os.kill(pid, 9)
+                        killed["pids"] = pids
+                        return
+
+            thread = threading.Thread(target=killer, daemon=True)
+            thread.start()
+            try:
+                results, output = _run_script(chroot, params, timeout=300)
+            finally:
+                stop.set()
+                thread.join()
+            assert "job_id" in killed, f"training never started in GIMP:\n{output[-4000:]}"
+            assert results["calls"]["plug-in-singan-train"]["status"] != "SUCCESS"
+            deadline = time.monotonic() + 30
+            states = []
+            while time.monotonic() < deadline:
+                states = [job.state for job in client.list_jobs() if job.job_id == killed["job_id"]]
+                if states and states[0] == 5:  # JOB_STATE_CANCELLED
+                    break
+                time.sleep(0.5)
+            assert states == [5], f"job {killed['job_id']} not cancelled after the plug-in died: {states}"
