@@ -36,6 +36,8 @@ def decode(data: bytes | None) -> ModelRef | None:
         return None
     try:
         fields = json.loads(bytes(data).decode("utf-8"))
+        if not isinstance(fields, dict):
+            return None
         ref = ModelRef(**{k: v for k, v in fields.items() if k in ModelRef.__dataclass_fields__})
     except (ValueError, TypeError):
         return None

@@ -1,0 +1,41 @@
+"""The procedure table the plug-in registers with GIMP (host_plugin.gimp.procedures)."""
+
+from __future__ import annotations
+
+from host_plugin.gimp.procedures import BY_NAME, MENU_PATH, PROCEDURES, factor_value
+
+
+def test_the_issue_procedures_exist_with_their_arguments() -> None:
+    expected = {
+        "plug-in-singan-train": {"preset"},
+        "plug-in-singan-generate": {"n", "seed", "width-scale", "height-scale", "start-scale"},
+        "plug-in-singan-harmonize": {"scale", "seed"},
+        "plug-in-singan-edit": {"scale", "model-layer", "model-image"},
+        "plug-in-singan-paint-to-image": {"scale", "model-layer", "model-image"},
+        "plug-in-singan-super-resolve": {"factor"},
+        "plug-in-singan-animate": {"frames", "start-scale"},
+        "plug-in-singan-settings": {"address", "token"},
+    }
+    assert set(BY_NAME) == set(expected)
+    for name, args in expected.items():
+        assert args <= {arg.name for arg in BY_NAME[name].args}, name
+
+
+def test_table_is_well_formed() -> None:
+    assert MENU_PATH == "<Image>/Filters/SinGAN"
+    for proc in PROCEDURES:
+        names = [arg.name for arg in proc.args]
+        assert len(names) == len(set(names)), proc.name
+        assert proc.label and proc.blurb and proc.help
+        for arg in proc.args:
+            assert arg.kind in {"int", "double", "string", "bool", "choice", "layer", "image"}
+            if arg.kind in ("int", "double"):
+                assert arg.minimum <= arg.default <= arg.maximum, (proc.name, arg.name)
+            if arg.kind == "choice":
+                assert arg.default in {value for value, _ in arg.choices}, (proc.name, arg.name)
+    assert not BY_NAME["plug-in-singan-settings"].on_image
+    assert BY_NAME["plug-in-singan-train"].task == "train"
+
+
+def test_factor_choice() -> None:
+    assert [factor_value(v) for v, _ in BY_NAME["plug-in-singan-super-resolve"].args[0].choices] == [2, 4]
