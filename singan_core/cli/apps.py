@@ -230,7 +230,7 @@ def _train_for_sr(args: argparse.Namespace, image: np.ndarray) -> SinGANModel:
         file=sys.stderr,
     )
     t0 = time.perf_counter()
-    model = train(image, cfg, device=device, progress=ProgressBar())
+    model = train(image, cfg, device=device, progress=ProgressBar(sys.stderr))
     print(f"trained {model.num_scales} scales in {format_seconds(time.perf_counter() - t0)}", file=sys.stderr)
     if args.save_model:
         save_checkpoint(model, args.save_model)
