@@ -54,7 +54,7 @@ def describe_image(image):
     }
 
 
-def call(name, image=None, drawable=None, **props):
+def call(name, image=None, drawable=None, record_as=None, **props):
     started = time.monotonic()
     record = {"status": None, "error": "", "values": []}
     try:
@@ -83,7 +83,7 @@ def call(name, image=None, drawable=None, **props):
         record["status"] = "EXCEPTION"
         record["error"] = traceback.format_exc()
     record["seconds"] = round(time.monotonic() - started, 2)
-    out["calls"][name + PARAMS.get("suffix", "")] = record
+    out["calls"][record_as or name] = record
     return record
 
 
@@ -130,7 +130,24 @@ try:
     layers_after(call("plug-in-singan-paint-to-image", image, layer, **{"model-image": image}))
     call("plug-in-singan-super-resolve", image, layer, factor="x2", preset="tiny")
     call("plug-in-singan-animate", image, layer, frames=3)
-    out["undo_enabled"] = image.undo_is_enabled()
+
+    # other pixel formats: a 16-bit copy is read as u16, a grayscale copy as Y', an indexed one refused
+    for mode in ("u16", "gray", "indexed"):
+        copy = image.duplicate()
+        if mode == "u16":
+            copy.convert_precision(Gimp.Precision.U16_NON_LINEAR)
+        elif mode == "gray":
+            copy.convert_grayscale()
+        else:
+            copy.convert_indexed(
+                Gimp.ConvertDitherType.NONE, Gimp.ConvertPaletteType.GENERATE, 16, False, False, ""
+            )
+        base = copy.get_layers()[-1]
+        key = f"paint-to-image {mode}"
+        record = call("plug-in-singan-paint-to-image", copy, base, record_as=key, **{"model-image": image})
+        record["precision"] = copy.get_precision().value_name
+        record["layers"] = [describe_layer(lay) for lay in copy.get_layers()]
+
 except SystemExit:
     pass
 except Exception:

@@ -259,3 +259,20 @@ def test_killing_the_plugin_like_gimps_cancel_cancels_the_server_job(gimp_root: 
                     break
                 time.sleep(0.5)
             assert states == [5], f"job {killed['job_id']} not cancelled after the plug-in died: {states}"
+
+
+@pytest.mark.parametrize("mode", ["u16", "gray"])
+def test_16_bit_and_grayscale_layers_are_read_and_written(gimp_run: dict, mode: str) -> None:
+    record = _call(gimp_run, f"paint-to-image {mode}")
+    assert record["precision"] == (
+        "GIMP_PRECISION_U16_NON_LINEAR" if mode == "u16" else "GIMP_PRECISION_U8_NON_LINEAR"
+    )
+    (layer,) = [layer for layer in record["layers"] if layer["name"] == "SinGAN paint to image #1"]
+    assert (layer["width"], layer["height"], layer["x"], layer["y"]) == (*SIZE, *OFFSET)
+    _assert_not_blank(layer)
+
+
+def test_indexed_images_are_refused_with_what_to_do(gimp_run: dict) -> None:
+    record = gimp_run["calls"]["paint-to-image indexed"]
+    assert record["status"] == "EXECUTION-ERROR"
+    assert "convert with Image > Mode > RGB" in record["error"]
