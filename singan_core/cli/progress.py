@@ -19,10 +19,10 @@ def format_seconds(s: float) -> str:
 class ProgressBar:
     """Redraws one line on a terminal; on a pipe prints a line every few seconds and per finished scale."""
 
-    def __init__(self, stream: TextIO = sys.stderr, width: int = 24) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None, width: int = 24) -> None:
+        self.stream = stream if stream is not None else sys.stderr
         self.width = width
-        self.tty = stream.isatty()
+        self.tty = self.stream.isatty()
         self.last = 0.0
 
     def __call__(self, p: TrainProgress) -> None:
