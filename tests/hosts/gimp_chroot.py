@@ -121,8 +121,7 @@ def build(root: Path = DEFAULT_ROOT) -> Path:
     _ensure_debootstrap(log)
     work = root.parent / f"{root.name}.tmp"
     if work.exists():
-        _unmount_all(work)
-        shutil.rmtree(work)
+        _remove_tree(work)
     started = time.monotonic()
     _say(f"debootstrap --variant=minbase {SUITE} {work} (about 20 s; log {log})")
     _run(["debootstrap", "--variant=minbase", SUITE, str(work), MIRROR], log, timeout=900)
@@ -138,8 +137,7 @@ def build(root: Path = DEFAULT_ROOT) -> Path:
     ).stdout
     (work / STAMP_NAME).write_text(f"{RECIPE}\ngimp {version}\nbuilt {time.ctime()}\n")
     if root.exists():
-        _unmount_all(root)
-        shutil.rmtree(root)
+        _remove_tree(root)
     work.rename(root)
     _say(f"GIMP {version} chroot ready at {root} in {time.monotonic() - started:.0f} s")
     return root
@@ -167,19 +165,34 @@ def _unmount_all(root: Path) -> None:
             subprocess.run(["umount", "-l", str(target)], check=False)
 
 
+def _mounts_under(root: Path) -> list[str]:
+    prefix = str(root.resolve()) + "/"
+    with open("/proc/mounts") as mounts:
+        points = [line.split()[1].replace("\\040", " ") for line in mounts]
+    return [point for point in points if point.startswith(prefix)]
+
+
+def _remove_tree(root: Path) -> None:
+    """rmtree, but never through a mount (a bind-mounted /dev would lose the host's device nodes)."""
+    _unmount_all(root)
+    busy = _mounts_under(root)
+    if busy:
+        raise RuntimeError(f"refusing to delete {root}: still mounted: {', '.join(busy)}")
+    shutil.rmtree(root)
+
+
 @contextmanager
 def _mounted(root: Path) -> Iterator[None]:
+    """/proc and /dev inside the chroot. The caller holds the lock, so mounts left behind by a killed
+    run are stale: they are reused and unmounted at the end like ours."""
     mounts = [(["mount", "-t", "proc", "proc"], root / "proc"), (["mount", "--bind", "/dev"], root / "dev")]
-    done: list[Path] = []
     try:
         for cmd, target in mounts:
             if not _is_mount(target):
                 subprocess.run([*cmd, str(target)], check=True)
-                done.append(target)
         yield
     finally:
-        for target in reversed(done):
-            subprocess.run(["umount", "-l", str(target)], check=False)
+        _unmount_all(root)
 
 
 class GimpChroot:
@@ -255,6 +268,8 @@ def session(root: Path = DEFAULT_ROOT) -> Iterator[GimpChroot]:
     with _locked(root), _mounted(root):
         tmp = root / "tmp"
         tmp.mkdir(mode=0o1777, exist_ok=True)
+        for stale in tmp.glob("singan-home-*"):  # left by killed runs (we hold the lock)
+            shutil.rmtree(stale, ignore_errors=True)
         home = Path(tempfile.mkdtemp(prefix="singan-home-", dir=tmp))
         home.chmod(0o755)
         chroot = GimpChroot(root)
