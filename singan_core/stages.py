@@ -28,13 +28,18 @@ class PrevSource:
         dev = self.model.device
         return torch.randn(n, self.model.noise_channels(s), *shape, device=dev, generator=self.gen)
 
+    CHUNK = 8  # samples per pass through the coarser pyramid: caps the bank's peak activation memory
+
     @torch.no_grad()
     def _draw(self, n: int) -> torch.Tensor:
         m, s = self.model, self.base
-        prev = torch.zeros(n, m.channels, *m.shapes[0], device=m.device)
-        if s > 0:
-            prev = resize(m.run(0, prev, list(m.shapes), self._noise, last=s - 1), m.shapes[s])
-        return prev.contiguous(memory_format=self.format)
+        if s == 0:
+            return torch.zeros(n, m.channels, *m.shapes[0], device=m.device)
+        parts = []
+        for k in range(0, n, self.CHUNK):
+            prev = torch.zeros(min(self.CHUNK, n - k), m.channels, *m.shapes[0], device=m.device)
+            parts.append(resize(m.run(0, prev, list(m.shapes), self._noise, last=s - 1), m.shapes[s]))
+        return torch.cat(parts).contiguous(memory_format=self.format)
 
     def start_iteration(self, it: int) -> None:
         if self.size > 0 and (self.bank is None or it % self.refresh == 0):
