@@ -44,14 +44,14 @@ class Procedure:
 
 
 def _seed() -> Arg:
-    return Arg("seed", "int", "_Seed", "Random seed (the same seed gives the same result)", 0, 0, MAX_SEED)
+    return Arg("seed", "int", "See_d", "Random seed (the same seed gives the same result)", 0, 0, MAX_SEED)
 
 
 def _injection_scale() -> Arg:
     return Arg(
         "scale",
         "int",
-        "Injection s_cale",
+        "In_jection scale",
         "Scale at which the input is injected: 1 = one above the coarsest (more change), "
         "higher = closer to the input; 0 = the default",
         0,
@@ -62,9 +62,9 @@ def _injection_scale() -> Arg:
 
 _MODEL_ARGS = (
     Arg(
-        "model-id", "string", "Model _id", "Use this model id (empty: the model of the layer/image below)", ""
+        "model-id", "string", "Model _ID", "Use this model id (empty: the model of the layer/image below)", ""
     ),
-    Arg("model-layer", "layer", "Model of _layer", "Use the model trained on this layer (optional)"),
+    Arg("model-layer", "layer", "Model of la_yer", "Use the model trained on this layer (optional)"),
     Arg("model-image", "image", "Model of i_mage", "Use the model trained on this image (optional)"),
 )
 _NEW_IMAGE = (Arg("new-image", "image", "New image", "The image created for the result"),)
@@ -78,7 +78,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         "server. The image remembers the model, so the other SinGAN filters find it.",
         (
             Arg("preset", "choice", "_Preset", "Training preset", "fast", choices=PRESETS),
-            Arg("retrain", "bool", "_Retrain", "Train again even if this exact model exists", False),
+            Arg("retrain", "bool", "Re_train", "Train again even if this exact model exists", False),
         ),
         returns=(Arg("model-id", "string", "Model id", "The trained model's id", ""),),
     ),
@@ -102,7 +102,7 @@ PROCEDURES: tuple[Procedure, ...] = (
             Arg(
                 "height-scale",
                 "double",
-                "_Height scale",
+                "Hei_ght scale",
                 "Output height relative to the training image",
                 1.0,
                 0.25,
@@ -190,7 +190,7 @@ PROCEDURES: tuple[Procedure, ...] = (
             Arg(
                 "frame-ms",
                 "int",
-                "Frame _duration (ms)",
+                "Frame d_uration (ms)",
                 "Frame duration written into layer names",
                 100,
                 10,

@@ -60,7 +60,7 @@ def call(name, image=None, drawable=None, record_as=None, **props):
     try:
         proc = pdb.lookup_procedure(name)
         config = proc.create_config()
-        config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+        config.set_property("run-mode", props.pop("run-mode", Gimp.RunMode.NONINTERACTIVE))
         if image is not None:
             config.set_property("image", image)
             config.set_core_object_array("drawables", [drawable])
@@ -112,6 +112,18 @@ try:
 
     if PARAMS.get("scenario") == "cancel":  # the harness kills the plug-in while this trains
         call("plug-in-singan-train", image, layer, preset="fast", retrain=True)
+        raise SystemExit
+
+    if PARAMS.get("scenario") == "interactive":  # the harness presses Return in each dialog
+        call("plug-in-singan-train", image, layer, preset="tiny")
+        call(
+            "plug-in-singan-generate",
+            image,
+            layer,
+            record_as="generate interactive",
+            **{"run-mode": Gimp.RunMode.INTERACTIVE},
+        )
+        out["layers"] = [describe_layer(lay) for lay in image.get_layers()]
         raise SystemExit
 
     record = call("plug-in-singan-train", image, layer, preset="tiny")

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SUITE = "trixie"
-PACKAGES = ("gimp", "python3-gi", "gir1.2-gimp-3.0", "gir1.2-gegl-0.4")
+# xvfb + xdotool: a virtual display, so interactive runs can show (and a test can press) the dialogs
+PACKAGES = ("gimp", "python3-gi", "gir1.2-gimp-3.0", "gir1.2-gegl-0.4", "xvfb", "xdotool")
 #: Bump when SUITE/PACKAGES change so cached chroots get rebuilt.
 RECIPE = f"1 {SUITE} {' '.join(PACKAGES)}"
 DEFAULT_ROOT = Path(os.environ.get("SINGAN_GIMP_CHROOT", "/var/cache/singan-studio/gimp-trixie"))
@@ -216,6 +217,38 @@ class GimpChroot:
     @property
     def plugins_outside(self) -> Path:
         return self.home_outside / ".config" / "GIMP" / "3.0" / "plug-ins"
+
+    @contextmanager
+    def display(self, number: int = 99) -> Iterator[str]:
+        """An Xvfb display inside the chroot; yields its ``DISPLAY`` value (pass it to :meth:`run_batch`)."""
+        socket = self.root / "tmp" / ".X11-unix" / f"X{number}"
+        socket.unlink(missing_ok=True)
+        server = subprocess.Popen(
+            ["chroot", str(self.root), "/usr/bin/Xvfb", f":{number}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 20
+            while not socket.exists():
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"Xvfb :{number} did not start in the chroot")
+                time.sleep(0.1)
+            yield f":{number}"
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+    def xdotool(self, display: str, *args: str) -> str:
+        """Run ``xdotool`` on ``display`` inside the chroot; returns its stdout ('' on failure)."""
+        proc = subprocess.run(
+            ["chroot", str(self.root), "/usr/bin/env", f"DISPLAY={display}", "xdotool", *args],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+        return proc.stdout.strip() if proc.returncode == 0 else ""
 
     def run_batch(self, script: str, *, timeout: float = 300, env: dict[str, str] | None = None) -> GimpRun:
         """Run ``script`` (Python) through ``gimp-console-3.0 --batch-interpreter=python-fu-eval``."""

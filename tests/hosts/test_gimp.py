@@ -276,3 +276,45 @@ def test_indexed_images_are_refused_with_what_to_do(gimp_run: dict) -> None:
     record = gimp_run["calls"]["paint-to-image indexed"]
     assert record["status"] == "EXECUTION-ERROR"
     assert "convert with Image > Mode > RGB" in record["error"]
+
+
+def test_interactive_run_shows_the_procedure_dialog_with_defaults(gimp_root: Path) -> None:
+    """On a virtual display: Generate run interactively opens GimpUi's dialog; Return accepts the defaults."""
+    with tempfile.TemporaryDirectory() as models, build_server(port=0, models_dir=Path(models)) as server:
+        with gimp_chroot.session(gimp_root) as chroot, chroot.display() as display:
+            _install(chroot)
+            png = chroot.to_inside(_sample_png(chroot, SIZE))
+            params = {"address": server.address, "png": png, "scenario": "interactive"}
+            seen: list[str] = []
+            stop = threading.Event()
+
+            def press_return_in_the_dialog() -> None:
+                while not stop.wait(0.5):
+                    windows = chroot.xdotool(display, "search", "--name", "^SinGAN: ").split()
+                    if windows:
+                        seen.append(chroot.xdotool(display, "getwindowname", windows[0]))
+                        time.sleep(1.0)  # let GTK finish mapping the dialog
+                        chroot.xdotool(display, "windowfocus", "--sync", windows[0], "key", "Return")
+                        return
+
+            thread = threading.Thread(target=press_return_in_the_dialog, daemon=True)
+            thread.start()
+            try:
+                chroot_env = {"DISPLAY": display}
+                result = chroot.home_outside / "result.json"
+                params = {**params, "result": chroot.to_inside(result), "procedures": []}
+                run = chroot.run_batch(
+                    f"PARAMS = {params!r}\n" + SCRIPT.read_text(), timeout=300, env=chroot_env
+                )
+            finally:
+                stop.set()
+                thread.join()
+            results = json.loads(result.read_text())
+    assert seen == ["SinGAN: Random Samples"], run.output[-4000:]
+    record = results["calls"]["generate interactive"]
+    assert record["status"] == "SUCCESS", record["error"]
+    samples = [layer for layer in results["layers"] if layer["name"].startswith("SinGAN sample 1 (seed 0,")]
+    assert (
+        len(samples) == 1 and (samples[0]["width"], samples[0]["height"]) == SIZE
+    )  # the defaults: n=1, scale 1
+    _assert_not_blank(samples[0])

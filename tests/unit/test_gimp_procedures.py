@@ -39,3 +39,15 @@ def test_table_is_well_formed() -> None:
 
 def test_factor_choice() -> None:
     assert [factor_value(v) for v, _ in BY_NAME["plug-in-singan-super-resolve"].args[0].choices] == [2, 4]
+
+
+def test_mnemonics_are_unique_and_leave_the_dialog_buttons_alone() -> None:
+    # GimpUi's procedure dialog has _Reset, _Cancel, _OK, _Help, _Load defaults and _Save defaults
+    reserved = set("rcohls")
+    for proc in PROCEDURES:
+        keys = []
+        for arg in proc.args:
+            assert arg.label.count("_") == 1, (proc.name, arg.label)
+            keys.append(arg.label[arg.label.index("_") + 1].lower())
+        assert len(keys) == len(set(keys)), (proc.name, keys)
+        assert not reserved & set(keys), (proc.name, sorted(reserved & set(keys)))

@@ -93,13 +93,15 @@ def _success(procedure: Gimp.Procedure, values: list[GObject.Value] | None = Non
     return result
 
 
-def _dialog(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig, title: str) -> bool:
+def _dialog(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig, title: str, spec: Spec) -> bool:
+    """GimpUi's procedure dialog. Image arguments are left out: GimpUi 3.0 has no widget for them
+    (they stay available to scripts)."""
     gi.require_version("GimpUi", "3.0")
     from gi.repository import GimpUi
 
     GimpUi.init("singan")
     dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config, title=title)
-    dialog.fill(None)
+    dialog.fill([arg.name for arg in spec.args if arg.kind != "image"])
     accepted = dialog.run()
     dialog.destroy()
     return bool(accepted)
@@ -118,7 +120,9 @@ def _run_image(spec: Spec, procedure, run_mode, image, drawables, config) -> Gim
     if len(drawables) != 1:
         return _error(procedure, f"{spec.label.strip('_.')}: select exactly one layer (got {len(drawables)})")
     interactive = run_mode == Gimp.RunMode.INTERACTIVE
-    if interactive and not _dialog(procedure, config, f"SinGAN: {spec.label.replace('_', '').rstrip('.')}"):
+    if interactive and not _dialog(
+        procedure, config, f"SinGAN: {spec.label.replace('_', '').rstrip('.')}", spec
+    ):
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     doc = GimpDocument(image, drawables[0], show=interactive)
     conn = settings.load(_settings_file())
@@ -196,7 +200,7 @@ def _run_settings(procedure, config, _data) -> Gimp.ValueArray:
         current = settings.load(path, environ={})
         config.set_property("address", current.address)
         config.set_property("token", current.token or "")
-        if not _dialog(procedure, config, "SinGAN: server settings"):
+        if not _dialog(procedure, config, "SinGAN: server settings", BY_NAME["plug-in-singan-settings"]):
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     try:
         settings.save(path, config.get_property("address"), config.get_property("token"))
