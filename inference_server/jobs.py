@@ -98,13 +98,14 @@ class JobManager:
         self._thread = threading.Thread(target=self._worker, name="singan-train-worker", daemon=True)
 
     # -- lifecycle ---------------------------------------------------------------------------------
-    def start(self) -> int:
-        """Load job history, re-queue unfinished jobs, start the worker. Returns the number resumed."""
+    def start(self, resume: bool = True) -> int:
+        """Load job history, re-queue unfinished jobs (unless ``resume`` is False), start the worker.
+        Returns the number resumed."""
         from singan_core.config import config_from_dict
 
         resumed = 0
         for record in self.store.job_records():
-            if record.state in ACTIVE_STATES:
+            if record.state in ACTIVE_STATES and resume:
                 try:
                     image = self.store.load_job_image(record.job_id)
                     config = config_from_dict(record.config)

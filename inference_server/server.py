@@ -93,7 +93,7 @@ class _Parts:
             raise OSError(f"cannot listen on {address} (port in use or address not available)")
         await server.start()
         self.server = server
-        resumed = self.jobs.start() if cfg.resume_jobs else 0
+        resumed = self.jobs.start(resume=cfg.resume_jobs)
         await self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
         await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
         log.info(

@@ -34,7 +34,24 @@ PACKAGES = ("gimp", "python3-gi", "gir1.2-gimp-3.0", "gir1.2-gegl-0.4", "xvfb", 
 #: Bump when SUITE/PACKAGES change so cached chroots get rebuilt.
 RECIPE = f"1 {SUITE} {' '.join(PACKAGES)}"
 DEFAULT_ROOT = Path(os.environ.get("SINGAN_GIMP_CHROOT", "/var/cache/singan-studio/gimp-trixie"))
-MIRROR = os.environ.get("SINGAN_DEBIAN_MIRROR", "http://deb.debian.org/debian")
+
+
+def _host_mirror() -> str:
+    """The Debian mirror this machine's apt already uses (so the chroot reaches the same archive)."""
+    for path in sorted(Path("/etc/apt").glob("sources.list.d/*.sources")) + [Path("/etc/apt/sources.list")]:
+        try:
+            text = path.read_text()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            line = line.strip()
+            if line.startswith("URIs:") and "security" not in line:
+                return line.split()[1]
+            if line.startswith("deb ") and "security" not in line and "/debian" in line:
+                return next(w for w in line.split()[1:] if "://" in w)
+    raise ChrootUnavailable("no Debian mirror found in /etc/apt; set SINGAN_DEBIAN_MIRROR")
+
+
 GIMP_CONSOLE = "/usr/bin/gimp-console-3.0"
 STAMP_NAME = ".singan-gimp-chroot"
 
@@ -125,7 +142,8 @@ def build(root: Path = DEFAULT_ROOT) -> Path:
         _remove_tree(work)
     started = time.monotonic()
     _say(f"debootstrap --variant=minbase {SUITE} {work} (about 20 s; log {log})")
-    _run(["debootstrap", "--variant=minbase", SUITE, str(work), MIRROR], log, timeout=900)
+    mirror = os.environ.get("SINGAN_DEBIAN_MIRROR") or _host_mirror()
+    _run(["debootstrap", "--variant=minbase", SUITE, str(work), mirror], log, timeout=900)
     _say(f"apt-get install {' '.join(PACKAGES)} in the chroot (about 30 s)")
     with _mounted(work):
         script = (
