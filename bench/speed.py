@@ -42,7 +42,8 @@ TIMING_ROWS: list[tuple[str, str, dict[str, Any]]] = [
     ("paper: + channels_last", "paper", {"train.channels_last": True}),
     ("paper: + bf16 autocast (AMX)", "paper", {"train.autocast_bf16": True}),
     ("fast (before: fp32, 400 iterations)", "fast-old", {}),
-    ("fast (now: bf16 autocast, 300 iterations)", "fast", {}),
+    ("fast (bf16 autocast, 300 iterations)", "fast-300", {}),
+    ("fast (now: + 6 scales, 200 iterations)", "fast", {}),
     ("consingan (fast schedule candidate)", "consingan", {}),
 ]
 
@@ -61,8 +62,15 @@ CANDIDATES: dict[str, dict[str, Any]] = {
         "train.prev_bank_size": 16,
         "train.prev_bank_refresh": 25,
     },
-    "fast-old": {"train.autocast_bf16": False, "train.iterations": 400, "train.lr_decay_iteration": 320},
+    "fast-old": {
+        "pyramid.scale_factor": 0.75,
+        "train.autocast_bf16": False,
+        "train.iterations": 400,
+        "train.lr_decay_iteration": 320,
+    },
+    "fast-300": {"pyramid.scale_factor": 0.75, "train.iterations": 300, "train.lr_decay_iteration": 240},
     "fast+earlystop": {"train.early_stop": True, "train.early_stop_window": 50},
+    "paper-short": {"train.iterations": 600, "train.lr_decay_iteration": 480},
 }
 
 
@@ -237,6 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timing", default="", help="comma separated timing row numbers (default all)")
     ap.add_argument("--quality", default="fast,consingan", help="presets/candidates trained in full")
     ap.add_argument("--samples", type=int, default=8, help="samples for SIFID and diversity")
+    ap.add_argument(
+        "--quality-max-size",
+        type=int,
+        help="train the quality rows at this max size (a reduced-size comparison; timing rows unchanged)",
+    )
     args = ap.parse_args(argv)
 
     from singan_core.imageio import load_image, prepare_training_image
@@ -259,9 +272,11 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append((label, r))
     if "quality" in args.rows:
         for preset in [p for p in args.quality.split(",") if p]:
-            r = _run_in_child(quality_row, image, preset, {}, args.samples)
+            over = {"pyramid.max_size": args.quality_max_size} if args.quality_max_size else {}
+            r = _run_in_child(quality_row, image, preset, over, args.samples)
             print(f"  {preset} (trained): {r}", file=sys.stderr, flush=True)
-            rows.append((f"{preset}: full training", r))
+            size = f" at max size {args.quality_max_size}" if args.quality_max_size else ""
+            rows.append((f"{preset}: full training{size}", r))
     base = rows[0][1]["per_it"] if rows else None
     load = os.getloadavg()
     print(

@@ -99,11 +99,12 @@ def _preset_fast() -> SinGANConfig:
     # Measured on the 2-core CPU this project is developed on: see README "Presets".
     return SinGANConfig(
         preset="fast",
-        pyramid=PyramidConfig(scale_factor=0.75, min_size=25, max_size=160),
+        # 6 scales (ConSinGAN's count; the per-scale factor is recomputed from the image), 32 channels
+        pyramid=PyramidConfig(scale_factor=0.7, min_size=25, max_size=160),
         network=NetworkConfig(base_channels=32, max_channels=32),
         train=TrainConfig(
-            iterations=300,
-            lr_decay_iteration=240,
+            iterations=200,
+            lr_decay_iteration=160,
             prev_bank_size=16,
             prev_bank_refresh=25,
             autocast_bf16=True,
