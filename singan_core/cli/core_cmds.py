@@ -16,8 +16,8 @@ from ..device import describe_device, resolve_device
 from ..errors import ConfigError, TrainingCancelled
 from ..fingerprint import model_id
 from ..imageio import DEFAULT_MAX_PIXELS, load_image, prepare_training_image, save_image
-from ..tasks.sample import generate
 from ..pyramid import plan_pyramid
+from ..tasks.sample import generate
 from ..train import train
 from .progress import ProgressBar, format_seconds
 

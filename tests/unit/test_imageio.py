@@ -96,7 +96,17 @@ def test_cli_bad_input_is_one_line_without_traceback(tmp_path, make, message):
     path = tmp_path / "in.png"
     make(path)
     r = subprocess.run(
-        [sys.executable, "-m", "singan_core.cli", "train", str(path), "--preset", "tiny", "--out", str(tmp_path / "m")],
+        [
+            sys.executable,
+            "-m",
+            "singan_core.cli",
+            "train",
+            str(path),
+            "--preset",
+            "tiny",
+            "--out",
+            str(tmp_path / "m"),
+        ],
         capture_output=True,
         text=True,
     )

@@ -37,7 +37,7 @@ def test_reconstruction_is_close_to_the_image(tiny_model, tiny_rgb):
 def test_seeded_sampling_is_bit_identical_and_survives_a_checkpoint(tiny_model, tmp_path):
     a = generate(tiny_model, n=3, seed=5)
     b = generate(tiny_model, n=3, seed=5)
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=False))
     assert not np.array_equal(a[0], a[1])
     assert not np.array_equal(a[0], generate(tiny_model, n=1, seed=6)[0])
     assert np.array_equal(a[0], generate(tiny_model, n=1, seed=5)[0])  # sample k does not depend on n
@@ -45,7 +45,7 @@ def test_seeded_sampling_is_bit_identical_and_survives_a_checkpoint(tiny_model, 
     save_checkpoint(tiny_model, path)
     loaded = load_checkpoint(path)
     c = generate(loaded, n=3, seed=5)
-    assert all(np.array_equal(x, y) for x, y in zip(a, c))
+    assert all(np.array_equal(x, y) for x, y in zip(a, c, strict=False))
     assert loaded.noise_amps == tiny_model.noise_amps and loaded.shapes == tiny_model.shapes
     assert not list(tmp_path.glob("*.tmp"))
 
@@ -57,7 +57,9 @@ def test_arbitrary_size_and_start_scale(tiny_model):
     s1 = generate(tiny_model, n=4, seed=1, start_scale=2)
     s0 = generate(tiny_model, n=4, seed=1, start_scale=0)
     # starting at a finer scale keeps the layout: samples vary less among themselves
-    assert np.std(np.stack(s1).astype(float), axis=0).mean() < np.std(np.stack(s0).astype(float), axis=0).mean()
+    assert (
+        np.std(np.stack(s1).astype(float), axis=0).mean() < np.std(np.stack(s0).astype(float), axis=0).mean()
+    )
     with pytest.raises(ValueError, match="start scale"):
         generate(tiny_model, start_scale=3)
 
@@ -81,8 +83,8 @@ def test_resume_after_interruption_continues_from_the_next_scale(tiny_rgb, tiny_
     assert min(seen) == 1  # scale 0 was not trained again
     assert resumed.is_complete
     # seeding is per scale, so resuming gives exactly the uninterrupted model
-    for g1, g2 in zip(resumed.generators, tiny_model.generators):
-        for (k, v1), v2 in zip(g1.state_dict().items(), g2.state_dict().values()):
+    for g1, g2 in zip(resumed.generators, tiny_model.generators, strict=False):
+        for (k, v1), v2 in zip(g1.state_dict().items(), g2.state_dict().values(), strict=False):
             assert torch.equal(v1, v2), k
 
 
