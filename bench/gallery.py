@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 from PIL import Image
 
 from singan_core.checkpoint import checkpoint_metadata, load_checkpoint, save_checkpoint
@@ -240,6 +241,7 @@ def animate_app(page: Page, args, cfg, dev, timings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    torch.set_flush_denormal(True)  # denormal floats can slow CPU training down many times over
     cfg = base_config(args)
     dev = resolve_device(args.device)
     args.out.mkdir(parents=True, exist_ok=True)
