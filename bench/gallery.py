@@ -1,8 +1,12 @@
 """Gallery of the paper's applications on the paper's own inputs, as one HTML page of before/after images.
 
-    python bench/gallery.py --out gallery/                        # preset fast (CPU: ~1 h at 400 it/scale)
-    python bench/gallery.py --out gallery/ --iterations 120       # a ~20-30 min run on a 2-core CPU
+    python bench/gallery.py --out gallery/                        # preset fast
+    python bench/gallery.py --out gallery/ --iterations 60        # a short CPU run (see below)
     python bench/gallery.py --preset paper --device cuda          # the paper's settings, on a GPU
+
+Measured: ``--iterations 60 --fine-tune`` took 39 min on a 2-core CPU shared with other jobs (the
+fast preset at 160 px then; most of it training the five models, 4.5 min the two fine-tunings). Models
+are kept in ``OUT/models/`` and reused, so re-running with the same options only redoes inference.
 
 Trains (or reuses, from ``OUT/models/``) five models on ``shared/data/singan-inputs`` and runs:
 harmonization (starry_night_naive + mask on starry_night), editing (stone_edit + mask on stone),
