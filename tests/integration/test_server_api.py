@@ -229,13 +229,16 @@ def test_disconnect_and_reattach(server) -> None:
 
     async def scenario() -> tuple[str, list]:
         async with AsyncClient(address=server.address) as aio:
-            async for update in aio.train(image, preset="tiny", overrides=QUICK | {"train.iterations": 12}):
+            async for update in aio.train(image, preset="tiny", overrides=QUICK | {"train.iterations": 40}):
                 job_id = update.job_id
                 break  # leaving the loop closes the stream: the client is gone
         await asyncio.sleep(0.5)
         async with AsyncClient(address=server.address) as aio:
-            active = await aio.list_jobs(active_only=True)
-            assert job_id in {j.job_id for j in active}, "the job stopped when its client left"
+            # on a fast machine the job may already have finished: it must not have been cancelled
+            states = {j.job_id: pb.JobState.Name(j.state) for j in await aio.list_jobs()}
+            assert states.get(job_id) in {"JOB_STATE_QUEUED", "JOB_STATE_RUNNING", "JOB_STATE_SUCCEEDED"}, (
+                "the job stopped when its client left"
+            )
             updates = [u async for u in aio.watch_job(job_id)]
         return job_id, updates
 
