@@ -109,3 +109,13 @@ def test_reference_style_per_step_regeneration_trains(tiny_rgb):
     cfg = with_overrides(get_preset("tiny"), {"train.prev_bank_size": 0, "train.iterations": 5})
     model = train(tiny_rgb, cfg, device="cpu")
     assert model.is_complete and generate(model)[0].shape == tiny_rgb.shape
+
+
+def test_model_id_ignores_execution_switches_but_not_training_fields(tiny_rgb):
+    from singan_core.fingerprint import model_id
+
+    cfg = get_preset("tiny")
+    base = model_id(tiny_rgb, cfg)
+    assert model_id(tiny_rgb, with_overrides(cfg, {"train.threads": 2, "train.channels_last": True})) == base
+    assert model_id(tiny_rgb, with_overrides(cfg, {"train.iterations": 31})) != base
+    assert model_id(255 - tiny_rgb, cfg) != base
