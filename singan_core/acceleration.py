@@ -96,6 +96,8 @@ class ThreadTuner:
         self.times: dict[int, float] = {}
         self.start_it = 0
         self.t0 = 0.0
+        self.baseline = 0.0  # seconds per iteration of the chosen count, from the last probe
+        self.slow = 0  # consecutive iterations much slower than the baseline
 
     def _probe_slot(self, it: int) -> int | None:
         """The candidate to time at iteration ``it`` of the current probe, or None outside a probe."""
@@ -108,6 +110,8 @@ class ThreadTuner:
         """Start tuning again (a new scale changes the sizes, so the best count may change)."""
         self.start_it = it
         self.times = {}
+        self.baseline = 0.0
+        self.slow = 0
 
     def before(self, it: int) -> None:
         if not self.active:
@@ -122,11 +126,19 @@ class ThreadTuner:
         if not self.active:
             return
         slot = self._probe_slot(it)
+        elapsed = time.perf_counter() - self.t0
         if slot is None:
+            # Another program started competing for the cores (or stopped): probe again at once
+            # instead of waiting for the next scheduled probe.
+            if self.fixed == 0 and len(self.candidates) > 1 and self.baseline > 0:
+                self.slow = self.slow + 1 if elapsed > 2.5 * self.baseline else 0
+                if self.slow >= 3:
+                    self.restart(it + 1)
             return
-        self.times[slot] = self.times.get(slot, 0.0) + time.perf_counter() - self.t0
+        self.times[slot] = self.times.get(slot, 0.0) + elapsed
         if len(self.times) == len(self.candidates) and self._probe_slot(it + 1) is None:
             self.chosen = min(self.times, key=self.times.__getitem__)
+            self.baseline = self.times[self.chosen] / self.PROBE
             self.times = {}
 
     def close(self) -> None:

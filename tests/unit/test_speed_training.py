@@ -150,3 +150,29 @@ def test_bad_speed_settings_are_config_errors():
     ]:
         with pytest.raises(ConfigError):
             with_overrides(get_preset("tiny"), {key: value})
+
+
+def test_thread_tuner_probes_again_when_iterations_suddenly_slow_down():
+    import time
+
+    before = torch.get_num_threads()
+    tuner = ThreadTuner(0, torch.device("cpu"), every=1000)
+    tuner.candidates = [2, 1]
+    load = {"on": False}
+
+    def cost() -> float:  # idle: 2 threads win; under load: 2 threads are much slower
+        if torch.get_num_threads() == 2:
+            return 0.03 if load["on"] else 0.002
+        return 0.006
+
+    for it in range(40):
+        if it == 10:
+            load["on"] = True  # another program starts
+        tuner.before(it)
+        time.sleep(cost())
+        tuner.after(it)
+        if it == 9:
+            assert tuner.chosen == 2
+    assert tuner.chosen == 1, "the tuner kept 2 threads although they became 5x slower"
+    tuner.close()
+    assert torch.get_num_threads() == before
