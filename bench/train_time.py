@@ -30,9 +30,12 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(image, preset: str, iters: int, device: str) -> dict:
+def measure(image, preset: str, iters: int, device: str, threads: int) -> dict:
     full = get_preset(preset)
-    cfg = with_overrides(full, {"train.iterations": iters, "train.lr_decay_iteration": iters})
+    over = {"train.iterations": iters, "train.lr_decay_iteration": iters}
+    if threads:
+        over["train.threads"] = threads
+    cfg = with_overrides(full, over)
     t0 = time.perf_counter()
     model = train(image, cfg, device=device)
     wall = time.perf_counter() - t0
@@ -54,19 +57,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--presets", default="paper,fast")
     p.add_argument("--iters", type=int, default=5, help="iterations measured per scale")
     p.add_argument("--device", default="auto")
+    p.add_argument(
+        "--threads", type=int, default=0, help="fix the CPU thread count (0 = the preset's tuning)"
+    )
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
     image = load_image(args.image)
     rows = []
     for preset in args.presets.split(","):
         before = peak_rss_mib()
-        row = measure(image, preset, args.iters, args.device)
+        row = measure(image, preset, args.iters, args.device, args.threads)
         row["peak_rss_mib"] = peak_rss_mib()
         row["peak_rss_note"] = "process peak so far" if before > 200 else "process peak"
         rows.append(row)
         print(f"measured {preset}", file=sys.stderr, flush=True)
     h, w = image.shape[:2]
-    print(f"\nImage: {args.image.name} ({w}x{h}); {args.iters} iterations measured per scale.\n")
+    threads = args.threads or "tuned"
+    print(
+        f"\nImage: {args.image.name} ({w}x{h}); {args.iters} iterations measured per scale; threads {threads}.\n"
+    )
     print("| preset | scale | size (WxH) | s/iteration | scale total (extrapolated) |")
     print("|---|---|---|---|---|")
     for row in rows:
