@@ -53,6 +53,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--preset", default="fast", choices=sorted(PRESETS), help="training preset (default fast)")
     p.add_argument("--iterations", type=int, help="iterations per scale (overrides the preset)")
     p.add_argument("--max-size", type=int, help="finest scale's longer side in px (overrides the preset)")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="SECTION.FIELD=VALUE",
+        help="any config field (repeatable)",
+    )
     p.add_argument("--limit", type=int, help="use only the first N images")
     p.add_argument("--n", type=int, default=50, help="samples per start scale (default 50)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed")
@@ -83,6 +90,9 @@ def build_config(args: argparse.Namespace):
         overrides["train.lr_decay_iteration"] = max(1, round(args.iterations * 0.8))
     if args.max_size is not None:
         overrides["pyramid.max_size"] = args.max_size
+    for item in args.set:
+        key, _, value = item.partition("=")
+        overrides[key.strip()] = value.strip()
     cfg = get_preset(args.preset)
     return with_overrides(cfg, overrides) if overrides else cfg
 
