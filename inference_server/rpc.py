@@ -41,6 +41,16 @@ def log_line(name: str, context: Any, code: str, started: float) -> None:
     log.info("%s %s %s %.3fs", name, context.peer(), code, time.monotonic() - started)
 
 
+async def _abort(name: str, context: grpc.aio.ServicerContext, exc: Exception, started: float) -> None:
+    """Answer a failed call with its mapped status (INTERNAL, logged with a traceback, if unexpected)."""
+    status = status_for(exc)
+    if status is None:
+        log.exception("%s failed", name)
+        status = (grpc.StatusCode.INTERNAL, f"internal error: {exc.__class__.__name__}: {exc}")
+    log_line(name, context, status[0].name, started)
+    await context.abort(*status)
+
+
 def unary(func: Callable[..., Any]) -> Callable[..., Any]:
     """Map library errors to gRPC statuses and log one line per call."""
 
@@ -50,12 +60,7 @@ def unary(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             reply = await func(self, request, context)
         except Exception as exc:
-            status = status_for(exc)
-            if status is None:
-                log.exception("%s failed", func.__name__)
-                status = (grpc.StatusCode.INTERNAL, f"internal error: {exc.__class__.__name__}: {exc}")
-            log_line(func.__name__, context, status[0].name, started)
-            await context.abort(*status)
+            await _abort(func.__name__, context, exc, started)
         log_line(func.__name__, context, "OK", started)
         return reply
 
@@ -73,12 +78,7 @@ def streaming(func: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIte
             log_line(func.__name__, context, "CANCELLED", started)
             raise
         except Exception as exc:
-            status = status_for(exc)
-            if status is None:
-                log.exception("%s failed", func.__name__)
-                status = (grpc.StatusCode.INTERNAL, f"internal error: {exc.__class__.__name__}: {exc}")
-            log_line(func.__name__, context, status[0].name, started)
-            await context.abort(*status)
+            await _abort(func.__name__, context, exc, started)
         log_line(func.__name__, context, "OK", started)
 
     return wrapper
