@@ -117,14 +117,12 @@ def timing_row(image: np.ndarray, preset: str, overrides: dict[str, Any], iters:
     from singan_core.acceleration import ThreadTuner
     from singan_core.config import channels_at
     from singan_core.networks import init_weights
-    from singan_core.pyramid import build_pyramid, plan_pyramid
     from singan_core.stages import PrevSource
     from singan_core.train import _Timer, _train_scale, new_model
 
     cfg = resolve(preset, dict(overrides))
     dev = torch.device("cpu")
-    model, full = new_model(image, cfg, dev)
-    reals = build_pyramid(full, plan_pyramid(full.shape[-2], full.shape[-1], cfg.pyramid))
+    model, reals = new_model(image, cfg, dev)
     n = model.num_scales
     gens, amps = [], []
     for s in range(n - 1):  # untrained coarser scales: the cost per iteration does not depend on weights

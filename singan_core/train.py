@@ -48,12 +48,12 @@ def _seed_for(seed: int, scale: int, stream: int) -> int:
 
 def new_model(
     image: np.ndarray, config: SinGANConfig, device: torch.device
-) -> tuple[SinGANModel, torch.Tensor]:
-    """An untrained model for ``image`` plus the training image tensor at the finest size."""
+) -> tuple[SinGANModel, list[torch.Tensor]]:
+    """An untrained model for ``image`` plus the training image at every scale (coarsest first)."""
     arr = prepare_training_image(image)
     plan = plan_pyramid(arr.shape[0], arr.shape[1], config.pyramid)
-    full = to_tensor(arr, device)
-    finest = build_pyramid(full, plan)[-1]
+    reals = build_pyramid(to_tensor(arr, device), plan)
+    finest = reals[-1]
     dtype = arr.dtype
     gen = torch.Generator().manual_seed(_seed_for(config.train.seed, 0, 99))
     cz = 1 if config.network.coarse_noise_channels == 1 else arr.shape[2]
@@ -70,7 +70,7 @@ def new_model(
         z_rec=z_rec,
         created=time.time(),
     )
-    return model, full
+    return model, reals
 
 
 def _cost(model: SinGANModel, scale: int) -> float:
@@ -118,12 +118,11 @@ def train(
     """
     validate_config(config)
     dev = resolve_device(device)
-    model, full = new_model(image, config, dev)
+    model, reals = new_model(image, config, dev)
     if resume is not None:
         if resume.model_id != model.model_id:
             raise CheckpointError("cannot resume: the checkpoint was trained on another image or config")
         model = resume.to(dev)
-    reals = build_pyramid(full, plan_pyramid(full.shape[-2], full.shape[-1], config.pyramid))
     model.eval()
     timer = _Timer(model, model.num_trained)
     tuner = ThreadTuner(config.train.threads, dev)
