@@ -1,16 +1,23 @@
-"""Training speed benchmark: one Markdown table, every row measured in this one run (not a test).
+"""Training speed benchmark: one Markdown table, every number measured in this one run (not a test).
 
-Timing rows: seconds per iteration at the coarsest, middle and finest scale of a preset on a 250 px
-shared image, measured over ``--iters`` iterations per scale with untrained (randomly initialised)
-coarser scales (the cost of an iteration does not depend on the weights); the frozen-pyramid bank is
-charged at its refresh rate. The total for all scales x iterations is EXTRAPOLATED from those three
-scales by each scale's cost (H * W * channels^2). Quality rows: a full training, its measured total
-time, and SIFID (mean over samples from the coarsest scale) and diversity of ``--samples`` samples.
-Each row runs in its own process, so "peak RSS" is that row's peak resident memory.
+Each row is one configuration ("before/after" one change, or a preset). For each row, as asked:
 
-    python bench/speed.py                      # all rows, about 20-30 minutes on a loaded 2-core CPU
-    python bench/speed.py --rows timing --iters 2
-    python bench/speed.py --rows quality --quality fast,consingan
+* **timing** (250 px shared image, machine otherwise idle, one row at a time): seconds per iteration
+  at the coarsest, middle and finest scale, measured over ``--iters`` iterations per scale with
+  untrained coarser scales (an iteration's cost does not depend on the weights); the frozen-pyramid
+  bank is charged at its refresh rate. The total over all scales x their iterations is EXTRAPOLATED
+  from those three scales by each scale's cost (H * W * channels^2);
+* **measured** (rows marked so): a real full training on the 250 px image, its wall time;
+* **quality**: a full training at a reduced size (``--quality-max-size``, default 64 px: the paper
+  preset needs hours at 250 px on a CPU) on ``--quality-images``, then SIFID (mean over
+  ``--samples`` samples) from the coarsest scale (the paper's N) and from N-1, and diversity at N,
+  averaged over the images. Quality trainings run ``--jobs`` at a time with one thread each.
+
+Each measurement runs in its own process, so "peak RSS" is that process's peak resident memory.
+
+    python bench/speed.py                               # everything, about an hour on a 2-core CPU
+    python bench/speed.py --rows 0,1,2 --no-quality     # a few timing rows
+    python bench/speed.py --rows 6 --no-timing          # one row's quality only
 """
 
 from __future__ import annotations
@@ -22,55 +29,82 @@ import os
 import resource
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_IMAGE = REPO.parent / "shared" / "data" / "singan-inputs" / "Images" / "colusseum.png"
+IMAGES = REPO.parent / "shared" / "data" / "singan-inputs" / "Images"
+DEFAULT_IMAGE = IMAGES / "colusseum.png"
+DEFAULT_QUALITY_IMAGES = "colusseum.png,balloons.png"
 
-# (label, preset, overrides): each row adds one change to the row before it ("before/after").
-TIMING_ROWS: list[tuple[str, str, dict[str, Any]]] = [
-    (
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    label: str
+    preset: str
+    overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
+    quality: bool = False  # train at the reduced size and measure SIFID / diversity
+    measured: bool = False  # train in full on the 250 px image and report the wall time
+
+
+# Each row adds one change to the row before it (within a preset).
+ROWS: list[Row] = [
+    Row(
         "paper: per-step regeneration + rec recomputed, all cores (before)",
         "paper",
         {"train.prev_bank_size": 0, "train.rec_cache": False, "train.threads": -1},
+        quality=True,
     ),
-    ("paper: + frozen-pyramid bank + cached rec input", "paper", {"train.threads": -1}),
-    ("paper: + thread tuning (default)", "paper", {}),
-    ("paper: + channels_last", "paper", {"train.channels_last": True}),
-    ("paper: + bf16 autocast (AMX)", "paper", {"train.autocast_bf16": True}),
-    ("fast (before: fp32, 400 iterations)", "fast-old", {}),
-    ("fast (bf16 autocast, 300 iterations)", "fast-300", {}),
-    ("fast (now: + 6 scales, 200 iterations)", "fast", {}),
-    ("consingan (fast schedule candidate)", "consingan", {}),
+    Row("paper: + frozen-pyramid bank + cached rec input", "paper", {"train.threads": -1}, quality=True),
+    Row("paper: + thread tuning (default)", "paper"),
+    Row("paper: + channels_last", "paper", {"train.channels_last": True}),
+    Row("paper: + bf16 autocast (AMX)", "paper", {"train.autocast_bf16": True}, quality=True),
+    Row("fast (before: fp32, 8 scales, 400 iterations)", "fast-old"),
+    Row("fast (previous: bf16, 6 scales, 200 iterations)", "fast-200", quality=True),
+    Row("fast (now)", "fast", quality=True, measured=True),
+    Row("fast + early stop", "fast", {"train.early_stop": True, "train.early_stop_window": 50}, quality=True),
+    Row("consingan (3 concurrent stages, 3 layers x 64 ch)", "consingan", quality=True),
 ]
 
-# Candidate presets measured here before any is adopted in config.py.
-CANDIDATES: dict[str, dict[str, Any]] = {
-    "consingan": {
-        "pyramid.max_size": 160,
-        "pyramid.scale_factor": 0.7,
-        "network.num_layers": 3,
-        "network.base_channels": 64,
-        "network.max_channels": 64,
-        "train.iterations": 400,
-        "train.lr_decay_iteration": 320,
-        "train.concurrent_stages": 3,
-        "train.stage_lr_scale": 0.1,
-        "train.prev_bank_size": 16,
-        "train.prev_bank_refresh": 25,
-    },
-    "fast-old": {
-        "pyramid.scale_factor": 0.75,
-        "train.autocast_bf16": False,
-        "train.iterations": 400,
-        "train.lr_decay_iteration": 320,
-    },
-    "fast-300": {"pyramid.scale_factor": 0.75, "train.iterations": 300, "train.lr_decay_iteration": 240},
-    "fast+earlystop": {"train.early_stop": True, "train.early_stop_window": 50},
-    "paper-short": {"train.iterations": 600, "train.lr_decay_iteration": 480},
+# Candidate and earlier presets, as overrides of a preset in config.py.
+CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
+    "consingan": (
+        "fast",
+        {
+            "pyramid.max_size": 160,
+            "pyramid.scale_factor": 0.7,
+            "network.num_layers": 3,
+            "network.base_channels": 64,
+            "network.max_channels": 64,
+            "train.iterations": 400,
+            "train.lr_decay_iteration": 320,
+            "train.coarse_iterations_factor": 1.0,
+            "train.concurrent_stages": 3,
+            "train.stage_lr_scale": 0.1,
+        },
+    ),
+    "fast-old": (
+        "fast",
+        {
+            "pyramid.scale_factor": 0.75,
+            "train.autocast_bf16": False,
+            "train.iterations": 400,
+            "train.lr_decay_iteration": 320,
+            "train.coarse_iterations_factor": 1.0,
+        },
+    ),
+    "fast-200": (
+        "fast",
+        {
+            "pyramid.scale_factor": 0.7,
+            "train.iterations": 200,
+            "train.lr_decay_iteration": 160,
+            "train.coarse_iterations_factor": 1.0,
+        },
+    ),
 }
 
 
@@ -78,9 +112,8 @@ def resolve(preset: str, overrides: dict[str, Any]):
     from singan_core.config import get_preset, with_overrides
 
     if preset in CANDIDATES:
-        base = "fast" if preset.startswith("fast") else "paper"
-        cfg = with_overrides(get_preset(base), CANDIDATES[preset])
-        cfg = dataclasses.replace(cfg, preset=preset)
+        base, changes = CANDIDATES[preset]
+        cfg = dataclasses.replace(with_overrides(get_preset(base), changes), preset=preset)
     else:
         cfg = get_preset(preset)
     threads = overrides.pop("train.threads", None)
@@ -104,7 +137,9 @@ def _chosen_threads(model, cfg, reals, scale: int) -> int:
     from singan_core.train import _Timer, _train_scale
 
     tuner = ThreadTuner(0, model.device)
-    model.config = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, iterations=5))
+    model.config = dataclasses.replace(
+        cfg, train=dataclasses.replace(cfg.train, iterations=5, coarse_iterations_factor=1.0)
+    )
     _train_scale(model, scale, reals[scale], _Timer(model, scale), None, None, tuner)
     model.generators, model.noise_amps = model.generators[:scale], model.noise_amps[:scale]
     tuner.close()
@@ -115,7 +150,7 @@ def timing_row(image: np.ndarray, preset: str, overrides: dict[str, Any], iters:
     import torch
 
     from singan_core.acceleration import ThreadTuner
-    from singan_core.config import channels_at
+    from singan_core.config import channels_at, iterations_at
     from singan_core.networks import init_weights
     from singan_core.stages import PrevSource
     from singan_core.train import _Timer, _train_scale, new_model
@@ -141,11 +176,11 @@ def timing_row(image: np.ndarray, preset: str, overrides: dict[str, Any], iters:
             run_cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, threads=chosen))
         threads_used[scale] = run_cfg.train.threads
         times = {}
-        for k in (0, iters):
+        for k in (1, 1 + iters):  # the difference excludes set-up and the first (warm-up) iteration
             model.generators = torch.nn.ModuleList(gens[:scale])
             model.noise_amps = amps[:scale]
             model.config = dataclasses.replace(
-                run_cfg, train=dataclasses.replace(run_cfg.train, iterations=k)
+                run_cfg, train=dataclasses.replace(run_cfg.train, iterations=k, coarse_iterations_factor=1.0)
             )
             tuner = ThreadTuner(run_cfg.train.threads, dev)
             t0 = time.perf_counter()
@@ -163,7 +198,7 @@ def timing_row(image: np.ndarray, preset: str, overrides: dict[str, Any], iters:
             t0 = time.perf_counter()
             src.start_iteration(0)
             bank = time.perf_counter() - t0
-        per_it = max(times[iters] - times[0] - bank, 0.0) / iters + bank / t.prev_bank_refresh
+        per_it = max(times[1 + iters] - times[1] - bank, 0.0) / iters + bank / t.prev_bank_refresh
         measured[scale] = per_it
     # extrapolate every scale from the nearest measured ones, by cost H*W*ch^2 (log-linear)
     pts = sorted(
@@ -173,7 +208,7 @@ def timing_row(image: np.ndarray, preset: str, overrides: dict[str, Any], iters:
     total = 0.0
     for s in range(n):
         c = np.log(_cost(model.shapes[s], channels_at(cfg.network, s)))
-        total += float(np.exp(np.interp(c, xs, ys))) * cfg.train.iterations
+        total += float(np.exp(np.interp(c, xs, ys))) * iterations_at(cfg.train, s, n)
     return {
         "scales": n,
         "finest": model.shapes[-1],
@@ -185,10 +220,8 @@ def timing_row(image: np.ndarray, preset: str, overrides: dict[str, Any], iters:
     }
 
 
-def quality_row(image: np.ndarray, preset: str, overrides: dict[str, Any], samples: int) -> dict[str, Any]:
-    from singan_core.metrics.diversity import diversity
-    from singan_core.metrics.sifid import sifid_many
-    from singan_core.tasks.sample import generate
+def measured_row(image: np.ndarray, preset: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """A real full training at full size: wall time and the iterations each scale ran."""
     from singan_core.train import TrainProgress, train
 
     cfg = resolve(preset, dict(overrides))
@@ -200,25 +233,47 @@ def quality_row(image: np.ndarray, preset: str, overrides: dict[str, Any], sampl
 
     t0 = time.perf_counter()
     model = train(image, cfg, device="cpu", progress=progress)
-    total = time.perf_counter() - t0
-    fakes = generate(model, n=samples, seed=1)
-    result = sifid_many(model.image, fakes)
     return {
-        "scales": model.num_scales,
-        "finest": model.shapes[-1],
-        "per_it": [
-            t / max(i, 1)
-            for t, i in ((model.train_seconds[s], stops[s]) for s in (0, model.num_scales // 2, -1))
-        ],
-        "threads": None,
-        "total_s": total,
-        "total_kind": "measured",
-        "rss": _peak_rss_mib(),
-        "sifid": result.mean,
-        "sifid_std": result.std,
-        "pretrained": result.pretrained,
-        "diversity": diversity(fakes, model.image),
+        "total_s": time.perf_counter() - t0,
         "iterations": stops,
+        "rss": _peak_rss_mib(),
+        "scales": model.num_scales,
+    }
+
+
+def quality_row(
+    path: str, preset: str, overrides: dict[str, Any], max_size: int, samples: int
+) -> dict[str, Any]:
+    """Train at the reduced size with one thread, then SIFID (N and N-1) and diversity (N)."""
+    from singan_core.imageio import load_image, prepare_training_image
+    from singan_core.metrics.report import evaluate_model
+    from singan_core.train import TrainProgress, train
+
+    over = dict(overrides)
+    over.pop("train.threads", None)  # quality trainings share the machine: one thread each
+    over["train.threads"] = 1
+    over["pyramid.max_size"] = max_size
+    cfg = resolve(preset, over)
+    stops: list[int] = []
+
+    def progress(p: TrainProgress) -> None:
+        if p.scale_done:
+            stops.append(p.iteration)
+
+    image = prepare_training_image(load_image(path))
+    t0 = time.perf_counter()
+    model = train(image, cfg, device="cpu", progress=progress)
+    train_s = time.perf_counter() - t0
+    report = evaluate_model(model, n=samples, seed=1, with_niqe=False)
+    by = {r.start_scale: r for r in report.scales}
+    return {
+        "image": Path(path).name,
+        "train_s": train_s,
+        "iterations": stops,
+        "sifid_N": by[0].sifid_mean,
+        "sifid_N1": by[1].sifid_mean if 1 in by else float("nan"),
+        "diversity_N": by[0].diversity,
+        "pretrained": report.pretrained,
     }
 
 
@@ -235,71 +290,125 @@ def _fmt_total(s: float) -> str:
     return f"{s / 60:.1f} min" if s < 5400 else f"{s / 3600:.1f} h"
 
 
+def _load() -> str:
+    a, b, c = os.getloadavg()
+    return f"load average {a:.1f} {b:.1f} {c:.1f} on {os.cpu_count()} cores"
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--image", default=str(DEFAULT_IMAGE), help="training image (default: colusseum 250x188)")
-    ap.add_argument("--rows", default="timing,quality", help="timing, quality or both (comma separated)")
+    ap.add_argument("--image", default=str(DEFAULT_IMAGE), help="timing image (default: colusseum 250x188)")
+    ap.add_argument("--rows", default="", help="comma separated row numbers (default all)")
     ap.add_argument("--iters", type=int, default=2, help="iterations timed per scale in timing rows")
-    ap.add_argument("--timing", default="", help="comma separated timing row numbers (default all)")
-    ap.add_argument("--quality", default="fast,consingan", help="presets/candidates trained in full")
-    ap.add_argument("--samples", type=int, default=8, help="samples for SIFID and diversity")
-    ap.add_argument(
-        "--quality-max-size",
-        type=int,
-        help="train the quality rows at this max size (a reduced-size comparison; timing rows unchanged)",
-    )
+    ap.add_argument("--no-timing", action="store_true", help="skip the per-iteration timings")
+    ap.add_argument("--no-measured", action="store_true", help="skip the full-size trainings")
+    ap.add_argument("--no-quality", action="store_true", help="skip the reduced-size quality trainings")
+    ap.add_argument("--quality-max-size", type=int, default=64, help="reduced size for quality (px)")
+    ap.add_argument("--quality-images", default=DEFAULT_QUALITY_IMAGES, help="comma separated shared images")
+    ap.add_argument("--samples", type=int, default=50, help="samples per start scale for SIFID / diversity")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="quality trainings at a time")
     args = ap.parse_args(argv)
 
     from singan_core.imageio import load_image, prepare_training_image
 
     image = prepare_training_image(load_image(args.image))
-    load = os.getloadavg()
+    pick = [int(x) for x in args.rows.split(",") if x] or list(range(len(ROWS)))
     print(
-        f"image {Path(args.image).name} {image.shape[1]}x{image.shape[0]}, {os.cpu_count()} cores, "
-        f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at start",
+        f"image {Path(args.image).name} {image.shape[1]}x{image.shape[0]}, {_load()} at start",
         file=sys.stderr,
     )
-    rows: list[tuple[str, dict[str, Any]]] = []
     t_start = time.perf_counter()
-    if "timing" in args.rows:
-        pick = {int(x) for x in args.timing.split(",") if x} or set(range(len(TIMING_ROWS)))
-        for i, (label, preset, overrides) in enumerate(TIMING_ROWS):
-            if i in pick:
-                r = _run_in_child(timing_row, image, preset, overrides, args.iters)
-                print(f"  {label}: {r}", file=sys.stderr, flush=True)
-                rows.append((label, r))
-    if "quality" in args.rows:
-        for preset in [p for p in args.quality.split(",") if p]:
-            over = {"pyramid.max_size": args.quality_max_size} if args.quality_max_size else {}
-            r = _run_in_child(quality_row, image, preset, over, args.samples)
-            print(f"  {preset} (trained): {r}", file=sys.stderr, flush=True)
-            size = f" at max size {args.quality_max_size}" if args.quality_max_size else ""
-            rows.append((f"{preset}: full training{size}", r))
-    base = rows[0][1]["per_it"] if rows else None
-    load = os.getloadavg()
-    print(
-        f"\nMeasured in one run of {(time.perf_counter() - t_start) / 60:.1f} min; load average at end "
-        f"{load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on {os.cpu_count()} cores. Speed-up = first row's "
-        "s/it over this row's, at the same scale index (only meaningful between rows of one preset).\n"
-    )
-    print(
-        "| row | scales (finest HxW) | s/it coarsest | s/it middle | s/it finest | speed-up c/m/f | "
-        "threads c/m/f | total | peak RSS | SIFID | diversity |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
-    for label, r in rows:
-        ups = "/".join(f"{b / v:.2f}" for b, v in zip(base, r["per_it"], strict=True)) if base else ""
-        thr = "/".join(str(t) for t in r["threads"]) if r["threads"] else "auto"
-        sifid = f"{r['sifid']:.3f} ± {r['sifid_std']:.3f}" if "sifid" in r else "-"
-        if "sifid" in r and not r["pretrained"]:
-            sifid += " (random stem!)"
-        div = f"{r['diversity']:.3f}" if "diversity" in r else "-"
-        print(
-            f"| {label} | {r['scales']} ({r['finest'][0]}x{r['finest'][1]}) | {_fmt_s(r['per_it'][0])} | "
-            f"{_fmt_s(r['per_it'][1])} | {_fmt_s(r['per_it'][2])} | {ups} | {thr} | "
-            f"{_fmt_total(r['total_s'])} {r['total_kind']} | {r['rss']:.0f} MiB | {sifid} | {div} |"
-        )
+    timing: dict[int, dict[str, Any]] = {}
+    measured: dict[int, dict[str, Any]] = {}
+    quality: dict[int, list[dict[str, Any]]] = {}
+    if not args.no_timing:
+        for i in pick:
+            row = ROWS[i]
+            timing[i] = _run_in_child(timing_row, image, row.preset, row.overrides, args.iters)
+            print(f"  [{i}] {row.label}: {timing[i]}", file=sys.stderr, flush=True)
+    if not args.no_measured:
+        for i in [i for i in pick if ROWS[i].measured]:
+            row = ROWS[i]
+            measured[i] = _run_in_child(measured_row, image, row.preset, row.overrides)
+            print(f"  [{i}] {row.label} trained in full: {measured[i]}", file=sys.stderr, flush=True)
+    if not args.no_quality:
+        paths = [str(IMAGES / name) for name in args.quality_images.split(",") if name]
+        jobs = [(i, p) for i in pick if ROWS[i].quality for p in paths]
+        ctx = mp.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx, max_tasks_per_child=1) as pool:
+            futures = {
+                pool.submit(
+                    quality_row, p, ROWS[i].preset, ROWS[i].overrides, args.quality_max_size, args.samples
+                ): i
+                for i, p in jobs
+            }
+            for fut, i in futures.items():
+                r = fut.result()
+                quality.setdefault(i, []).append(r)
+                print(f"  [{i}] {ROWS[i].label} quality: {r}", file=sys.stderr, flush=True)
+    _print_table(pick, timing, measured, quality, args, time.perf_counter() - t_start)
     return 0
+
+
+def _mean(rs: list[dict[str, Any]], key: str) -> float:
+    return float(np.mean([r[key] for r in rs]))
+
+
+def _print_table(pick, timing, measured, quality, args, seconds: float) -> None:
+    base = timing.get(pick[0], {}).get("per_it")
+    names = args.quality_images.replace(",", ", ")
+    print(
+        f"\nMeasured in one run of {seconds / 60:.1f} min; {_load()} at the end. Speed-up = first row's s/it "
+        "over this row's at the same scale index (only meaningful between rows of one preset). Total = "
+        "extrapolated from the timings, or measured where a full training ran. Quality: trained at "
+        f"{args.quality_max_size} px on {names} (one thread each, {args.jobs} at a time), "
+        f"{args.samples} samples per start scale, averaged over the images.\n"
+    )
+    print(
+        "| # | row | scales (finest HxW) | s/it coarsest | s/it middle | s/it finest | speed-up c/m/f | "
+        "threads c/m/f | total 250 px | peak RSS | SIFID N | SIFID N-1 | diversity N | train time (reduced) |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for i in pick:
+        t, m, q = timing.get(i), measured.get(i), quality.get(i)
+        cells = ["-"] * 6
+        if t:
+            ups = "/".join(f"{b / v:.2f}" for b, v in zip(base, t["per_it"], strict=True)) if base else "-"
+            thr = "/".join(str(x) for x in t["threads"])
+            cells = [
+                f"{t['scales']} ({t['finest'][0]}x{t['finest'][1]})",
+                *(_fmt_s(x) for x in t["per_it"]),
+                ups,
+                thr,
+            ]
+        total = "-"
+        if t:
+            total = f"{_fmt_total(t['total_s'])} extrapolated"
+        if m:
+            total = f"**{_fmt_total(m['total_s'])} measured**" + (f" ({total})" if t else "")
+        rss = max([x["rss"] for x in (t, m) if x] or [0.0])
+        qcells = ["-"] * 4
+        if q:
+            mark = "" if all(r["pretrained"] for r in q) else " (random stem!)"
+            qcells = [
+                f"{_mean(q, 'sifid_N'):.2f}{mark}",
+                f"{_mean(q, 'sifid_N1'):.2f}",
+                f"{_mean(q, 'diversity_N'):.3f}",
+                f"{_mean(q, 'train_s'):.0f} s",
+            ]
+        print(
+            f"| {i} | {ROWS[i].label} | "
+            + " | ".join([*cells, total, f"{rss:.0f} MiB" if rss else "-", *qcells])
+            + " |"
+        )
+    if quality:
+        print("\nPer image (SIFID N / N-1, diversity N, reduced-size training time, iterations per scale):\n")
+        for i in pick:
+            for r in quality.get(i, []):
+                print(
+                    f"- [{i}] {r['image']}: {r['sifid_N']:.2f} / {r['sifid_N1']:.2f}, {r['diversity_N']:.3f}, "
+                    f"{r['train_s']:.0f} s, {'/'.join(map(str, r['iterations']))}"
+                )
 
 
 if __name__ == "__main__":

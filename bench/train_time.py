@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from singan_core.config import get_preset, with_overrides
+from singan_core.config import get_preset, iterations_at, with_overrides
 from singan_core.imageio import load_image
 from singan_core.train import train
 
@@ -32,7 +32,11 @@ def peak_rss_mib() -> float:
 
 def measure(image, preset: str, iters: int, device: str, threads: int) -> dict:
     full = get_preset(preset)
-    over = {"train.iterations": iters, "train.lr_decay_iteration": iters}
+    over = {
+        "train.iterations": iters,
+        "train.lr_decay_iteration": iters,
+        "train.coarse_iterations_factor": 1.0,
+    }
     if threads:
         over["train.threads"] = threads
     cfg = with_overrides(full, over)
@@ -40,12 +44,14 @@ def measure(image, preset: str, iters: int, device: str, threads: int) -> dict:
     model = train(image, cfg, device=device)
     wall = time.perf_counter() - t0
     per_it = [s / iters for s in model.train_seconds]
+    n = len(per_it)
+    full_iters = [iterations_at(full.train, s, n) for s in range(n)]
     return {
         "preset": preset,
         "shapes": [list(s) for s in model.shapes],
         "s_per_it": per_it,
-        "iterations": full.train.iterations,
-        "total_s_extrapolated": sum(p * full.train.iterations for p in per_it),
+        "iterations": full_iters,
+        "total_s_extrapolated": sum(p * k for p, k in zip(per_it, full_iters, strict=True)),
         "measured_s": wall,
         "measured_iters": iters,
     }
@@ -82,13 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         for i, (shape, s) in enumerate(zip(row["shapes"], row["s_per_it"], strict=True)):
             print(
                 f"| {row['preset']} | {i + 1}/{len(row['shapes'])} | {shape[1]}x{shape[0]} | {s:.3f} | "
-                f"{s * row['iterations'] / 60:.1f} min |"
+                f"{s * row['iterations'][i] / 60:.1f} min |"
             )
     print("\n| preset | scales | iterations/scale | total training (extrapolated) | peak RSS |")
     print("|---|---|---|---|---|")
     for row in rows:
         print(
-            f"| {row['preset']} | {len(row['shapes'])} | {row['iterations']} | "
+            f"| {row['preset']} | {len(row['shapes'])} | {'/'.join(map(str, row['iterations']))} | "
             f"{row['total_s_extrapolated'] / 60:.1f} min | {row['peak_rss_mib']:.0f} MiB ({row['peak_rss_note']}) |"
         )
     if args.json:

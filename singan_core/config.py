@@ -43,7 +43,10 @@ class NetworkConfig:
 class TrainConfig:
     """Optimisation per scale (WGAN-GP + reconstruction)."""
 
-    iterations: int = 2000
+    iterations: int = 2000  # at the finest scale (and at every scale when coarse_iterations_factor = 1)
+    # The coarsest scale trains coarse_iterations_factor x iterations; the factor falls geometrically to
+    # 1 at the finest scale (see iterations_at). Coarse scales are cheap, and they set the layout.
+    coarse_iterations_factor: float = 1.0
     lr_g: float = 5e-4
     lr_d: float = 5e-4
     beta1: float = 0.5
@@ -144,6 +147,24 @@ def channels_at(network: NetworkConfig, scale: int) -> int:
     return min(network.base_channels * 2 ** (scale // network.channel_double_every), network.max_channels)
 
 
+def iterations_multiplier(train: TrainConfig, scale: int, num_scales: int) -> float:
+    """coarse_iterations_factor at scale 0, 1 at the finest, geometric in between."""
+    if num_scales <= 1:
+        return 1.0
+    return train.coarse_iterations_factor ** ((num_scales - 1 - scale) / (num_scales - 1))
+
+
+def iterations_at(train: TrainConfig, scale: int, num_scales: int) -> int:
+    """Training iterations of ``scale`` (0 = coarsest) in a pyramid of ``num_scales``."""
+    return max(1, round(train.iterations * iterations_multiplier(train, scale, num_scales)))
+
+
+def lr_decay_at(train: TrainConfig, scale: int, num_scales: int) -> int:
+    """The iteration of ``scale`` where the learning rates drop: ``lr_decay_iteration`` stretched with
+    the scale's iterations, so it stays at the same fraction of the scale's training."""
+    return max(1, round(train.lr_decay_iteration * iterations_multiplier(train, scale, num_scales)))
+
+
 def config_to_dict(cfg: SinGANConfig) -> dict[str, Any]:
     return dataclasses.asdict(cfg)
 
@@ -225,6 +246,7 @@ def validate_config(cfg: SinGANConfig) -> None:
         (n.channel_double_every >= 1, "network.channel_double_every must be >= 1"),
         (n.coarse_noise_channels in (0, 1), "network.coarse_noise_channels must be 0 or 1"),
         (t.iterations >= 1, "train.iterations must be >= 1"),
+        (1.0 <= t.coarse_iterations_factor <= 100.0, "train.coarse_iterations_factor must be in [1, 100]"),
         (t.d_steps >= 1 and t.g_steps >= 1, "train.d_steps and train.g_steps must be >= 1"),
         (t.lr_g > 0 and t.lr_d > 0, "learning rates must be positive"),
         (t.prev_bank_size >= 0 and t.prev_bank_refresh >= 1, "bad prev_bank_size / prev_bank_refresh"),

@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 
 from .acceleration import ThreadTuner, autocast, memory_format, prepare_module
-from .config import SinGANConfig, channels_at, validate_config
+from .config import SinGANConfig, channels_at, iterations_at, lr_decay_at, validate_config
 from .device import resolve_device
 from .errors import CheckpointError, TrainingCancelled
 from .fingerprint import image_hash, model_id
@@ -88,13 +88,17 @@ class _Timer:
         self.done_before = sum(model.train_seconds)
         self.unit = 0.0  # seconds per iteration per unit of cost, from the last measurement
 
+    def _iters(self, scale: int) -> int:
+        return iterations_at(self.model.config.train, scale, self.model.num_scales)
+
     def eta(self, scale: int, it: int) -> float:
-        iters = self.model.config.train.iterations
         if it > 0:
             per_iter = (time.perf_counter() - self.scale_t0) / it
             self.unit = per_iter / _cost(self.model, scale)
-        rest = self.unit * _cost(self.model, scale) * (iters - it)
-        rest += sum(self.unit * _cost(self.model, s) * iters for s in range(scale + 1, self.model.num_scales))
+        rest = self.unit * _cost(self.model, scale) * (self._iters(scale) - it)
+        rest += sum(
+            self.unit * _cost(self.model, s) * self._iters(s) for s in range(scale + 1, self.model.num_scales)
+        )
         return rest
 
     def elapsed(self) -> float:
@@ -143,7 +147,7 @@ def train(
                         scale=scale,
                         num_scales=model.num_scales,
                         iteration=done,
-                        iterations=config.train.iterations,
+                        iterations=iterations_at(config.train, scale, model.num_scales),
                         elapsed_s=timer.elapsed(),
                         eta_s=timer.eta(scale + 1, 0) if scale + 1 < model.num_scales else 0.0,
                         preview=_preview(model, scale),
@@ -204,6 +208,7 @@ def _train_scale(
     """Train scale ``scale``; returns its critic and the iterations run (fewer after an early stop)."""
     cfg = model.config.train
     dev = model.device
+    iterations = iterations_at(cfg, scale, model.num_scales)
     gen_dev = torch.Generator(device=dev).manual_seed(_seed_for(cfg.seed, scale, 2))
     gen_cpu = torch.Generator().manual_seed(_seed_for(cfg.seed, scale, 3))
     g, d = _make_nets(model, scale, cfg.seed)
@@ -217,11 +222,12 @@ def _train_scale(
 
     opt_g = torch.optim.Adam(stages.param_groups(cfg.lr_g, cfg.stage_lr_scale), betas=(cfg.beta1, cfg.beta2))
     opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
-    sched_g = torch.optim.lr_scheduler.MultiStepLR(opt_g, [cfg.lr_decay_iteration], cfg.lr_decay_gamma)
-    sched_d = torch.optim.lr_scheduler.MultiStepLR(opt_d, [cfg.lr_decay_iteration], cfg.lr_decay_gamma)
+    decay = [lr_decay_at(cfg, scale, model.num_scales)]
+    sched_g = torch.optim.lr_scheduler.MultiStepLR(opt_g, decay, cfg.lr_decay_gamma)
+    sched_d = torch.optim.lr_scheduler.MultiStepLR(opt_d, decay, cfg.lr_decay_gamma)
     source = PrevSource(model, stages.first, gen_dev, gen_cpu)
     plateau = PlateauStop(
-        cfg.early_stop_window, cfg.early_stop_tol, math.ceil(cfg.early_stop_min_fraction * cfg.iterations)
+        cfg.early_stop_window, cfg.early_stop_tol, math.ceil(cfg.early_stop_min_fraction * iterations)
     )
 
     def critic(x: torch.Tensor) -> torch.Tensor:
@@ -237,7 +243,7 @@ def _train_scale(
     tuner.restart()
     last_report = time.perf_counter()
     done = 0
-    for it in range(cfg.iterations):
+    for it in range(iterations):
         if should_stop is not None and should_stop():
             raise TrainingCancelled(model)
         tuner.before(it)
@@ -273,7 +279,7 @@ def _train_scale(
             stop = plateau.should_stop(done)
         now = time.perf_counter()
         if progress is not None and (
-            now - last_report >= 0.5 or done == cfg.iterations or done % 50 == 0 or stop
+            now - last_report >= 0.5 or done == iterations or done % 50 == 0 or stop
         ):
             last_report = now
             losses = {"d": loss_d, "gp": gp, "g_adv": adv, "rec": rec}
@@ -282,7 +288,7 @@ def _train_scale(
                     scale=scale,
                     num_scales=model.num_scales,
                     iteration=done,
-                    iterations=cfg.iterations,
+                    iterations=iterations,
                     losses={k: float(v.detach()) for k, v in losses.items()},
                     elapsed_s=timer.elapsed(),
                     eta_s=timer.eta(scale, done),

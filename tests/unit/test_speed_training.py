@@ -176,3 +176,25 @@ def test_thread_tuner_probes_again_when_iterations_suddenly_slow_down():
     assert tuner.chosen == 1, "the tuner kept 2 threads although they became 5x slower"
     tuner.close()
     assert torch.get_num_threads() == before
+
+
+def test_coarse_iterations_factor_schedules_more_iterations_at_coarse_scales(tiny_rgb):
+    from singan_core.config import iterations_at, lr_decay_at
+
+    cfg = with_overrides(get_preset("tiny"), {"train.iterations": 10, "train.coarse_iterations_factor": 4})
+    t = cfg.train
+    assert [iterations_at(t, s, 3) for s in range(3)] == [40, 20, 10]  # 4x, geometric, 1x
+    assert [lr_decay_at(t, s, 3) for s in range(3)] == [96, 48, 24]  # same fraction of each scale
+    assert iterations_at(t, 0, 1) == 10  # a one-scale pyramid is its own finest scale
+    seen: dict[int, int] = {}
+    done = []
+
+    def progress(p):
+        seen[p.scale] = p.iterations
+        if p.scale_done:
+            done.append(p.iteration)
+
+    model = train(tiny_rgb, cfg, device="cpu", progress=progress)
+    assert model.is_complete and done == [40, 20, 10] and seen == {0: 40, 1: 20, 2: 10}
+    with pytest.raises(ConfigError):
+        with_overrides(cfg, {"train.coarse_iterations_factor": 0.5})
