@@ -48,25 +48,51 @@ class Row:
     overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
     quality: bool = False  # train at the reduced size and measure SIFID / diversity
     measured: bool = False  # train in full on the 250 px image and report the wall time
+    timing: bool = True  # time iterations at the coarsest, middle and finest scale
+    images: tuple[str, ...] = ()  # quality images for this row (default: --quality-images)
 
 
 # Each row adds one change to the row before it (within a preset).
+_SHORT = {"train.iterations": 300, "train.lr_decay_iteration": 240}
+
 ROWS: list[Row] = [
     Row(
         "paper: per-step regeneration + rec recomputed, all cores (before)",
         "paper",
         {"train.prev_bank_size": 0, "train.rec_cache": False, "train.threads": -1},
-        quality=True,
     ),
-    Row("paper: + frozen-pyramid bank + cached rec input", "paper", {"train.threads": -1}, quality=True),
-    Row("paper: + thread tuning (default)", "paper"),
+    Row("paper: + frozen-pyramid bank + cached rec input", "paper", {"train.threads": -1}),
+    Row("paper: + thread tuning (default; the reference for fast)", "paper", quality=True),
     Row("paper: + channels_last", "paper", {"train.channels_last": True}),
-    Row("paper: + bf16 autocast (AMX)", "paper", {"train.autocast_bf16": True}, quality=True),
+    Row("paper: + bf16 autocast (AMX)", "paper", {"train.autocast_bf16": True}),
     Row("fast (before: fp32, 8 scales, 400 iterations)", "fast-old"),
     Row("fast (previous: bf16, 6 scales, 200 iterations)", "fast-200", quality=True),
-    Row("fast (now)", "fast", quality=True, measured=True),
+    Row("fast: + 3 concurrent stages (ConSinGAN)", "fast-cs3", quality=True),
+    Row("fast (now): + coarsest scale x6 iterations (1200 ... 200)", "fast", quality=True, measured=True),
     Row("fast + early stop", "fast", {"train.early_stop": True, "train.early_stop_window": 50}, quality=True),
     Row("consingan (3 concurrent stages, 3 layers x 64 ch)", "consingan", quality=True),
+    # Quality checks of the execution-only changes, at 300 iterations per scale to fit the CPU:
+    Row(
+        "check, paper 300 it: per-step regeneration + rec recomputed",
+        "paper",
+        {"train.prev_bank_size": 0, "train.rec_cache": False, **_SHORT},
+        quality=True,
+        timing=False,
+    ),
+    Row(
+        "check, paper 300 it: bank + cached rec",
+        "paper",
+        _SHORT,
+        quality=True,
+        timing=False,
+    ),
+    Row(
+        "check, paper 300 it: bank + cached rec + bf16",
+        "paper",
+        {"train.autocast_bf16": True, **_SHORT},
+        quality=True,
+        timing=False,
+    ),
 ]
 
 # Candidate and earlier presets, as overrides of a preset in config.py.
@@ -94,8 +120,10 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
             "train.iterations": 400,
             "train.lr_decay_iteration": 320,
             "train.coarse_iterations_factor": 1.0,
+            "train.concurrent_stages": 1,
         },
     ),
+    "fast-cs3": ("fast", {"train.coarse_iterations_factor": 1.0}),
     "fast-200": (
         "fast",
         {
@@ -103,6 +131,7 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
             "train.iterations": 200,
             "train.lr_decay_iteration": 160,
             "train.coarse_iterations_factor": 1.0,
+            "train.concurrent_stages": 1,
         },
     ),
 }
@@ -322,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     measured: dict[int, dict[str, Any]] = {}
     quality: dict[int, list[dict[str, Any]]] = {}
     if not args.no_timing:
-        for i in pick:
+        for i in [i for i in pick if ROWS[i].timing]:
             row = ROWS[i]
             timing[i] = _run_in_child(timing_row, image, row.preset, row.overrides, args.iters)
             print(f"  [{i}] {row.label}: {timing[i]}", file=sys.stderr, flush=True)
@@ -332,8 +361,14 @@ def main(argv: list[str] | None = None) -> int:
             measured[i] = _run_in_child(measured_row, image, row.preset, row.overrides)
             print(f"  [{i}] {row.label} trained in full: {measured[i]}", file=sys.stderr, flush=True)
     if not args.no_quality:
-        paths = [str(IMAGES / name) for name in args.quality_images.split(",") if name]
-        jobs = [(i, p) for i in pick if ROWS[i].quality for p in paths]
+        default = [name for name in args.quality_images.split(",") if name]
+        jobs = [
+            (i, str(IMAGES / name)) for i in pick if ROWS[i].quality for name in ROWS[i].images or default
+        ]
+        # the longest trainings first (the paper preset's rows), so the pool ends together
+        jobs.sort(
+            key=lambda job: ROWS[job[0]].preset != "paper" or "train.iterations" in ROWS[job[0]].overrides
+        )
         ctx = mp.get_context("spawn")
         with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx, max_tasks_per_child=1) as pool:
             futures = {
@@ -355,7 +390,7 @@ def _mean(rs: list[dict[str, Any]], key: str) -> float:
 
 
 def _print_table(pick, timing, measured, quality, args, seconds: float) -> None:
-    base = timing.get(pick[0], {}).get("per_it")
+    base = next((timing[i]["per_it"] for i in pick if i in timing), None)
     names = args.quality_images.replace(",", ", ")
     print(
         f"\nMeasured in one run of {seconds / 60:.1f} min; {_load()} at the end. Speed-up = first row's s/it "
