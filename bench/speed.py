@@ -205,11 +205,14 @@ def timing_row(image: np.ndarray, preset: str, overrides: dict[str, Any], iters:
             run_cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, threads=chosen))
         threads_used[scale] = run_cfg.train.threads
         times = {}
-        for k in (1, 1 + iters):  # the difference excludes set-up and the first (warm-up) iteration
+        # a discarded warm-up run (first-call kernel set-up), then 1 and 1 + iters iterations: their
+        # difference excludes the per-scale set-up and each run's first iteration
+        for k in (0, 1, 1 + iters):
             model.generators = torch.nn.ModuleList(gens[:scale])
             model.noise_amps = amps[:scale]
             model.config = dataclasses.replace(
-                run_cfg, train=dataclasses.replace(run_cfg.train, iterations=k, coarse_iterations_factor=1.0)
+                run_cfg,
+                train=dataclasses.replace(run_cfg.train, iterations=max(k, 1), coarse_iterations_factor=1.0),
             )
             tuner = ThreadTuner(run_cfg.train.threads, dev)
             t0 = time.perf_counter()

@@ -67,7 +67,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--max-size", type=int, help="longer side of the finest scale in px (paper: 250)")
     t.add_argument("--min-size", type=int, help="shorter side of the coarsest scale in px (paper: 25)")
     t.add_argument("--scale-factor", type=float, help="per-scale factor before recomputation (paper: 0.75)")
-    t.add_argument("--iterations", type=int, help="iterations per scale (paper: 2000)")
+    t.add_argument(
+        "--iterations",
+        type=int,
+        help="iterations at the finest scale (paper: 2000; coarser scales get up to "
+        "train.coarse_iterations_factor times more)",
+    )
     t.add_argument("--seed", type=int, help="training seed (default 0)")
     t.add_argument(
         "--set",
