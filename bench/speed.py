@@ -252,8 +252,13 @@ def timing_row(image: np.ndarray, preset: str, overrides: dict[str, Any], iters:
     }
 
 
-def measured_row(image: np.ndarray, preset: str, overrides: dict[str, Any]) -> dict[str, Any]:
-    """A real full training at full size: wall time and the iterations each scale ran."""
+def measured_row(
+    image: np.ndarray, preset: str, overrides: dict[str, Any], out_dir: Path = REPO / "out" / "speed"
+) -> dict[str, Any]:
+    """A real full training at full size: wall time and the iterations each scale ran; four samples
+    of the trained model are written to ``out_dir`` to look at."""
+    from singan_core.imageio import save_image
+    from singan_core.tasks.sample import generate
     from singan_core.train import TrainProgress, train
 
     cfg = resolve(preset, dict(overrides))
@@ -265,8 +270,12 @@ def measured_row(image: np.ndarray, preset: str, overrides: dict[str, Any]) -> d
 
     t0 = time.perf_counter()
     model = train(image, cfg, device="cpu", progress=progress)
+    total = time.perf_counter() - t0
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for k, sample in enumerate(generate(model, n=4, seed=1)):
+        save_image(sample, out_dir / f"{preset}-sample{k}.png")
     return {
-        "total_s": time.perf_counter() - t0,
+        "total_s": total,
         "iterations": stops,
         "rss": _peak_rss_mib(),
         "scales": model.num_scales,
