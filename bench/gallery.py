@@ -31,7 +31,7 @@ import torch
 from PIL import Image
 
 from singan_core.checkpoint import checkpoint_metadata, load_checkpoint, save_checkpoint
-from singan_core.config import PRESETS, SinGANConfig, get_preset, with_overrides
+from singan_core.config import PRESETS, SinGANConfig, get_preset, iteration_overrides, with_overrides
 from singan_core.device import describe_device, resolve_device
 from singan_core.fingerprint import model_id
 from singan_core.imageio import load_image, load_mask, prepare_training_image, save_image, to_uint8
@@ -73,8 +73,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def base_config(args: argparse.Namespace) -> SinGANConfig:
     overrides: dict[str, Any] = {}
     if args.iterations is not None:
-        overrides["train.iterations"] = args.iterations
-        overrides["train.lr_decay_iteration"] = max(1, round(args.iterations * 0.8))
+        overrides.update(iteration_overrides(args.iterations))
     if args.max_size is not None:
         overrides["pyramid.max_size"] = args.max_size
     cfg = get_preset(args.preset)

@@ -26,7 +26,14 @@ from typing import Any
 
 import torch
 
-from singan_core.config import PRESETS, config_to_dict, get_preset, with_overrides
+from singan_core.config import (
+    PRESETS,
+    config_to_dict,
+    get_preset,
+    iteration_overrides,
+    parse_overrides,
+    with_overrides,
+)
 from singan_core.device import describe_device, resolve_device
 from singan_core.errors import SinGANError
 from singan_core.imageio import DEFAULT_MAX_PIXELS, load_image, prepare_training_image
@@ -86,13 +93,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def build_config(args: argparse.Namespace):
     overrides: dict[str, Any] = {}
     if args.iterations is not None:
-        overrides["train.iterations"] = args.iterations
-        overrides["train.lr_decay_iteration"] = max(1, round(args.iterations * 0.8))
+        overrides.update(iteration_overrides(args.iterations))
     if args.max_size is not None:
         overrides["pyramid.max_size"] = args.max_size
-    for item in args.set:
-        key, _, value = item.partition("=")
-        overrides[key.strip()] = value.strip()
+    overrides.update(parse_overrides(args.set))
     cfg = get_preset(args.preset)
     return with_overrides(cfg, overrides) if overrides else cfg
 

@@ -145,11 +145,10 @@ def resolve(preset: str, overrides: dict[str, Any]):
         cfg = dataclasses.replace(with_overrides(get_preset(base), changes), preset=preset)
     else:
         cfg = get_preset(preset)
-    threads = overrides.pop("train.threads", None)
-    cfg = with_overrides(cfg, overrides) if overrides else cfg
-    if threads == -1:  # torch's default: every core, no tuning
-        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, threads=os.cpu_count() or 1))
-    return cfg
+    overrides = dict(overrides)
+    if overrides.get("train.threads") == -1:  # torch's default: every core, no tuning
+        overrides["train.threads"] = os.cpu_count() or 1
+    return with_overrides(cfg, overrides) if overrides else cfg
 
 
 def _peak_rss_mib() -> float:
@@ -184,7 +183,7 @@ def timing_row(image: np.ndarray, preset: str, overrides: dict[str, Any], iters:
     from singan_core.stages import PrevSource
     from singan_core.train import _Timer, _train_scale, new_model
 
-    cfg = resolve(preset, dict(overrides))
+    cfg = resolve(preset, overrides)
     dev = torch.device("cpu")
     model, reals = new_model(image, cfg, dev)
     n = model.num_scales
@@ -252,16 +251,10 @@ def timing_row(image: np.ndarray, preset: str, overrides: dict[str, Any], iters:
     }
 
 
-def measured_row(
-    image: np.ndarray, preset: str, overrides: dict[str, Any], out_dir: Path = REPO / "out" / "speed"
-) -> dict[str, Any]:
-    """A real full training at full size: wall time and the iterations each scale ran; four samples
-    of the trained model are written to ``out_dir`` to look at."""
-    from singan_core.imageio import save_image
-    from singan_core.tasks.sample import generate
+def _train_counted(image: np.ndarray, cfg) -> tuple[Any, float, list[int]]:
+    """``train()`` on the CPU: the model, its wall time and the iterations each scale ran."""
     from singan_core.train import TrainProgress, train
 
-    cfg = resolve(preset, dict(overrides))
     stops: list[int] = []
 
     def progress(p: TrainProgress) -> None:
@@ -270,7 +263,18 @@ def measured_row(
 
     t0 = time.perf_counter()
     model = train(image, cfg, device="cpu", progress=progress)
-    total = time.perf_counter() - t0
+    return model, time.perf_counter() - t0, stops
+
+
+def measured_row(
+    image: np.ndarray, preset: str, overrides: dict[str, Any], out_dir: Path = REPO / "out" / "speed"
+) -> dict[str, Any]:
+    """A real full training at full size: wall time and the iterations each scale ran; four samples
+    of the trained model are written to ``out_dir`` to look at."""
+    from singan_core.imageio import save_image
+    from singan_core.tasks.sample import generate
+
+    model, total, stops = _train_counted(image, resolve(preset, overrides))
     out_dir.mkdir(parents=True, exist_ok=True)
     for k, sample in enumerate(generate(model, n=4, seed=1)):
         save_image(sample, out_dir / f"{preset}-sample{k}.png")
@@ -288,23 +292,10 @@ def quality_row(
     """Train at the reduced size with one thread, then SIFID (N and N-1) and diversity (N)."""
     from singan_core.imageio import load_image, prepare_training_image
     from singan_core.metrics.report import evaluate_model
-    from singan_core.train import TrainProgress, train
 
-    over = dict(overrides)
-    over.pop("train.threads", None)  # quality trainings share the machine: one thread each
-    over["train.threads"] = 1
-    over["pyramid.max_size"] = max_size
-    cfg = resolve(preset, over)
-    stops: list[int] = []
-
-    def progress(p: TrainProgress) -> None:
-        if p.scale_done:
-            stops.append(p.iteration)
-
-    image = prepare_training_image(load_image(path))
-    t0 = time.perf_counter()
-    model = train(image, cfg, device="cpu", progress=progress)
-    train_s = time.perf_counter() - t0
+    # quality trainings share the machine: one thread each
+    cfg = resolve(preset, {**overrides, "train.threads": 1, "pyramid.max_size": max_size})
+    model, train_s, stops = _train_counted(prepare_training_image(load_image(path)), cfg)
     report = evaluate_model(model, n=samples, seed=1, with_niqe=False)
     by = {r.start_scale: r for r in report.scales}
     return {

@@ -222,6 +222,23 @@ def config_from_dict(data: dict[str, Any]) -> SinGANConfig:
     return cfg
 
 
+def iteration_overrides(iterations: int) -> dict[str, int]:
+    """Overrides for ``iterations`` per scale that keep the lr decay at the same fraction of the
+    schedule (the paper's 1600 of 2000)."""
+    return {"train.iterations": iterations, "train.lr_decay_iteration": max(1, round(iterations * 0.8))}
+
+
+def parse_overrides(items: list[str]) -> dict[str, str]:
+    """``["section.field=value", ...]`` (the ``--set`` options) as an overrides dict."""
+    overrides = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set needs SECTION.FIELD=VALUE, got {item!r}")
+        overrides[key.strip()] = value.strip()
+    return overrides
+
+
 def with_overrides(cfg: SinGANConfig, overrides: dict[str, Any]) -> SinGANConfig:
     """Return a copy with dotted overrides applied, e.g. ``{"train.iterations": 500}``."""
     data = config_to_dict(cfg)

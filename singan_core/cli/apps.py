@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from ..checkpoint import load_checkpoint, save_checkpoint
-from ..config import PRESETS, get_preset, with_overrides
+from ..config import PRESETS, get_preset, iteration_overrides, with_overrides
 from ..device import describe_device, resolve_device
 from ..errors import ConfigError, ImageError
 from ..imageio import DEFAULT_MAX_PIXELS, load_image, load_mask, prepare_training_image, save_image, to_uint8
@@ -217,8 +217,7 @@ def _train_for_sr(args: argparse.Namespace, image: np.ndarray) -> SinGANModel:
         )
     overrides: dict[str, Any] = {"pyramid.max_size": args.max_size or max(image.shape[:2])}
     if args.iterations is not None:
-        overrides["train.iterations"] = args.iterations
-        overrides["train.lr_decay_iteration"] = max(1, round(args.iterations * 0.8))
+        overrides.update(iteration_overrides(args.iterations))
     if args.train_seed is not None:
         overrides["train.seed"] = args.train_seed
     cfg = with_overrides(cfg, overrides)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checkpoint import checkpoint_metadata, load_checkpoint, save_checkpoint
-from ..config import PRESETS, config_to_dict, get_preset, with_overrides
+from ..config import PRESETS, config_to_dict, get_preset, iteration_overrides, parse_overrides, with_overrides
 from ..device import describe_device, resolve_device
 from ..errors import ConfigError, TrainingCancelled
 from ..fingerprint import model_id
@@ -108,19 +108,13 @@ def resolve_train_config(args: argparse.Namespace):
         ("max_size", "pyramid.max_size"),
         ("min_size", "pyramid.min_size"),
         ("scale_factor", "pyramid.scale_factor"),
-        ("iterations", "train.iterations"),
         ("seed", "train.seed"),
     ]:
         if getattr(args, flag) is not None:
             overrides[key] = getattr(args, flag)
     if args.iterations is not None:
-        # keep the decay at the same fraction of the schedule (paper: 1600 of 2000)
-        overrides["train.lr_decay_iteration"] = max(1, round(args.iterations * 0.8))
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f"--set needs SECTION.FIELD=VALUE, got {item!r}")
-        overrides[key.strip()] = value.strip()
+        overrides.update(iteration_overrides(args.iterations))
+    overrides.update(parse_overrides(args.set))
     return with_overrides(cfg, overrides) if overrides else cfg
 
 
