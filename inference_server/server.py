@@ -114,8 +114,11 @@ class _Parts:
             await asyncio.get_running_loop().run_in_executor(None, self.jobs.shutdown)
             # let watchers receive the final INTERRUPTED event before connections close
             deadline = time.monotonic() + grace
+            watched = self.jobs.has_subscribers()
             while self.jobs.has_subscribers() and time.monotonic() < deadline:
                 await asyncio.sleep(0.05)
+            if watched:  # the handlers have returned; give the transport a moment to send their status
+                await asyncio.sleep(0.2)
         if self.server is not None:
             await self.server.stop(grace)
         if self.pool is not None:

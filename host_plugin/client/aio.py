@@ -17,7 +17,7 @@ from ._proto import singan_pb2 as pb
 from .connection import ConnectionSettings
 from .errors import ClientError, Unavailable, error_for
 from .images import RawImage
-from .updates import AnimationFrame, JobUpdate
+from .updates import TERMINAL_STATES, AnimationFrame, JobUpdate, job_state_name
 
 #: Export/import chunk size (well under gRPC's default 4 MiB message limit).
 CHUNK_BYTES = 1 << 20
@@ -36,6 +36,10 @@ def _translate_errors(settings: ConnectionSettings):
             f"cannot reach the SinGAN server at {settings.address} ({exc.__class__.__name__}: {exc}); "
             "is singan-server running, and do TLS/token settings match?"
         ) from None
+
+
+def _job_finished(event: pb.JobEvent) -> bool:
+    return job_state_name(event.job.state) in TERMINAL_STATES
 
 
 class AsyncClient:
@@ -75,12 +79,23 @@ class AsyncClient:
         with _translate_errors(self.settings):
             return await method(request, metadata=self._md, timeout=timeout)
 
-    async def _server_stream(self, method: Any, request: Any, timeout: float | None) -> AsyncIterator[Any]:
-        with _translate_errors(self.settings):
-            async with method.open(metadata=self._md, timeout=timeout) as stream:
-                await stream.send_message(request, end=True)
-                async for reply in stream:
-                    yield reply
+    async def _server_stream(
+        self, method: Any, request: Any, timeout: float | None, final: Any = None
+    ) -> AsyncIterator[Any]:
+        """Yield the replies of a server-streaming call. ``final(reply)`` marks the last reply that matters:
+        once it has arrived, a lost connection or a late status (a server shutting down right after
+        sending it) no longer fails the call, because everything the caller needs is already here."""
+        got_final = False
+        try:
+            with _translate_errors(self.settings):
+                async with method.open(metadata=self._md, timeout=timeout) as stream:
+                    await stream.send_message(request, end=True)
+                    async for reply in stream:
+                        got_final = final is not None and bool(final(reply))
+                        yield reply
+        except ClientError:
+            if not got_final:
+                raise
 
     # -- server -----------------------------------------------------------------------------------
     async def server_info(self) -> pb.ServerInfo:
@@ -112,13 +127,13 @@ class AsyncClient:
             super_resolution_factor=super_resolution_factor,
             retrain=retrain,
         )
-        async for event in self._server_stream(self._stub.Train, request, timeout):
+        async for event in self._server_stream(self._stub.Train, request, timeout, final=_job_finished):
             yield JobUpdate.from_proto(event)
 
     async def watch_job(self, job_id: str, *, timeout: float | None = None) -> AsyncIterator[JobUpdate]:
         """Reattach to a job (by job id or model id): yields its current state, then updates until it ends."""
         request = pb.WatchJobRequest(job_id=job_id)
-        async for event in self._server_stream(self._stub.WatchJob, request, timeout):
+        async for event in self._server_stream(self._stub.WatchJob, request, timeout, final=_job_finished):
             yield JobUpdate.from_proto(event)
 
     async def cancel_job(self, job_id: str) -> pb.Job:

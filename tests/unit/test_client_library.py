@@ -170,3 +170,49 @@ def test_imports_without_grpcio_and_with_pure_python_protobuf(tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result == {"impl": "python", "grpc": [], "heavy": [], "ok": True}
+
+
+@pytest.mark.parametrize("last_state", ["JOB_STATE_INTERRUPTED", "JOB_STATE_RUNNING"])
+def test_stream_ending_badly_after_its_final_event_still_returns_it(last_state: str) -> None:
+    """A server that shuts down right after sending a job's final event may never send the call's status:
+    the client keeps the final event instead of failing. Before the final event it must still fail."""
+    import asyncio
+
+    import grpclib.const
+    from grpclib.server import Server
+
+    from host_plugin.client import AsyncClient
+
+    class Abrupt:
+        async def Train(self, stream) -> None:  # noqa: N802 - the RPC's name
+            await stream.recv_message()
+            await stream.send_message(pb.JobEvent(job=pb.Job(job_id="j1", state=pb.JOB_STATE_RUNNING)))
+            await stream.send_message(pb.JobEvent(job=pb.Job(job_id="j1", state=getattr(pb, last_state))))
+            raise RuntimeError("gone before the status")  # the client sees a failed status, not OK
+
+        def __mapping__(self):
+            return {
+                "/singan.v1.SinGAN/Train": grpclib.const.Handler(
+                    self.Train, grpclib.const.Cardinality.UNARY_STREAM, pb.TrainRequest, pb.JobEvent
+                )
+            }
+
+    async def scenario() -> list[str]:
+        server = Server([Abrupt()])
+        await server.start("127.0.0.1", 0)
+        port = server._server.sockets[0].getsockname()[1]
+        seen: list[str] = []
+        try:
+            async with AsyncClient(address=f"127.0.0.1:{port}", timeout=10) as client:
+                async for update in client.train(RawImage(2, 2, 3, bytes(12))):
+                    seen.append(update.state)
+        finally:
+            server.close()
+            await server.wait_closed()
+        return seen
+
+    if last_state == "JOB_STATE_INTERRUPTED":
+        assert asyncio.run(scenario()) == ["RUNNING", "INTERRUPTED"]
+    else:
+        with pytest.raises(ClientError):
+            asyncio.run(scenario())
