@@ -15,6 +15,7 @@ from .acceleration import ThreadTuner, autocast, memory_format, prepare_module
 from .config import SinGANConfig, channels_at, iterations_at, lr_decay_at, validate_config
 from .device import resolve_device
 from .errors import CheckpointError, TrainingCancelled
+from .eta import IterationTimeModel, iteration_cost
 from .fingerprint import image_hash, model_id
 from .imageio import prepare_training_image
 from .losses import critic_wgan_loss, generator_wgan_loss, gradient_penalty, reconstruction_loss
@@ -73,31 +74,54 @@ def new_model(
     return model, reals
 
 
-def _cost(model: SinGANModel, scale: int) -> float:
-    h, w = model.shapes[scale]
-    return h * w * channels_at(model.config.network, scale) ** 2
-
-
 class _Timer:
-    """Elapsed time and an ETA from measured iteration rates, scaled by each scale's relative cost."""
+    """Elapsed time and an ETA: the running scale's own measured rate for its remaining iterations, and an
+    :class:`~singan_core.eta.IterationTimeModel` fitted to every measured scale for the scales after it.
+    Rates skip each scale's first iteration (set-up and kernel warm-up)."""
 
     def __init__(self, model: SinGANModel, start_scale: int) -> None:
         self.model = model
         self.t0 = time.perf_counter()
         self.scale_t0 = self.t0
+        self.first_t = 0.0  # when the running scale's first iteration finished
         self.done_before = sum(model.train_seconds)
-        self.unit = 0.0  # seconds per iteration per unit of cost, from the last measurement
+        self.times = IterationTimeModel()
+        for s, seconds in enumerate(model.train_seconds[:start_scale]):  # resumed: the finished scales
+            self.times.observe(s, self._cost(s), seconds / max(self._iters(s), 1))
 
     def _iters(self, scale: int) -> int:
         return iterations_at(self.model.config.train, scale, self.model.num_scales)
 
+    def _cost(self, scale: int) -> float:
+        m = self.model
+        return iteration_cost(m.shapes, m.config.network, scale, m.config.train.concurrent_stages)
+
+    def start_scale(self) -> None:
+        self.scale_t0 = time.perf_counter()
+        self.first_t = 0.0
+
+    def iteration_done(self, done: int) -> None:
+        if done == 1:
+            self.first_t = time.perf_counter()
+
+    def _rate(self, it: int) -> float:
+        now = time.perf_counter()
+        if it >= 3 and self.first_t:
+            return (now - self.first_t) / (it - 1)
+        return (now - self.scale_t0) / it
+
     def eta(self, scale: int, it: int) -> float:
+        rest = 0.0
         if it > 0:
-            per_iter = (time.perf_counter() - self.scale_t0) / it
-            self.unit = per_iter / _cost(self.model, scale)
-        rest = self.unit * _cost(self.model, scale) * (self._iters(scale) - it)
+            rate = self._rate(it)
+            if it >= 3:
+                self.times.observe(scale, self._cost(scale), rate)
+            rest = rate * (self._iters(scale) - it)
+        else:
+            rest = self.times.predict(self._cost(scale)) * self._iters(scale)
         rest += sum(
-            self.unit * _cost(self.model, s) * self._iters(s) for s in range(scale + 1, self.model.num_scales)
+            self.times.predict(self._cost(s)) * self._iters(s)
+            for s in range(scale + 1, self.model.num_scales)
         )
         return rest
 
@@ -135,7 +159,7 @@ def train(
             if should_stop is not None and should_stop():
                 raise TrainingCancelled(model)
             t_scale = time.perf_counter()
-            timer.scale_t0 = t_scale
+            timer.start_scale()
             critic, done = _train_scale(model, scale, reals[scale], timer, progress, should_stop, tuner)
             model.critic_state = {
                 k: v.detach().cpu().contiguous().clone() for k, v in critic.state_dict().items()
@@ -273,6 +297,7 @@ def _train_scale(
         sched_d.step()
         tuner.after(it)
         done = it + 1
+        timer.iteration_done(done)
         stop = False
         if cfg.early_stop:
             plateau.update(rec, loss_d)
