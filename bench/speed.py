@@ -13,11 +13,14 @@ Each row is one configuration ("before/after" one change, or a preset). For each
   ``--samples`` samples) from the coarsest scale (the paper's N) and from N-1, and diversity at N,
   averaged over the images. Quality trainings run ``--jobs`` at a time with one thread each.
 
-Each measurement runs in its own process, so "peak RSS" is that process's peak resident memory.
+Each measurement runs in its own process, so "peak memory" is that process's peak resident memory (on
+``--device cuda``: the peak GPU memory allocated). On CUDA, timings synchronize the device before reading
+the clock, and the rows marked GPU-only (CUDA graphs) run; elsewhere they are skipped and say so.
 
     python bench/speed.py                               # everything, about an hour on a 2-core CPU
     python bench/speed.py --rows 0,1,2 --no-quality     # a few timing rows
     python bench/speed.py --rows 6 --no-timing          # one row's quality only
+    python bench/speed.py --device cuda                 # the same table on a GPU
 """
 
 from __future__ import annotations
@@ -50,21 +53,24 @@ class Row:
     measured: bool = False  # train in full on the 250 px image and report the wall time
     timing: bool = True  # time iterations at the coarsest, middle and finest scale
     images: tuple[str, ...] = ()  # quality images for this row (default: --quality-images)
+    cuda_only: bool = False  # the change only acts on a CUDA device: skipped elsewhere
 
 
-# Each row adds one change to the row before it (within a preset).
+# Each row adds one change to the row before it (within a preset). The paper preset runs bf16 autocast
+# by default now (where native): the rows before that change pin fp32.
 _SHORT = {"train.iterations": 300, "train.lr_decay_iteration": 240}
+_FP32 = {"train.autocast_bf16": False}
 
 ROWS: list[Row] = [
     Row(
         "paper: per-step regeneration + rec recomputed, all cores (before)",
         "paper",
-        {"train.prev_bank_size": 0, "train.rec_cache": False, "train.threads": -1},
+        {"train.prev_bank_size": 0, "train.rec_cache": False, "train.threads": -1, **_FP32},
     ),
-    Row("paper: + frozen-pyramid bank + cached rec input", "paper", {"train.threads": -1}),
-    Row("paper: + thread tuning (default; the reference for fast)", "paper", quality=True),
-    Row("paper: + channels_last", "paper", {"train.channels_last": True}),
-    Row("paper: + bf16 autocast (AMX)", "paper", {"train.autocast_bf16": True}),
+    Row("paper: + frozen-pyramid bank + cached rec input", "paper", {"train.threads": -1, **_FP32}),
+    Row("paper: + thread tuning (fp32)", "paper", _FP32, quality=True),
+    Row("paper: + channels_last", "paper", {"train.channels_last": True, **_FP32}),
+    Row("paper: + bf16 autocast (AMX) (default; the reference for fast)", "paper", quality=True),
     Row("fast (before: fp32, 8 scales, 400 iterations)", "fast-old"),
     Row("fast (previous: bf16, 6 scales, 200 iterations)", "fast-200", quality=True),
     Row("fast: + 3 concurrent stages (ConSinGAN)", "fast-cs3", quality=True),
@@ -75,14 +81,14 @@ ROWS: list[Row] = [
     Row(
         "check, paper 300 it: per-step regeneration + rec recomputed",
         "paper",
-        {"train.prev_bank_size": 0, "train.rec_cache": False, **_SHORT},
+        {"train.prev_bank_size": 0, "train.rec_cache": False, **_SHORT, **_FP32},
         quality=True,
         timing=False,
     ),
     Row(
         "check, paper 300 it: bank + cached rec",
         "paper",
-        _SHORT,
+        {**_SHORT, **_FP32},
         quality=True,
         timing=False,
     ),
@@ -92,6 +98,15 @@ ROWS: list[Row] = [
         {"train.autocast_bf16": True, **_SHORT},
         quality=True,
         timing=False,
+    ),
+    # torch.compile of the generator (the critic needs double backward). Timing excludes the compile
+    # itself (each timed run compiles; the difference of two runs cancels it): see the per-run log lines.
+    Row("paper (default, bf16) + torch.compile (generator)", "paper", {"train.compile": True}),
+    Row(
+        "paper: + bf16 + torch.compile with CUDA graphs (GPU only)",
+        "paper",
+        {"train.autocast_bf16": True, "train.compile": True, "train.cuda_graphs": True},
+        cuda_only=True,
     ),
 ]
 
@@ -155,6 +170,22 @@ def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def _peak_memory(dev) -> float:
+    """MiB: the process's peak resident memory on a CPU, peak allocated GPU memory on CUDA."""
+    import torch
+
+    if dev.type == "cuda":
+        return torch.cuda.max_memory_allocated(dev) / 2**20
+    return _peak_rss_mib()
+
+
+def _sync(dev) -> None:
+    import torch
+
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+
+
 def _cost(shape: tuple[int, int], ch: int) -> float:
     return shape[0] * shape[1] * ch * ch
 
@@ -174,26 +205,30 @@ def _chosen_threads(model, cfg, reals, scale: int) -> int:
     return tuner.chosen
 
 
-def timing_row(image: np.ndarray, preset: str, overrides: dict[str, Any], iters: int) -> dict[str, Any]:
+def timing_row(
+    image: np.ndarray, preset: str, overrides: dict[str, Any], iters: int, device: str = "cpu"
+) -> dict[str, Any]:
     import torch
 
     from singan_core.acceleration import ThreadTuner
     from singan_core.config import channels_at, iterations_at
+    from singan_core.device import resolve_device
     from singan_core.networks import init_weights
     from singan_core.stages import PrevSource
     from singan_core.train import _Timer, _train_scale, new_model
 
     cfg = resolve(preset, overrides)
-    dev = torch.device("cpu")
+    dev = resolve_device(device)
     model, reals = new_model(image, cfg, dev)
     n = model.num_scales
     gens, amps = [], []
     for s in range(n - 1):  # untrained coarser scales: the cost per iteration does not depend on weights
         g = model.new_generator(s)
         init_weights(g)
-        gens.append(g.eval().requires_grad_(False))
+        gens.append(g.to(dev).eval().requires_grad_(False))
         amps.append(1.0 if s == 0 else 0.1)
     measured: dict[int, float] = {}
+    warmup: dict[int, float] = {}
     threads_used: dict[int, int] = {}
     for scale in (0, n // 2, n - 1):
         model.generators = torch.nn.ModuleList(gens[:scale])
@@ -214,8 +249,10 @@ def timing_row(image: np.ndarray, preset: str, overrides: dict[str, Any], iters:
                 train=dataclasses.replace(run_cfg.train, iterations=max(k, 1), coarse_iterations_factor=1.0),
             )
             tuner = ThreadTuner(run_cfg.train.threads, dev)
+            _sync(dev)
             t0 = time.perf_counter()
             _train_scale(model, scale, reals[scale], _Timer(model, scale), None, None, tuner)
+            _sync(dev)
             times[k] = time.perf_counter() - t0
             tuner.close()
         bank = 0.0
@@ -224,13 +261,17 @@ def timing_row(image: np.ndarray, preset: str, overrides: dict[str, Any], iters:
             model.generators = torch.nn.ModuleList(gens[:scale])
             model.noise_amps = amps[:scale]
             first = max(scale - t.concurrent_stages + 1, 0)
-            src = PrevSource(model, first, torch.Generator().manual_seed(0), torch.Generator().manual_seed(1))
+            gen = torch.Generator(device=dev).manual_seed(0)
+            src = PrevSource(model, first, gen, torch.Generator().manual_seed(1))
             torch.set_num_threads(max(t.threads, 1))
+            _sync(dev)
             t0 = time.perf_counter()
             src.start_iteration(0)
+            _sync(dev)
             bank = time.perf_counter() - t0
         per_it = max(times[1 + iters] - times[1] - bank, 0.0) / iters + bank / t.prev_bank_refresh
         measured[scale] = per_it
+        warmup[scale] = times[0] - times[1]  # compile and first-call set-up of the discarded warm-up run
     # extrapolate every scale from the nearest measured ones, by cost H*W*ch^2 (log-linear)
     pts = sorted(
         (np.log(_cost(model.shapes[s], channels_at(cfg.network, s))), np.log(v)) for s, v in measured.items()
@@ -247,12 +288,14 @@ def timing_row(image: np.ndarray, preset: str, overrides: dict[str, Any], iters:
         "threads": [threads_used[0], threads_used[n // 2], threads_used[n - 1]],
         "total_s": total,
         "total_kind": "extrapolated",
-        "rss": _peak_rss_mib(),
+        "warmup_s": [round(warmup[s], 1) for s in (0, n // 2, n - 1)],
+        "rss": _peak_memory(dev),
     }
 
 
-def _train_counted(image: np.ndarray, cfg) -> tuple[Any, float, list[int]]:
-    """``train()`` on the CPU: the model, its wall time and the iterations each scale ran."""
+def _train_counted(image: np.ndarray, cfg, device: str = "cpu") -> tuple[Any, float, list[int]]:
+    """``train()`` on ``device``: the model, its wall time and the iterations each scale ran."""
+    from singan_core.device import resolve_device
     from singan_core.train import TrainProgress, train
 
     stops: list[int] = []
@@ -261,33 +304,39 @@ def _train_counted(image: np.ndarray, cfg) -> tuple[Any, float, list[int]]:
         if p.scale_done:
             stops.append(p.iteration)
 
+    dev = resolve_device(device)
     t0 = time.perf_counter()
-    model = train(image, cfg, device="cpu", progress=progress)
+    model = train(image, cfg, device=dev, progress=progress)
+    _sync(dev)
     return model, time.perf_counter() - t0, stops
 
 
 def measured_row(
-    image: np.ndarray, preset: str, overrides: dict[str, Any], out_dir: Path = REPO / "out" / "speed"
+    image: np.ndarray,
+    preset: str,
+    overrides: dict[str, Any],
+    device: str = "cpu",
+    out_dir: Path = REPO / "out" / "speed",
 ) -> dict[str, Any]:
     """A real full training at full size: wall time and the iterations each scale ran; four samples
     of the trained model are written to ``out_dir`` to look at."""
     from singan_core.imageio import save_image
     from singan_core.tasks.sample import generate
 
-    model, total, stops = _train_counted(image, resolve(preset, overrides))
+    model, total, stops = _train_counted(image, resolve(preset, overrides), device)
     out_dir.mkdir(parents=True, exist_ok=True)
     for k, sample in enumerate(generate(model, n=4, seed=1)):
         save_image(sample, out_dir / f"{preset}-sample{k}.png")
     return {
         "total_s": total,
         "iterations": stops,
-        "rss": _peak_rss_mib(),
+        "rss": _peak_memory(model.device),
         "scales": model.num_scales,
     }
 
 
 def quality_row(
-    path: str, preset: str, overrides: dict[str, Any], max_size: int, samples: int
+    path: str, preset: str, overrides: dict[str, Any], max_size: int, samples: int, device: str = "cpu"
 ) -> dict[str, Any]:
     """Train at the reduced size with one thread, then SIFID (N and N-1) and diversity (N)."""
     from singan_core.imageio import load_image, prepare_training_image
@@ -295,7 +344,7 @@ def quality_row(
 
     # quality trainings share the machine: one thread each
     cfg = resolve(preset, {**overrides, "train.threads": 1, "pyramid.max_size": max_size})
-    model, train_s, stops = _train_counted(prepare_training_image(load_image(path)), cfg)
+    model, train_s, stops = _train_counted(prepare_training_image(load_image(path)), cfg, device)
     report = evaluate_model(model, n=samples, seed=1, with_niqe=False)
     by = {r.start_scale: r for r in report.scales}
     return {
@@ -339,14 +388,30 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quality-images", default=DEFAULT_QUALITY_IMAGES, help="comma separated shared images")
     ap.add_argument("--samples", type=int, default=50, help="samples per start scale for SIFID / diversity")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="quality trainings at a time")
+    ap.add_argument(
+        "--device", default="cpu", help="cpu (default), cuda or auto; GPU-only rows run only on cuda"
+    )
     args = ap.parse_args(argv)
 
     from singan_core.imageio import load_image, prepare_training_image
 
     image = prepare_training_image(load_image(args.image))
+    from singan_core.device import describe_device, resolve_device
+    from singan_core.errors import ConfigError
+
+    try:
+        dev = resolve_device(args.device)
+    except ConfigError as exc:
+        ap.error(str(exc))
     pick = [int(x) for x in args.rows.split(",") if x] or list(range(len(ROWS)))
+    skipped = [i for i in pick if ROWS[i].cuda_only and dev.type != "cuda"]
+    pick = [i for i in pick if i not in skipped]
+    if dev.type == "cuda":
+        args.jobs = 1  # one GPU: trainings one at a time
     print(
-        f"image {Path(args.image).name} {image.shape[1]}x{image.shape[0]}, {_load()} at start",
+        f"image {Path(args.image).name} {image.shape[1]}x{image.shape[0]}, device {describe_device(dev)}, "
+        f"{_load()} at start"
+        + (f"; rows {', '.join(map(str, skipped))} skipped (they need CUDA)" if skipped else ""),
         file=sys.stderr,
     )
     t_start = time.perf_counter()
@@ -356,12 +421,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_timing:
         for i in [i for i in pick if ROWS[i].timing]:
             row = ROWS[i]
-            timing[i] = _run_in_child(timing_row, image, row.preset, row.overrides, args.iters)
+            timing[i] = _run_in_child(timing_row, image, row.preset, row.overrides, args.iters, args.device)
             print(f"  [{i}] {row.label}: {timing[i]}", file=sys.stderr, flush=True)
     if not args.no_measured:
         for i in [i for i in pick if ROWS[i].measured]:
             row = ROWS[i]
-            measured[i] = _run_in_child(measured_row, image, row.preset, row.overrides)
+            measured[i] = _run_in_child(measured_row, image, row.preset, row.overrides, args.device)
             print(f"  [{i}] {row.label} trained in full: {measured[i]}", file=sys.stderr, flush=True)
     if not args.no_quality:
         default = [name for name in args.quality_images.split(",") if name]
@@ -376,7 +441,13 @@ def main(argv: list[str] | None = None) -> int:
         with ProcessPoolExecutor(max_workers=args.jobs, mp_context=ctx, max_tasks_per_child=1) as pool:
             futures = {
                 pool.submit(
-                    quality_row, p, ROWS[i].preset, ROWS[i].overrides, args.quality_max_size, args.samples
+                    quality_row,
+                    p,
+                    ROWS[i].preset,
+                    ROWS[i].overrides,
+                    args.quality_max_size,
+                    args.samples,
+                    args.device,
                 ): i
                 for i, p in jobs
             }
@@ -396,7 +467,7 @@ def _print_table(pick, timing, measured, quality, args, seconds: float) -> None:
     base = next((timing[i]["per_it"] for i in pick if i in timing), None)
     names = args.quality_images.replace(",", ", ")
     print(
-        f"\nMeasured in one run of {seconds / 60:.1f} min; {_load()} at the end. Speed-up = first row's s/it "
+        f"\nMeasured in one run of {seconds / 60:.1f} min on {args.device}; {_load()} at the end. Speed-up = first row's s/it "
         "over this row's at the same scale index (only meaningful between rows of one preset). Total = "
         "extrapolated from the timings, or measured where a full training ran. Quality: trained at "
         f"{args.quality_max_size} px on {names} (one thread each, {args.jobs} at a time), "
@@ -404,7 +475,7 @@ def _print_table(pick, timing, measured, quality, args, seconds: float) -> None:
     )
     print(
         "| # | row | scales (finest HxW) | s/it coarsest | s/it middle | s/it finest | speed-up c/m/f | "
-        "threads c/m/f | total 250 px | peak RSS | SIFID N | SIFID N-1 | diversity N | train time (reduced) |"
+        "threads c/m/f | total 250 px | peak memory | SIFID N | SIFID N-1 | diversity N | train time (reduced) |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for i in pick:

@@ -68,8 +68,17 @@ def maybe_compile(module: nn.Module, cfg: TrainConfig, device: torch.device) -> 
     callable shares parameters with ``module``; keep ``module`` for state dicts and checkpoints."""
     if not cfg.compile:
         return module
+    # One compiled graph per scale's shapes and per grad mode (critic steps run the generator under
+    # no_grad): a 10-scale training needs about 20, over dynamo's default limit of 8, past which it
+    # silently falls back to eager.
+    import torch._dynamo.config as dynamo_config
+
+    dynamo_config.recompile_limit = max(dynamo_config.recompile_limit, _COMPILE_LIMIT)
     mode = "reduce-overhead" if cfg.cuda_graphs and device.type == "cuda" else "default"
     return torch.compile(module, mode=mode, dynamic=False)
+
+
+_COMPILE_LIMIT = 64
 
 
 class ThreadTuner:

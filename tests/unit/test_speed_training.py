@@ -198,3 +198,28 @@ def test_coarse_iterations_factor_schedules_more_iterations_at_coarse_scales(tin
     assert model.is_complete and done == [40, 20, 10] and seen == {0: 40, 1: 20, 2: 10}
     with pytest.raises(ConfigError):
         with_overrides(cfg, {"train.coarse_iterations_factor": 0.5})
+
+
+def test_paper_preset_uses_bf16_where_native_and_stays_fp32_on_request():
+    paper = get_preset("paper")
+    assert paper.train.autocast_bf16
+    fp32 = with_overrides(paper, {"train.autocast_bf16": False})
+    assert not uses_bf16(fp32.train, torch.device("cpu"))
+    # an execution choice: the same image and schedule keep the same model id either way
+    from singan_core.fingerprint import model_id
+
+    img = np.zeros((8, 8, 3), np.uint8)
+    assert model_id(img, paper) == model_id(img, fp32)
+
+
+def test_compile_switch_allows_one_graph_per_scale_and_grad_mode():
+    import torch._dynamo.config as dynamo_config
+
+    from singan_core.acceleration import maybe_compile
+
+    cfg = with_overrides(get_preset("paper"), {"train.compile": True}).train
+    net = torch.nn.Conv2d(3, 3, 3)
+    compiled = maybe_compile(net, cfg, torch.device("cpu"))  # lazy: nothing compiles until called
+    assert compiled is not net
+    # 10 scales x (no_grad, grad) graphs: dynamo's default limit of 8 would silently fall back to eager
+    assert dynamo_config.recompile_limit >= 20
