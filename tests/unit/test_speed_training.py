@@ -212,6 +212,7 @@ def test_paper_preset_uses_bf16_where_native_and_stays_fp32_on_request():
     assert model_id(img, paper) == model_id(img, fp32)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # importing torch._dynamo: torch.jit notices
 def test_compile_switch_allows_one_graph_per_scale_and_grad_mode():
     import torch._dynamo.config as dynamo_config
 
