@@ -211,7 +211,7 @@ def timing_row(
     import torch
 
     from singan_core.acceleration import ThreadTuner
-    from singan_core.config import channels_at, iterations_at
+    from singan_core.config import channels_at, first_trained_scale, iterations_at
     from singan_core.device import resolve_device
     from singan_core.networks import init_weights
     from singan_core.stages import PrevSource
@@ -260,7 +260,7 @@ def timing_row(
         if t.prev_bank_size > 0:
             model.generators = torch.nn.ModuleList(gens[:scale])
             model.noise_amps = amps[:scale]
-            first = max(scale - t.concurrent_stages + 1, 0)
+            first = first_trained_scale(t, scale)
             gen = torch.Generator(device=dev).manual_seed(0)
             src = PrevSource(model, first, gen, torch.Generator().manual_seed(1))
             torch.set_num_threads(max(t.threads, 1))

@@ -166,6 +166,11 @@ def iterations_at(train: TrainConfig, scale: int, num_scales: int) -> int:
     return max(1, round(train.iterations * iterations_multiplier(train, scale, num_scales)))
 
 
+def first_trained_scale(train: TrainConfig, scale: int) -> int:
+    """The coarsest scale trained together with ``scale`` (``concurrent_stages`` of them, ConSinGAN)."""
+    return max(scale - train.concurrent_stages + 1, 0)
+
+
 def lr_decay_at(train: TrainConfig, scale: int, num_scales: int) -> int:
     """The iteration of ``scale`` where the learning rates drop: ``lr_decay_iteration`` stretched with
     the scale's iterations, so it stays at the same fraction of the scale's training."""

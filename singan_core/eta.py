@@ -11,18 +11,18 @@ presets.
 
 from __future__ import annotations
 
-from .config import channels_at
+from collections.abc import Sequence
+
+from .config import SinGANConfig, channels_at, first_trained_scale
 
 
-def iteration_cost(
-    shapes: list[tuple[int, int]] | tuple, network, scale: int, concurrent_stages: int
-) -> float:
+def iteration_cost(config: SinGANConfig, shapes: Sequence[tuple[int, int]], scale: int) -> float:
     """Work of one training iteration at ``scale``: the generators trained there plus the critic."""
-    first = max(scale - concurrent_stages + 1, 0)
+    first = first_trained_scale(config.train, scale)
 
     def work(s: int) -> float:
         h, w = shapes[s]
-        return float(h * w * channels_at(network, s) ** 2)
+        return float(h * w * channels_at(config.network, s) ** 2)
 
     return sum(work(s) for s in range(first, scale + 1)) + work(scale)
 

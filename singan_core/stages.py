@@ -7,6 +7,7 @@ import torch
 import torch.nn as nn
 
 from .acceleration import maybe_compile, memory_format, prepare_module
+from .config import first_trained_scale
 from .model import SinGANModel
 from .pyramid import resize
 
@@ -63,7 +64,7 @@ class Stages:
     def __init__(self, model: SinGANModel, scale: int, g: nn.Module, amp: float) -> None:
         t = model.config.train
         self.model, self.scale = model, scale
-        self.first = max(scale - t.concurrent_stages + 1, 0)
+        self.first = first_trained_scale(t, scale)
         self.older = [model.generators[s] for s in range(self.first, scale)]
         self.nets = [*self.older, g]
         self.calls = [*self.older, maybe_compile(g, t, model.device)]

@@ -93,8 +93,7 @@ class _Timer:
         return iterations_at(self.model.config.train, scale, self.model.num_scales)
 
     def _cost(self, scale: int) -> float:
-        m = self.model
-        return iteration_cost(m.shapes, m.config.network, scale, m.config.train.concurrent_stages)
+        return iteration_cost(self.model.config, self.model.shapes, scale)
 
     def start_scale(self) -> None:
         self.scale_t0 = time.perf_counter()
@@ -111,7 +110,6 @@ class _Timer:
         return (now - self.scale_t0) / it
 
     def eta(self, scale: int, it: int) -> float:
-        rest = 0.0
         if it > 0:
             rate = self._rate(it)
             if it >= 3:

@@ -33,9 +33,10 @@ def test_one_measurement_uses_the_prior_and_a_flat_gpu_stays_flat():
 
 
 def test_demo_training_eta_after_each_scale_is_near_what_it_really_took():
-    net = get_preset("fast").network
+    fast = get_preset("fast")
+    assert fast.train.concurrent_stages == 3
     m = IterationTimeModel()
-    costs = [iteration_cost(DEMO_SHAPES, net, s, 3) for s in range(6)]
+    costs = [iteration_cost(fast, DEMO_SHAPES, s) for s in range(6)]
     for k in range(1, 5):
         m.observe(k - 1, costs[k - 1], DEMO_SECONDS[k - 1] / DEMO_ITERS[k - 1])
         predicted = sum(m.predict(costs[s]) * DEMO_ITERS[s] for s in range(k, 6))
@@ -45,12 +46,13 @@ def test_demo_training_eta_after_each_scale_is_near_what_it_really_took():
 
 
 def test_concurrent_stages_and_channels_enter_the_cost():
-    net = get_preset("paper").network
-    shapes = plan_pyramid(188, 250, get_preset("paper").pyramid).shapes
-    one = iteration_cost(shapes, net, len(shapes) - 1, 1)
-    three = iteration_cost(shapes, net, len(shapes) - 1, 3)
+    paper = get_preset("paper")
+    three_stages = with_overrides(paper, {"train.concurrent_stages": 3})
+    shapes = plan_pyramid(188, 250, paper.pyramid).shapes
+    one = iteration_cost(paper, shapes, len(shapes) - 1)
+    three = iteration_cost(three_stages, shapes, len(shapes) - 1)
     assert three > one
-    assert iteration_cost(shapes, net, len(shapes) - 1, 1) > 100 * iteration_cost(shapes, net, 0, 1)
+    assert iteration_cost(paper, shapes, len(shapes) - 1) > 100 * iteration_cost(paper, shapes, 0)
 
 
 def test_train_reports_a_finite_eta_that_reaches_zero(tiny_rgb):
