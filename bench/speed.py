@@ -43,127 +43,8 @@ IMAGES = REPO.parent / "shared" / "data" / "singan-inputs" / "Images"
 DEFAULT_IMAGE = IMAGES / "colusseum.png"
 DEFAULT_QUALITY_IMAGES = "colusseum.png,balloons.png"
 
-
-@dataclasses.dataclass(frozen=True)
-class Row:
-    label: str
-    preset: str
-    overrides: dict[str, Any] = dataclasses.field(default_factory=dict)
-    quality: bool = False  # train at the reduced size and measure SIFID / diversity
-    measured: bool = False  # train in full on the 250 px image and report the wall time
-    timing: bool = True  # time iterations at the coarsest, middle and finest scale
-    images: tuple[str, ...] = ()  # quality images for this row (default: --quality-images)
-    cuda_only: bool = False  # the change only acts on a CUDA device: skipped elsewhere
-
-
-# Each row adds one change to the row before it (within a preset). The paper preset runs bf16 autocast
-# by default now (where native): the rows before that change pin fp32.
-_SHORT = {"train.iterations": 300, "train.lr_decay_iteration": 240}
-_FP32 = {"train.autocast_bf16": False}
-
-ROWS: list[Row] = [
-    Row(
-        "paper: per-step regeneration + rec recomputed, all cores (before)",
-        "paper",
-        {"train.prev_bank_size": 0, "train.rec_cache": False, "train.threads": -1, **_FP32},
-    ),
-    Row("paper: + frozen-pyramid bank + cached rec input", "paper", {"train.threads": -1, **_FP32}),
-    Row("paper: + thread tuning (fp32)", "paper", _FP32, quality=True),
-    Row("paper: + channels_last", "paper", {"train.channels_last": True, **_FP32}),
-    Row("paper: + bf16 autocast (AMX) (default; the reference for fast)", "paper", quality=True),
-    Row("fast (before: fp32, 8 scales, 400 iterations)", "fast-old"),
-    Row("fast (previous: bf16, 6 scales, 200 iterations)", "fast-200", quality=True),
-    Row("fast: + 3 concurrent stages (ConSinGAN)", "fast-cs3", quality=True),
-    Row("fast (now): + coarsest scale x6 iterations (1200 ... 200)", "fast", quality=True, measured=True),
-    Row("fast + early stop", "fast", {"train.early_stop": True, "train.early_stop_window": 50}, quality=True),
-    Row("consingan (3 concurrent stages, 3 layers x 64 ch)", "consingan", quality=True),
-    # Quality checks of the execution-only changes, at 300 iterations per scale to fit the CPU:
-    Row(
-        "check, paper 300 it: per-step regeneration + rec recomputed",
-        "paper",
-        {"train.prev_bank_size": 0, "train.rec_cache": False, **_SHORT, **_FP32},
-        quality=True,
-        timing=False,
-    ),
-    Row(
-        "check, paper 300 it: bank + cached rec",
-        "paper",
-        {**_SHORT, **_FP32},
-        quality=True,
-        timing=False,
-    ),
-    Row(
-        "check, paper 300 it: bank + cached rec + bf16",
-        "paper",
-        {"train.autocast_bf16": True, **_SHORT},
-        quality=True,
-        timing=False,
-    ),
-    # torch.compile of the generator (the critic needs double backward). Timing excludes the compile
-    # itself (each timed run compiles; the difference of two runs cancels it): see the per-run log lines.
-    Row("paper (default, bf16) + torch.compile (generator)", "paper", {"train.compile": True}),
-    Row(
-        "paper: + bf16 + torch.compile with CUDA graphs (GPU only)",
-        "paper",
-        {"train.autocast_bf16": True, "train.compile": True, "train.cuda_graphs": True},
-        cuda_only=True,
-    ),
-]
-
-# Candidate and earlier presets, as overrides of a preset in config.py.
-CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
-    "consingan": (
-        "fast",
-        {
-            "pyramid.max_size": 160,
-            "pyramid.scale_factor": 0.7,
-            "network.num_layers": 3,
-            "network.base_channels": 64,
-            "network.max_channels": 64,
-            "train.iterations": 400,
-            "train.lr_decay_iteration": 320,
-            "train.coarse_iterations_factor": 1.0,
-            "train.concurrent_stages": 3,
-            "train.stage_lr_scale": 0.1,
-        },
-    ),
-    "fast-old": (
-        "fast",
-        {
-            "pyramid.scale_factor": 0.75,
-            "train.autocast_bf16": False,
-            "train.iterations": 400,
-            "train.lr_decay_iteration": 320,
-            "train.coarse_iterations_factor": 1.0,
-            "train.concurrent_stages": 1,
-        },
-    ),
-    "fast-cs3": ("fast", {"train.coarse_iterations_factor": 1.0}),
-    "fast-200": (
-        "fast",
-        {
-            "pyramid.scale_factor": 0.7,
-            "train.iterations": 200,
-            "train.lr_decay_iteration": 160,
-            "train.coarse_iterations_factor": 1.0,
-            "train.concurrent_stages": 1,
-        },
-    ),
-}
-
-
-def resolve(preset: str, overrides: dict[str, Any]):
-    from singan_core.config import get_preset, with_overrides
-
-    if preset in CANDIDATES:
-        base, changes = CANDIDATES[preset]
-        cfg = dataclasses.replace(with_overrides(get_preset(base), changes), preset=preset)
-    else:
-        cfg = get_preset(preset)
-    overrides = dict(overrides)
-    if overrides.get("train.threads") == -1:  # torch's default: every core, no tuning
-        overrides["train.threads"] = os.cpu_count() or 1
-    return with_overrides(cfg, overrides) if overrides else cfg
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from speed_rows import ROWS, resolve  # noqa: E402 - beside this script, which is run as a file
 
 
 def _peak_rss_mib() -> float:
@@ -393,12 +274,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = ap.parse_args(argv)
 
+    from singan_core.device import describe_device, resolve_device
+    from singan_core.errors import ConfigError
     from singan_core.imageio import load_image, prepare_training_image
 
     image = prepare_training_image(load_image(args.image))
-    from singan_core.device import describe_device, resolve_device
-    from singan_core.errors import ConfigError
-
     try:
         dev = resolve_device(args.device)
     except ConfigError as exc:
