@@ -3,7 +3,7 @@
 # Debian trixie chroot (GIMP 2.10 on bookworm has no Python). Needs root and apt; says so loudly otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-PY=${PYTHON:-python3}
+PY=${PY:-${SINGAN_VENV:-.venv}/bin/python}
 banner() { printf '\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n!!! %s\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n\n' "$1" >&2; }
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
+TEST_DATA = REPO / "tests" / "data"
 ASSET = REPO / "singan_core" / "assets" / "balloons.png"
 
 
@@ -35,7 +35,12 @@ def tiny_model(tiny_rgb):
 
 
 @pytest.fixture(scope="session")
-def shared_data() -> Path:
-    if not SHARED_DATA.is_dir():
-        pytest.fail(f"shared test data not found at {SHARED_DATA} (it is beside the checkout in CI)")
-    return SHARED_DATA
+def data_dir() -> Path:
+    """Files the tests read, shipped in the repository (origins and licences: tests/data/README.md)."""
+    return TEST_DATA
+
+
+@pytest.fixture(scope="session")
+def balloons_path() -> Path:
+    """The paper's balloons.png (248x186), which ships with the package as its demo image."""
+    return ASSET

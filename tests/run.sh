@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: set-up, lint, unit + integration + host tests.
+# The whole test suite on a fresh machine: set-up (the project-local .venv/), lint, unit + integration +
+# host tests. Extra arguments go to pytest, e.g. `bash tests/run.sh tests/unit -k pyramid`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash installers/setup-dev.sh
-bash installers/setup-hosts.sh
-PY=${PYTHON:-python3}
+PY=${SINGAN_VENV:-.venv}/bin/python
+PY=$PY bash installers/setup-hosts.sh
 echo "== ruff"
 "$PY" -m ruff check .
 "$PY" -m ruff format --check .

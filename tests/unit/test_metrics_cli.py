@@ -29,11 +29,11 @@ def model_file(tiny_model, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def pictures(shared_data, tmp_path_factory):
+def pictures(balloons_path, tmp_path_factory):
     """A real 96x128 image and two altered copies."""
     from singan_core.imageio import load_image
 
-    real = load_image(shared_data / "singan-inputs" / "Images" / "balloons.png")[:96, :128]
+    real = load_image(balloons_path)[:96, :128]
     folder = tmp_path_factory.mktemp("pics")
     paths = []
     for name, arr in [("real", real), ("flip", real[:, ::-1]), ("noisy", _noisy(real))]:
@@ -88,8 +88,8 @@ def test_sifid_with_real_weights(pictures, capsys):
     assert real == pytest.approx(0.0, abs=1e-6) and 0 < flip < noisy
 
 
-def test_niqe_command(shared_data, tmp_path, capsys):
-    i04 = str(shared_data / "metrics" / "niqe-calibration" / "I04.png")
+def test_niqe_command(data_dir, tmp_path, capsys):
+    i04 = str(data_dir / "niqe-calibration" / "I04.png")
     rc, out, _ = _run(capsys, "niqe", i04, "--json")
     assert rc == 0 and json.loads(out)["niqe"][i04] == pytest.approx(3.6549, abs=0.02)
     small = tmp_path / "small.png"

@@ -10,13 +10,13 @@ from singan_core.imageio import load_image
 from singan_core.metrics.matlab_resize import imresize
 from singan_core.metrics.niqe import niqe, pristine_model, to_grey
 
-# MATLAB R2021a niqe() on the calibration images (see shared/data/README.md).
+# MATLAB R2021a niqe() on the calibration images (see tests/data/README.md).
 OFFICIAL = {"I03": 15.7536, "I04": 3.6549, "I06": 3.2355, "I08": 3.1840}
 
 
 @pytest.mark.parametrize(("name", "expected"), sorted(OFFICIAL.items()))
-def test_niqe_reproduces_matlab_on_calibration_images(shared_data, name, expected):
-    img = load_image(shared_data / "metrics" / "niqe-calibration" / f"{name}.png")
+def test_niqe_reproduces_matlab_on_calibration_images(data_dir, name, expected):
+    img = load_image(data_dir / "niqe-calibration" / f"{name}.png")
     value = niqe(img)
     print(f"NIQE {name}: ours {value:.4f}, MATLAB {expected:.4f}, diff {value - expected:+.4f}")
     assert value == pytest.approx(expected, abs=0.02)
@@ -36,8 +36,8 @@ def test_grey_conversion_is_matlab_rgb2gray_rounded():
     assert to_grey(np.concatenate([px, np.zeros_like(px[:, :, :1])], axis=2)).tolist() == to_grey(px).tolist()
 
 
-def test_niqe_of_grey_and_rgb_versions_agree(shared_data):
-    img = load_image(shared_data / "metrics" / "niqe-calibration" / "I04.png")
+def test_niqe_of_grey_and_rgb_versions_agree(data_dir):
+    img = load_image(data_dir / "niqe-calibration" / "I04.png")
     grey = to_grey(img).astype(np.uint8)
     assert niqe(grey) == pytest.approx(niqe(img), abs=1e-9)
     assert niqe(grey[:, :, None].astype(np.uint16) * 257) == pytest.approx(niqe(img), abs=1e-9)

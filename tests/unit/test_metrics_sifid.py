@@ -41,8 +41,8 @@ def _blurred(img: np.ndarray, radius: float) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def balloons(shared_data) -> np.ndarray:
-    return load_image(shared_data / "singan-inputs" / "Images" / "balloons.png")
+def balloons(balloons_path) -> np.ndarray:
+    return load_image(balloons_path)
 
 
 def test_frechet_distance_of_diagonal_gaussians_has_closed_form():

@@ -110,8 +110,8 @@ def test_real_weights_by_explicit_path_and_env_var(weights_file, monkeypatch):
     assert load_inception().pretrained
 
 
-def test_sifid_with_real_weights_is_zero_on_itself_and_grows_with_blur(weights_file, shared_data):
-    img = load_image(shared_data / "singan-inputs" / "Images" / "balloons.png")
+def test_sifid_with_real_weights_is_zero_on_itself_and_grows_with_blur(weights_file, balloons_path):
+    img = load_image(balloons_path)
     radii = (0.0, 0.5, 1.0, 2.0, 4.0)
     fakes = [np.asarray(Image.fromarray(img).filter(ImageFilter.GaussianBlur(r))) for r in radii]
     result = sifid_many(img, fakes, stem=load_inception())
