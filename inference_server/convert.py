@@ -8,7 +8,7 @@ from __future__ import annotations
 import grpc
 import numpy as np
 
-from host_plugin.client._proto import singan_pb2 as pb
+from singan_api import singan_pb2 as pb
 
 from .jobs import JobSnapshot
 from .store import JobRecord, ModelRecord

@@ -19,8 +19,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from host_plugin.client._proto import singan_pb2 as pb
-from inference_server._proto import singan_pb2_grpc
+from singan_api import singan_pb2 as pb
+from singan_api import singan_pb2_grpc
 
 from .auth import BearerTokenInterceptor, server_credentials
 from .config import ServerConfig

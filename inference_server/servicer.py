@@ -12,8 +12,8 @@ from typing import Any
 import grpc
 import numpy as np
 
-from host_plugin.client._proto import singan_pb2 as pb
-from inference_server._proto import singan_pb2_grpc
+from singan_api import singan_pb2 as pb
+from singan_api import singan_pb2_grpc
 
 from . import __version__
 from .config import ServerConfig

@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash installers/setup-dev.sh
-"${SINGAN_VENV:-.venv}/bin/python" -m inference_server.demo --preset fast "$@"
+"${SINGAN_VENV:-.venv}/bin/python" -m singan_demo --preset fast "$@"
 echo "Run the commands yourself with ${SINGAN_VENV:-.venv}/bin/singan and ${SINGAN_VENV:-.venv}/bin/singan-server, or after 'source ${SINGAN_VENV:-.venv}/bin/activate'." >&2

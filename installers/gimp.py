@@ -4,9 +4,10 @@
     python -m installers.gimp uninstall [--dest PLUGINS_DIR]
 
 GIMP 3 loads a plug-in from a folder named like its executable: ``plug-ins/singan/singan.py`` (with
-its run bit on Linux and macOS). Next to it go ``host_plugin/client``, ``host_plugin/gimp`` and, in
-``vendor/``, the pure-Python packages the client needs (grpclib, h2, hpack, hyperframe, multidict,
-protobuf), because GIMP's Python cannot be relied on to have them or to load compiled wheels.
+its run bit on Linux and macOS). Next to it go ``singan_api`` (the generated API), ``host_plugin/client``,
+``host_plugin/gimp`` and, in ``vendor/``, the pure-Python packages the client needs (grpclib, h2, hpack,
+hyperframe, multidict, protobuf), because GIMP's Python cannot be relied on to have them or to load
+compiled wheels.
 
 Default plug-ins folder: Linux ``$XDG_CONFIG_HOME/GIMP/3.0/plug-ins`` (``~/.config/...``), macOS
 ``~/Library/Application Support/GIMP/3.0/plug-ins``, Windows ``%APPDATA%\\GIMP\\3.0\\plug-ins``;
@@ -26,7 +27,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 PLUGIN_NAME = "singan"
 ENTRY = REPO / "host_plugin" / "gimp" / "singan" / "singan.py"
-PACKAGES = ("host_plugin/client", "host_plugin/gimp")
+PACKAGES = ("singan_api", "host_plugin/client", "host_plugin/gimp")
 GIMP_VERSION_DIR = "3.0"
 
 

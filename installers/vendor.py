@@ -13,9 +13,9 @@ Usage::
 
     python installers/vendor.py TARGET [--python-version 3.10] [--offline] [--with-client]
 
-``--with-client`` also copies ``host_plugin/client`` to ``TARGET/host_plugin/client``. A manifest
-``TARGET/VENDORED.txt`` lists what was installed and from where. Add TARGET to ``sys.path`` in the plugin
-before importing ``host_plugin.client``.
+``--with-client`` also copies ``host_plugin/client`` to ``TARGET/host_plugin/client`` and the generated API
+it imports, ``singan_api``, to ``TARGET/singan_api``. A manifest ``TARGET/VENDORED.txt`` lists what was
+installed and from where. Add TARGET to ``sys.path`` in the plugin before importing ``host_plugin.client``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 CLIENT_DIR = REPO / "host_plugin" / "client"
-GENERATED = CLIENT_DIR / "_proto" / "singan_pb2.py"
+API_DIR = REPO / "singan_api"  # the generated API the client imports (proto/generate.py)
+GENERATED = API_DIR / "singan_pb2.py"
 
 # distribution -> top-level import names it provides
 PACKAGES: dict[str, tuple[str, ...]] = {
@@ -104,11 +105,21 @@ def copy_from_environment(target: Path) -> list[str]:
     return installed
 
 
+def copy_api(target: Path) -> None:
+    """Copy the generated ``singan_api`` package (messages and stubs) to ``target/singan_api``."""
+    dest = target / "singan_api"
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(API_DIR, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+
+
 def copy_client(target: Path) -> None:
+    """Copy ``host_plugin/client`` and the ``singan_api`` package it imports."""
     dest = target / "host_plugin" / "client"
     if dest.exists():
         shutil.rmtree(dest)
     shutil.copytree(CLIENT_DIR, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    copy_api(target)
     init = target / "host_plugin" / "__init__.py"
     if not init.exists():
         init.write_text('"""Vendored SinGAN Studio client."""\n')
@@ -134,7 +145,7 @@ def vendor(
         installed = copy_from_environment(target)
     if with_client:
         copy_client(target)
-        installed.append("host_plugin.client (from this checkout)")
+        installed.append("host_plugin.client and singan_api (from this checkout)")
     (target / "VENDORED.txt").write_text(
         "Pure-Python dependencies of the SinGAN Studio client, installed by installers/vendor.py:\n"
         + "".join(f"  {line}\n" for line in installed)
@@ -151,7 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         "--python-version", default="3.10", help="the host application's Python (default 3.10)"
     )
     parser.add_argument("--offline", action="store_true", help="copy from this environment, do not download")
-    parser.add_argument("--with-client", action="store_true", help="also copy host_plugin/client")
+    parser.add_argument(
+        "--with-client", action="store_true", help="also copy host_plugin/client and singan_api"
+    )
     args = parser.parse_args(argv)
     for line in vendor(
         args.target, python_version=args.python_version, offline=args.offline, with_client=args.with_client

@@ -1,10 +1,16 @@
 """Generate the Python code for ``proto/singan/v1/singan.proto``; the only producer of ``*_pb2*.py``.
 
-Outputs (committed; ``tests/unit/test_proto_generated.py`` regenerates and fails on any difference):
+Outputs, all in the neutral top-level package ``singan_api`` (committed;
+``tests/unit/test_proto_generated.py`` regenerates and fails on any difference):
 
-- ``host_plugin/client/_proto/singan_pb2.py`` (+ ``.pyi``): the messages, shared by client and server.
-- ``host_plugin/client/_proto/singan_grpc.py``: grpclib stubs (pure Python) for the client.
-- ``inference_server/_proto/singan_pb2_grpc.py``: grpcio servicer base for the server.
+- ``singan_api/singan_pb2.py`` (+ ``.pyi``): the messages, shared by client and server.
+- ``singan_api/singan_grpc.py``: grpclib stubs (pure Python) for the client.
+- ``singan_api/singan_pb2_grpc.py``: grpcio servicer base for the server.
+
+protoc names a generated module after the proto file's import path, so the file is given to protoc under
+the virtual path ``singan_api/singan.proto`` (``-Isingan_api=proto/singan/v1``): the generated imports
+(``import singan_api.singan_pb2``) are then right as protoc writes them, with no rewriting. The proto
+package (``singan.v1``), and so every message, service and method name on the wire, is unchanged.
 
 Usage: ``python proto/generate.py`` (write) or ``python proto/generate.py --check`` (exit 1 on drift).
 Needs ``grpcio-tools`` and ``grpclib`` (dev dependencies).
@@ -14,20 +20,23 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-PROTO_ROOT = REPO / "proto"
-PROTO_FILE = "singan/v1/singan.proto"
+PROTO_DIR = REPO / "proto" / "singan" / "v1"
+PACKAGE = "singan_api"
+PROTO_FILE = f"{PACKAGE}/singan.proto"  # the import path protoc sees (maps to PROTO_DIR/singan.proto)
+GENERATED = ("singan_pb2.py", "singan_pb2.pyi", "singan_grpc.py", "singan_pb2_grpc.py")
 
-CLIENT_PKG = "host_plugin/client/_proto"
-SERVER_PKG = "inference_server/_proto"
-
-PKG_INIT = '"""Generated protobuf code (by proto/generate.py; never edit by hand)."""\n'
+PKG_INIT = (
+    '"""The ``singan.v1`` API, generated from proto/singan/v1/singan.proto by proto/generate.py.\n\n'
+    "``singan_pb2``: messages; ``singan_grpc``: grpclib (pure-Python) client stub and server base;\n"
+    "``singan_pb2_grpc``: grpcio servicer base. Never edit these by hand; run ``python proto/generate.py``.\n"
+    '"""\n'
+)
 
 
 def _plugin_path() -> str:
@@ -48,7 +57,7 @@ def _run_protoc(out: Path) -> None:
     include = Path(protoc.__file__).resolve().parent / "_proto"
     args = [
         "grpc_tools.protoc",
-        f"-I{PROTO_ROOT}",
+        f"-I{PACKAGE}={PROTO_DIR}",
         f"-I{include}",
         f"--python_out={out}",
         f"--pyi_out={out}",
@@ -62,34 +71,14 @@ def _run_protoc(out: Path) -> None:
         raise SystemExit(f"protoc failed with exit code {code}")
 
 
-def _rewrite(text: str, module_prefix: str) -> str:
-    """Make protoc's absolute ``singan.v1`` imports point at our package."""
-    text = re.sub(
-        r"^from singan\.v1 import singan_pb2", f"from {module_prefix} import singan_pb2", text, flags=re.M
-    )
-    text = re.sub(
-        r"^import singan\.v1\.singan_pb2$", f"from {module_prefix} import singan_pb2", text, flags=re.M
-    )
-    text = text.replace("singan.v1.singan_pb2.", "singan_pb2.")
-    return text
-
-
 def generate() -> dict[str, str]:
     """Return {repo-relative path: content} of every generated file."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp)
         _run_protoc(out)
-        gen = out / "singan" / "v1"
-        files = {
-            f"{CLIENT_PKG}/__init__.py": PKG_INIT,
-            f"{CLIENT_PKG}/singan_pb2.py": (gen / "singan_pb2.py").read_text(),
-            f"{CLIENT_PKG}/singan_pb2.pyi": (gen / "singan_pb2.pyi").read_text(),
-            f"{CLIENT_PKG}/singan_grpc.py": _rewrite((gen / "singan_grpc.py").read_text(), "."),
-            f"{SERVER_PKG}/__init__.py": PKG_INIT,
-            f"{SERVER_PKG}/singan_pb2_grpc.py": _rewrite(
-                (gen / "singan_pb2_grpc.py").read_text(), "host_plugin.client._proto"
-            ),
-        }
+        files = {f"{PACKAGE}/__init__.py": PKG_INIT}
+        for name in GENERATED:
+            files[f"{PACKAGE}/{name}"] = (out / PACKAGE / name).read_text()
     return files
 
 

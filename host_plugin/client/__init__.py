@@ -52,7 +52,8 @@ Protobuf messages (``ServerInfo``, ``ModelInfo``, ``Job``) come from ``host_plug
 
 from __future__ import annotations
 
-from ._proto import singan_pb2 as pb
+from singan_api import singan_pb2 as pb
+
 from .aio import AsyncClient
 from .connection import DEFAULT_ADDRESS, ConnectionSettings, parse_address, read_token_file
 from .errors import (

@@ -12,8 +12,9 @@ from grpclib.client import Channel
 from grpclib.config import Configuration
 from grpclib.exceptions import GRPCError, ProtocolError, StreamTerminatedError
 
-from ._proto import singan_grpc
-from ._proto import singan_pb2 as pb
+from singan_api import singan_grpc
+from singan_api import singan_pb2 as pb
+
 from .connection import ConnectionSettings
 from .errors import ClientError, Unavailable, error_for
 from .images import RawImage

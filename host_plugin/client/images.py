@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ._proto import singan_pb2 as pb
+from singan_api import singan_pb2 as pb
 
 
 @dataclass(frozen=True)

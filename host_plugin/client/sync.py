@@ -14,7 +14,8 @@ import threading
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
-from ._proto import singan_pb2 as pb
+from singan_api import singan_pb2 as pb
+
 from .aio import AsyncClient
 from .connection import ConnectionSettings
 from .errors import Cancelled

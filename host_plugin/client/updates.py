@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._proto import singan_pb2 as pb
+from singan_api import singan_pb2 as pb
+
 from .images import RawImage
 
 #: Job states (``JobUpdate.state``) after which no further update arrives.

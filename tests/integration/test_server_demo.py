@@ -12,7 +12,7 @@ from PIL import Image
 def test_demo_end_to_end(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     proc = subprocess.run(
-        [sys.executable, "-m", "inference_server.demo", "--preset", "tiny", "--iterations", "2", "--samples", "2",
+        [sys.executable, "-m", "singan_demo", "--preset", "tiny", "--iterations", "2", "--samples", "2",
          "--out", str(out)],
         capture_output=True,
         text=True,

@@ -31,6 +31,7 @@ def test_vendored_client_without_site_packages(tmp_path: Path) -> None:
             import json, sys
             sys.path[:0] = [{str(target)!r}]
             import host_plugin.client as c
+            import singan_api
             from google.protobuf.internal import api_implementation
             with c.Client(address={srv.address!r}) as client:
                 info = client.server_info()
@@ -42,6 +43,8 @@ def test_vendored_client_without_site_packages(tmp_path: Path) -> None:
             print(json.dumps({{
                 "impl": api_implementation.Type(),
                 "client": c.__file__,
+                "api": singan_api.__file__,
+                "modules": sorted(m for m in sys.modules if m.startswith(("inference_server", "singan_core"))),
                 "site": [p for p in sys.path if "site-packages" in p],
                 "version": info.version,
                 "missing": missing,
@@ -55,4 +58,6 @@ def test_vendored_client_without_site_packages(tmp_path: Path) -> None:
     result = json.loads(run.stdout)
     assert result["impl"] == "python" and result["site"] == []
     assert result["client"].startswith(str(target))
+    assert result["api"] == str(target / "singan_api" / "__init__.py")  # the generated API travels along
+    assert result["modules"] == []
     assert result["version"] and result["missing"] == "NOT_FOUND"

@@ -1,7 +1,7 @@
 """End-to-end demo through the server: start ``singan-server`` on loopback, train the bundled sample
 (balloons.png) through the pure-Python client, fetch random samples, stop the server, print the outputs.
 
-    python -m inference_server.demo [--preset fast] [--samples 4] [--out singan-demo]
+    python -m singan_demo [--preset fast] [--samples 4] [--out singan-demo]
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from host_plugin.client import Client, JobUpdate, RawImage
+from inference_server.server import build_server
+from singan_core.imageio import load_image, save_image
 
 
 def _to_raw(arr: np.ndarray) -> RawImage:
@@ -56,10 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=None, help="override iterations per scale")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
-
-    from singan_core.imageio import load_image, save_image
-
-    from .server import build_server
 
     if args.image is not None:
         image = load_image(args.image)

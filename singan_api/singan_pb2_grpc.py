@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from host_plugin.client._proto import singan_pb2 as singan_dot_v1_dot_singan__pb2
+from singan_api import singan_pb2 as singan__api_dot_singan__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__
@@ -18,7 +18,7 @@ except ImportError:
 if _version_not_supported:
     raise RuntimeError(
         f'The grpc package installed is at version {GRPC_VERSION},'
-        + ' but the generated code in singan/v1/singan_pb2_grpc.py depends on'
+        + ' but the generated code in singan_api/singan_pb2_grpc.py depends on'
         + f' grpcio>={GRPC_GENERATED_VERSION}.'
         + f' Please upgrade your grpc module to grpcio>={GRPC_GENERATED_VERSION}'
         + f' or downgrade your generated code using grpcio-tools<={GRPC_VERSION}.'
@@ -37,88 +37,88 @@ class SinGANStub:
         """
         self.GetServerInfo = channel.unary_unary(
                 '/singan.v1.SinGAN/GetServerInfo',
-                request_serializer=singan_dot_v1_dot_singan__pb2.GetServerInfoRequest.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.ServerInfo.FromString,
+                request_serializer=singan__api_dot_singan__pb2.GetServerInfoRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.ServerInfo.FromString,
                 _registered_method=True)
         self.Train = channel.unary_stream(
                 '/singan.v1.SinGAN/Train',
-                request_serializer=singan_dot_v1_dot_singan__pb2.TrainRequest.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.JobEvent.FromString,
+                request_serializer=singan__api_dot_singan__pb2.TrainRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.JobEvent.FromString,
                 _registered_method=True)
         self.WatchJob = channel.unary_stream(
                 '/singan.v1.SinGAN/WatchJob',
-                request_serializer=singan_dot_v1_dot_singan__pb2.WatchJobRequest.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.JobEvent.FromString,
+                request_serializer=singan__api_dot_singan__pb2.WatchJobRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.JobEvent.FromString,
                 _registered_method=True)
         self.CancelJob = channel.unary_unary(
                 '/singan.v1.SinGAN/CancelJob',
-                request_serializer=singan_dot_v1_dot_singan__pb2.CancelJobRequest.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.Job.FromString,
+                request_serializer=singan__api_dot_singan__pb2.CancelJobRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.Job.FromString,
                 _registered_method=True)
         self.ListJobs = channel.unary_unary(
                 '/singan.v1.SinGAN/ListJobs',
-                request_serializer=singan_dot_v1_dot_singan__pb2.ListJobsRequest.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.ListJobsResponse.FromString,
+                request_serializer=singan__api_dot_singan__pb2.ListJobsRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.ListJobsResponse.FromString,
                 _registered_method=True)
         self.ListModels = channel.unary_unary(
                 '/singan.v1.SinGAN/ListModels',
-                request_serializer=singan_dot_v1_dot_singan__pb2.ListModelsRequest.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.ListModelsResponse.FromString,
+                request_serializer=singan__api_dot_singan__pb2.ListModelsRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.ListModelsResponse.FromString,
                 _registered_method=True)
         self.GetModel = channel.unary_unary(
                 '/singan.v1.SinGAN/GetModel',
-                request_serializer=singan_dot_v1_dot_singan__pb2.GetModelRequest.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.ModelInfo.FromString,
+                request_serializer=singan__api_dot_singan__pb2.GetModelRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.ModelInfo.FromString,
                 _registered_method=True)
         self.DeleteModel = channel.unary_unary(
                 '/singan.v1.SinGAN/DeleteModel',
-                request_serializer=singan_dot_v1_dot_singan__pb2.DeleteModelRequest.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.DeleteModelResponse.FromString,
+                request_serializer=singan__api_dot_singan__pb2.DeleteModelRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.DeleteModelResponse.FromString,
                 _registered_method=True)
         self.RenameModel = channel.unary_unary(
                 '/singan.v1.SinGAN/RenameModel',
-                request_serializer=singan_dot_v1_dot_singan__pb2.RenameModelRequest.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.ModelInfo.FromString,
+                request_serializer=singan__api_dot_singan__pb2.RenameModelRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.ModelInfo.FromString,
                 _registered_method=True)
         self.ExportModel = channel.unary_stream(
                 '/singan.v1.SinGAN/ExportModel',
-                request_serializer=singan_dot_v1_dot_singan__pb2.ExportModelRequest.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.FileChunk.FromString,
+                request_serializer=singan__api_dot_singan__pb2.ExportModelRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.FileChunk.FromString,
                 _registered_method=True)
         self.ImportModel = channel.stream_unary(
                 '/singan.v1.SinGAN/ImportModel',
-                request_serializer=singan_dot_v1_dot_singan__pb2.FileChunk.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.ModelInfo.FromString,
+                request_serializer=singan__api_dot_singan__pb2.FileChunk.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.ModelInfo.FromString,
                 _registered_method=True)
         self.Generate = channel.unary_unary(
                 '/singan.v1.SinGAN/Generate',
-                request_serializer=singan_dot_v1_dot_singan__pb2.GenerateRequest.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.ImagesResponse.FromString,
+                request_serializer=singan__api_dot_singan__pb2.GenerateRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.ImagesResponse.FromString,
                 _registered_method=True)
         self.Harmonize = channel.unary_unary(
                 '/singan.v1.SinGAN/Harmonize',
-                request_serializer=singan_dot_v1_dot_singan__pb2.HarmonizeRequest.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.ImageResponse.FromString,
+                request_serializer=singan__api_dot_singan__pb2.HarmonizeRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.ImageResponse.FromString,
                 _registered_method=True)
         self.Edit = channel.unary_unary(
                 '/singan.v1.SinGAN/Edit',
-                request_serializer=singan_dot_v1_dot_singan__pb2.EditRequest.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.ImageResponse.FromString,
+                request_serializer=singan__api_dot_singan__pb2.EditRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.ImageResponse.FromString,
                 _registered_method=True)
         self.PaintToImage = channel.unary_unary(
                 '/singan.v1.SinGAN/PaintToImage',
-                request_serializer=singan_dot_v1_dot_singan__pb2.PaintToImageRequest.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.ImageResponse.FromString,
+                request_serializer=singan__api_dot_singan__pb2.PaintToImageRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.ImageResponse.FromString,
                 _registered_method=True)
         self.SuperResolve = channel.unary_unary(
                 '/singan.v1.SinGAN/SuperResolve',
-                request_serializer=singan_dot_v1_dot_singan__pb2.SuperResolveRequest.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.ImageResponse.FromString,
+                request_serializer=singan__api_dot_singan__pb2.SuperResolveRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.ImageResponse.FromString,
                 _registered_method=True)
         self.Animate = channel.unary_stream(
                 '/singan.v1.SinGAN/Animate',
-                request_serializer=singan_dot_v1_dot_singan__pb2.AnimateRequest.SerializeToString,
-                response_deserializer=singan_dot_v1_dot_singan__pb2.AnimationFrame.FromString,
+                request_serializer=singan__api_dot_singan__pb2.AnimateRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.AnimationFrame.FromString,
                 _registered_method=True)
 
 
@@ -235,88 +235,88 @@ def add_SinGANServicer_to_server(servicer, server):
     rpc_method_handlers = {
             'GetServerInfo': grpc.unary_unary_rpc_method_handler(
                     servicer.GetServerInfo,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.GetServerInfoRequest.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.ServerInfo.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.GetServerInfoRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.ServerInfo.SerializeToString,
             ),
             'Train': grpc.unary_stream_rpc_method_handler(
                     servicer.Train,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.TrainRequest.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.JobEvent.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.TrainRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.JobEvent.SerializeToString,
             ),
             'WatchJob': grpc.unary_stream_rpc_method_handler(
                     servicer.WatchJob,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.WatchJobRequest.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.JobEvent.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.WatchJobRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.JobEvent.SerializeToString,
             ),
             'CancelJob': grpc.unary_unary_rpc_method_handler(
                     servicer.CancelJob,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.CancelJobRequest.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.Job.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.CancelJobRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.Job.SerializeToString,
             ),
             'ListJobs': grpc.unary_unary_rpc_method_handler(
                     servicer.ListJobs,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.ListJobsRequest.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.ListJobsResponse.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.ListJobsRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.ListJobsResponse.SerializeToString,
             ),
             'ListModels': grpc.unary_unary_rpc_method_handler(
                     servicer.ListModels,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.ListModelsRequest.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.ListModelsResponse.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.ListModelsRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.ListModelsResponse.SerializeToString,
             ),
             'GetModel': grpc.unary_unary_rpc_method_handler(
                     servicer.GetModel,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.GetModelRequest.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.ModelInfo.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.GetModelRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.ModelInfo.SerializeToString,
             ),
             'DeleteModel': grpc.unary_unary_rpc_method_handler(
                     servicer.DeleteModel,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.DeleteModelRequest.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.DeleteModelResponse.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.DeleteModelRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.DeleteModelResponse.SerializeToString,
             ),
             'RenameModel': grpc.unary_unary_rpc_method_handler(
                     servicer.RenameModel,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.RenameModelRequest.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.ModelInfo.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.RenameModelRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.ModelInfo.SerializeToString,
             ),
             'ExportModel': grpc.unary_stream_rpc_method_handler(
                     servicer.ExportModel,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.ExportModelRequest.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.FileChunk.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.ExportModelRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.FileChunk.SerializeToString,
             ),
             'ImportModel': grpc.stream_unary_rpc_method_handler(
                     servicer.ImportModel,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.FileChunk.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.ModelInfo.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.FileChunk.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.ModelInfo.SerializeToString,
             ),
             'Generate': grpc.unary_unary_rpc_method_handler(
                     servicer.Generate,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.GenerateRequest.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.ImagesResponse.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.GenerateRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.ImagesResponse.SerializeToString,
             ),
             'Harmonize': grpc.unary_unary_rpc_method_handler(
                     servicer.Harmonize,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.HarmonizeRequest.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.ImageResponse.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.HarmonizeRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.ImageResponse.SerializeToString,
             ),
             'Edit': grpc.unary_unary_rpc_method_handler(
                     servicer.Edit,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.EditRequest.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.ImageResponse.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.EditRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.ImageResponse.SerializeToString,
             ),
             'PaintToImage': grpc.unary_unary_rpc_method_handler(
                     servicer.PaintToImage,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.PaintToImageRequest.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.ImageResponse.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.PaintToImageRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.ImageResponse.SerializeToString,
             ),
             'SuperResolve': grpc.unary_unary_rpc_method_handler(
                     servicer.SuperResolve,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.SuperResolveRequest.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.ImageResponse.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.SuperResolveRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.ImageResponse.SerializeToString,
             ),
             'Animate': grpc.unary_stream_rpc_method_handler(
                     servicer.Animate,
-                    request_deserializer=singan_dot_v1_dot_singan__pb2.AnimateRequest.FromString,
-                    response_serializer=singan_dot_v1_dot_singan__pb2.AnimationFrame.SerializeToString,
+                    request_deserializer=singan__api_dot_singan__pb2.AnimateRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.AnimationFrame.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -345,8 +345,8 @@ class SinGAN:
             request,
             target,
             '/singan.v1.SinGAN/GetServerInfo',
-            singan_dot_v1_dot_singan__pb2.GetServerInfoRequest.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.ServerInfo.FromString,
+            singan__api_dot_singan__pb2.GetServerInfoRequest.SerializeToString,
+            singan__api_dot_singan__pb2.ServerInfo.FromString,
             options,
             channel_credentials,
             insecure,
@@ -372,8 +372,8 @@ class SinGAN:
             request,
             target,
             '/singan.v1.SinGAN/Train',
-            singan_dot_v1_dot_singan__pb2.TrainRequest.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.JobEvent.FromString,
+            singan__api_dot_singan__pb2.TrainRequest.SerializeToString,
+            singan__api_dot_singan__pb2.JobEvent.FromString,
             options,
             channel_credentials,
             insecure,
@@ -399,8 +399,8 @@ class SinGAN:
             request,
             target,
             '/singan.v1.SinGAN/WatchJob',
-            singan_dot_v1_dot_singan__pb2.WatchJobRequest.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.JobEvent.FromString,
+            singan__api_dot_singan__pb2.WatchJobRequest.SerializeToString,
+            singan__api_dot_singan__pb2.JobEvent.FromString,
             options,
             channel_credentials,
             insecure,
@@ -426,8 +426,8 @@ class SinGAN:
             request,
             target,
             '/singan.v1.SinGAN/CancelJob',
-            singan_dot_v1_dot_singan__pb2.CancelJobRequest.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.Job.FromString,
+            singan__api_dot_singan__pb2.CancelJobRequest.SerializeToString,
+            singan__api_dot_singan__pb2.Job.FromString,
             options,
             channel_credentials,
             insecure,
@@ -453,8 +453,8 @@ class SinGAN:
             request,
             target,
             '/singan.v1.SinGAN/ListJobs',
-            singan_dot_v1_dot_singan__pb2.ListJobsRequest.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.ListJobsResponse.FromString,
+            singan__api_dot_singan__pb2.ListJobsRequest.SerializeToString,
+            singan__api_dot_singan__pb2.ListJobsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -480,8 +480,8 @@ class SinGAN:
             request,
             target,
             '/singan.v1.SinGAN/ListModels',
-            singan_dot_v1_dot_singan__pb2.ListModelsRequest.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.ListModelsResponse.FromString,
+            singan__api_dot_singan__pb2.ListModelsRequest.SerializeToString,
+            singan__api_dot_singan__pb2.ListModelsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -507,8 +507,8 @@ class SinGAN:
             request,
             target,
             '/singan.v1.SinGAN/GetModel',
-            singan_dot_v1_dot_singan__pb2.GetModelRequest.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.ModelInfo.FromString,
+            singan__api_dot_singan__pb2.GetModelRequest.SerializeToString,
+            singan__api_dot_singan__pb2.ModelInfo.FromString,
             options,
             channel_credentials,
             insecure,
@@ -534,8 +534,8 @@ class SinGAN:
             request,
             target,
             '/singan.v1.SinGAN/DeleteModel',
-            singan_dot_v1_dot_singan__pb2.DeleteModelRequest.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.DeleteModelResponse.FromString,
+            singan__api_dot_singan__pb2.DeleteModelRequest.SerializeToString,
+            singan__api_dot_singan__pb2.DeleteModelResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -561,8 +561,8 @@ class SinGAN:
             request,
             target,
             '/singan.v1.SinGAN/RenameModel',
-            singan_dot_v1_dot_singan__pb2.RenameModelRequest.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.ModelInfo.FromString,
+            singan__api_dot_singan__pb2.RenameModelRequest.SerializeToString,
+            singan__api_dot_singan__pb2.ModelInfo.FromString,
             options,
             channel_credentials,
             insecure,
@@ -588,8 +588,8 @@ class SinGAN:
             request,
             target,
             '/singan.v1.SinGAN/ExportModel',
-            singan_dot_v1_dot_singan__pb2.ExportModelRequest.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.FileChunk.FromString,
+            singan__api_dot_singan__pb2.ExportModelRequest.SerializeToString,
+            singan__api_dot_singan__pb2.FileChunk.FromString,
             options,
             channel_credentials,
             insecure,
@@ -615,8 +615,8 @@ class SinGAN:
             request_iterator,
             target,
             '/singan.v1.SinGAN/ImportModel',
-            singan_dot_v1_dot_singan__pb2.FileChunk.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.ModelInfo.FromString,
+            singan__api_dot_singan__pb2.FileChunk.SerializeToString,
+            singan__api_dot_singan__pb2.ModelInfo.FromString,
             options,
             channel_credentials,
             insecure,
@@ -642,8 +642,8 @@ class SinGAN:
             request,
             target,
             '/singan.v1.SinGAN/Generate',
-            singan_dot_v1_dot_singan__pb2.GenerateRequest.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.ImagesResponse.FromString,
+            singan__api_dot_singan__pb2.GenerateRequest.SerializeToString,
+            singan__api_dot_singan__pb2.ImagesResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -669,8 +669,8 @@ class SinGAN:
             request,
             target,
             '/singan.v1.SinGAN/Harmonize',
-            singan_dot_v1_dot_singan__pb2.HarmonizeRequest.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.ImageResponse.FromString,
+            singan__api_dot_singan__pb2.HarmonizeRequest.SerializeToString,
+            singan__api_dot_singan__pb2.ImageResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -696,8 +696,8 @@ class SinGAN:
             request,
             target,
             '/singan.v1.SinGAN/Edit',
-            singan_dot_v1_dot_singan__pb2.EditRequest.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.ImageResponse.FromString,
+            singan__api_dot_singan__pb2.EditRequest.SerializeToString,
+            singan__api_dot_singan__pb2.ImageResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -723,8 +723,8 @@ class SinGAN:
             request,
             target,
             '/singan.v1.SinGAN/PaintToImage',
-            singan_dot_v1_dot_singan__pb2.PaintToImageRequest.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.ImageResponse.FromString,
+            singan__api_dot_singan__pb2.PaintToImageRequest.SerializeToString,
+            singan__api_dot_singan__pb2.ImageResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -750,8 +750,8 @@ class SinGAN:
             request,
             target,
             '/singan.v1.SinGAN/SuperResolve',
-            singan_dot_v1_dot_singan__pb2.SuperResolveRequest.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.ImageResponse.FromString,
+            singan__api_dot_singan__pb2.SuperResolveRequest.SerializeToString,
+            singan__api_dot_singan__pb2.ImageResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -777,8 +777,8 @@ class SinGAN:
             request,
             target,
             '/singan.v1.SinGAN/Animate',
-            singan_dot_v1_dot_singan__pb2.AnimateRequest.SerializeToString,
-            singan_dot_v1_dot_singan__pb2.AnimationFrame.FromString,
+            singan__api_dot_singan__pb2.AnimateRequest.SerializeToString,
+            singan__api_dot_singan__pb2.AnimationFrame.FromString,
             options,
             channel_credentials,
             insecure,

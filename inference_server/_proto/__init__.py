@@ -1,1 +1,0 @@
-"""Generated protobuf code (by proto/generate.py; never edit by hand)."""
