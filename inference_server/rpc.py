@@ -11,25 +11,23 @@ from typing import Any
 
 import grpc
 
+from singan_core.errors import CheckpointError, ConfigError, ImageError
+
 from .convert import RequestError
-from .inference import ModelNotReady, TaskUnavailable
 from .jobs import UnknownJob
+from .model_cache import ModelNotReady
 from .store import InvalidId, UnknownModel
 
 log = logging.getLogger("singan.server")
 
 
 def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
-    from singan_core.errors import CheckpointError, ConfigError, ImageError
-
     if isinstance(exc, RequestError):
         return exc.code, exc.message
     if isinstance(exc, (UnknownModel, UnknownJob)):
         return grpc.StatusCode.NOT_FOUND, str(exc)
     if isinstance(exc, (InvalidId, ImageError, ConfigError)):
         return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
-    if isinstance(exc, TaskUnavailable):
-        return grpc.StatusCode.UNIMPLEMENTED, str(exc)
     if isinstance(exc, ModelNotReady):
         return grpc.StatusCode.FAILED_PRECONDITION, str(exc)
     if isinstance(exc, CheckpointError):

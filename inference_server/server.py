@@ -21,11 +21,12 @@ from grpc_reflection.v1alpha import reflection
 
 from singan_api import singan_pb2 as pb
 from singan_api import singan_pb2_grpc
+from singan_core.device import resolve_device
 
 from .auth import BearerTokenInterceptor, server_credentials
 from .config import ServerConfig
-from .inference import ModelCache
 from .jobs import JobManager
+from .model_cache import ModelCache
 from .servicer import SinGANServicer
 from .store import ModelStore
 
@@ -46,12 +47,10 @@ class _Parts:
         self.server: grpc.aio.Server | None = None
         self.jobs: JobManager | None = None
         self.pool: ThreadPoolExecutor | None = None
-        self.health: Any = None
+        self.health: health.aio.HealthServicer | None = None
         self.port = 0
 
     async def start(self) -> None:
-        from singan_core.device import resolve_device
-
         cfg = self.config
         problem = cfg.security_problem()
         if problem:

@@ -11,9 +11,19 @@ from typing import Any
 
 import grpc
 import numpy as np
+import torch
 
 from singan_api import singan_pb2 as pb
 from singan_api import singan_pb2_grpc
+from singan_core.config import PRESETS, SinGANConfig, get_preset, with_overrides
+from singan_core.device import describe_device
+from singan_core.imageio import prepare_training_image
+from singan_core.model import SinGANModel
+from singan_core.tasks.animate import animate
+from singan_core.tasks.channels import restore_alpha, unlearned_alpha
+from singan_core.tasks.inject import edit, harmonize, paint_to_image
+from singan_core.tasks.sample import generate
+from singan_core.tasks.super_resolve import check_factor, sr_config, super_resolve
 
 from . import __version__
 from .config import ServerConfig
@@ -26,20 +36,16 @@ from .convert import (
     job_to_proto,
     model_to_proto,
 )
-from .inference import (
-    ModelCache,
-    capabilities,
-    load_task,
-    match_channels,
-    restore_alpha,
-)
-from .jobs import JobManager, JobSnapshot
+from .jobs import Job, JobManager, JobSnapshot
+from .model_cache import ModelCache
 from .rpc import streaming, unary
 from .store import ModelStore, check_id
 
 log = logging.getLogger("singan.server")
 
 EXPORT_CHUNK = 1 << 20
+#: What GetServerInfo.capabilities lists: every RPC family this server answers.
+CAPABILITIES = ("train", "generate", "harmonize", "edit", "paint_to_image", "super_resolve", "animate")
 
 
 class SinGANServicer(singan_pb2_grpc.SinGANServicer):
@@ -50,7 +56,7 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         jobs: JobManager,
         cache: ModelCache,
         pool: ThreadPoolExecutor,
-        device: Any,
+        device: torch.device,
     ) -> None:
         self.config = config
         self.store = store
@@ -66,15 +72,12 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
 
     # -- server ------------------------------------------------------------------------------------
     @unary
-    async def GetServerInfo(self, request: pb.GetServerInfoRequest, context: Any) -> pb.ServerInfo:
-        from singan_core.config import PRESETS
-        from singan_core.device import describe_device
-
+    async def GetServerInfo(
+        self, request: pb.GetServerInfoRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ServerInfo:
         cfg = self.config
         memory = 0
         if self.device.type == "cuda":
-            import torch
-
             memory = torch.cuda.get_device_properties(self.device).total_memory
         return pb.ServerInfo(
             version=__version__,
@@ -92,29 +95,21 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
                 max_output_side=cfg.max_output_side,
             ),
             presets=list(PRESETS),
-            capabilities=capabilities(),
+            capabilities=list(CAPABILITIES),
             auth_required=bool(cfg.token),
             tls=cfg.tls,
         )
 
     # -- jobs --------------------------------------------------------------------------------------
-    def _train_config(self, request: pb.TrainRequest) -> Any:
-        from singan_core.config import get_preset, with_overrides
-
+    def _train_config(self, request: pb.TrainRequest) -> SinGANConfig:
         config = get_preset(request.preset or "fast")
         if request.overrides:
             config = with_overrides(config, dict(request.overrides))
-        factor = request.super_resolution_factor
-        if factor:
-            if factor not in (2, 4, 8):
-                raise invalid(f"super_resolution_factor must be 2, 4 or 8, got {factor}")
-            config = load_task("super_resolve", "sr_config")(config, factor)
+        if request.super_resolution_factor:
+            config = sr_config(config, request.super_resolution_factor)  # validates the factor
         return config
 
-    async def _follow(
-        self, snapshot_source: Any, first: JobSnapshot | None = None
-    ) -> AsyncIterator[pb.JobEvent]:
-        job = snapshot_source
+    async def _follow(self, job: Job, first: JobSnapshot | None = None) -> AsyncIterator[pb.JobEvent]:
         q = self.jobs.subscribe(job)
         try:
             if first is not None:
@@ -128,9 +123,9 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
             self.jobs.unsubscribe(job, q)
 
     @streaming
-    async def Train(self, request: pb.TrainRequest, context: Any) -> AsyncIterator[pb.JobEvent]:
-        from singan_core.imageio import prepare_training_image
-
+    async def Train(
+        self, request: pb.TrainRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.JobEvent]:
         image, _ = image_from_proto(request.image, what="image", max_pixels=self.config.max_pixels)
         config = self._train_config(request)
         # fail fast on unusable images (fully transparent...), off the event loop: layers can be huge
@@ -168,9 +163,9 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
             yield event
 
     @streaming
-    async def WatchJob(self, request: pb.WatchJobRequest, context: Any) -> AsyncIterator[pb.JobEvent]:
-        from .jobs import Job
-
+    async def WatchJob(
+        self, request: pb.WatchJobRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.JobEvent]:
         found = self.jobs.get(request.job_id)
         if not isinstance(found, Job):
             snap = self.jobs.snapshot(found)
@@ -184,11 +179,13 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
             yield event
 
     @unary
-    async def CancelJob(self, request: pb.CancelJobRequest, context: Any) -> pb.Job:
+    async def CancelJob(self, request: pb.CancelJobRequest, context: grpc.aio.ServicerContext) -> pb.Job:
         return job_to_proto(self.jobs.cancel(request.job_id))
 
     @unary
-    async def ListJobs(self, request: pb.ListJobsRequest, context: Any) -> pb.ListJobsResponse:
+    async def ListJobs(
+        self, request: pb.ListJobsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListJobsResponse:
         return pb.ListJobsResponse(jobs=[job_to_proto(s) for s in self.jobs.list(request.active_only)])
 
     # -- models ------------------------------------------------------------------------------------
@@ -197,7 +194,9 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         return model_to_proto(record, self.store.thumbnail(model_id) if thumbnail else None)
 
     @unary
-    async def ListModels(self, request: pb.ListModelsRequest, context: Any) -> pb.ListModelsResponse:
+    async def ListModels(
+        self, request: pb.ListModelsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListModelsResponse:
         records = self.store.list()
         if request.image_hash:
             records = [r for r in records if r.image_hash == request.image_hash]
@@ -207,11 +206,13 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         )
 
     @unary
-    async def GetModel(self, request: pb.GetModelRequest, context: Any) -> pb.ModelInfo:
+    async def GetModel(self, request: pb.GetModelRequest, context: grpc.aio.ServicerContext) -> pb.ModelInfo:
         return self._model_proto(request.model_id, request.include_thumbnail)
 
     @unary
-    async def DeleteModel(self, request: pb.DeleteModelRequest, context: Any) -> pb.DeleteModelResponse:
+    async def DeleteModel(
+        self, request: pb.DeleteModelRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeleteModelResponse:
         check_id(request.model_id)
         for snap in self.jobs.list(active_only=True):
             if snap.record.model_id == request.model_id:
@@ -224,11 +225,15 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         return pb.DeleteModelResponse()
 
     @unary
-    async def RenameModel(self, request: pb.RenameModelRequest, context: Any) -> pb.ModelInfo:
+    async def RenameModel(
+        self, request: pb.RenameModelRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ModelInfo:
         return model_to_proto(self.store.rename(request.model_id, request.name))
 
     @streaming
-    async def ExportModel(self, request: pb.ExportModelRequest, context: Any) -> AsyncIterator[pb.FileChunk]:
+    async def ExportModel(
+        self, request: pb.ExportModelRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.FileChunk]:
         self.store.get(request.model_id)
         path = self.store.checkpoint_path(request.model_id)
         data = await self._in_pool(path.read_bytes)
@@ -239,7 +244,9 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
             yield chunk
 
     @unary
-    async def ImportModel(self, request_iterator: Any, context: Any) -> pb.ModelInfo:
+    async def ImportModel(
+        self, request_iterator: AsyncIterator[pb.FileChunk], context: grpc.aio.ServicerContext
+    ) -> pb.ModelInfo:
         upload = self.store.new_upload_path()
         name = ""
         try:
@@ -262,7 +269,9 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         return model_to_proto(record)
 
     # -- inference ---------------------------------------------------------------------------------
-    def _input(self, msg: pb.Image, what: str, need_mask: bool = False) -> Any:
+    def _input(
+        self, msg: pb.Image, what: str, need_mask: bool = False
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         return image_from_proto(msg, what=what, max_pixels=self.config.max_pixels, need_mask=need_mask)
 
     def _check_side(self, w: int, h: int) -> None:
@@ -277,7 +286,9 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
             )
 
     @unary
-    async def Generate(self, request: pb.GenerateRequest, context: Any) -> pb.ImagesResponse:
+    async def Generate(
+        self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ImagesResponse:
         n = request.n or 1
         if n > self.config.max_samples:
             raise RequestError(
@@ -286,7 +297,6 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         if request.scale_h < 0 or request.scale_v < 0:
             raise invalid("scale_h and scale_v must be positive")
         self.store.get(request.model_id)
-        generate = load_task("generate")
         model = await self._in_pool(self.cache.get, request.model_id)
         h, w = model.image.shape[:2]
         size = None
@@ -309,7 +319,7 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         )
         return pb.ImagesResponse(images=[image_to_proto(img) for img in images])
 
-    def _injection_scale(self, model: Any, value: int) -> int | None:
+    def _injection_scale(self, model: SinGANModel, value: int) -> int | None:
         if value == 0:
             return None
         if not 1 <= value <= model.num_scales - 1:
@@ -317,65 +327,70 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         return value
 
     async def _inject(
-        self, task: str, request: Any, msg: pb.Image, what: str, need_mask: bool, **kw: Any
+        self,
+        task: Callable[..., np.ndarray],
+        request: pb.HarmonizeRequest | pb.EditRequest | pb.PaintToImageRequest,
+        msg: pb.Image,
+        what: str,
+        need_mask: bool,
+        **kw: Any,
     ) -> pb.ImageResponse:
         arr, mask = self._input(msg, what, need_mask=need_mask)
         self.store.get(request.model_id)
-        fn = load_task(task)
         model = await self._in_pool(self.cache.get, request.model_id)
-        arr, alpha = match_channels(arr, model.channels)
+        alpha = unlearned_alpha(arr, model.channels)  # the artist's transparency, put back on the result
         scale = self._injection_scale(model, request.injection_scale)
         args = (model, arr, mask) if need_mask else (model, arr)
-        result = await self._in_pool(fn, *args, injection_scale=scale, seed=request.seed, **kw)
+        result = await self._in_pool(task, *args, injection_scale=scale, seed=request.seed, **kw)
         return pb.ImageResponse(
             image=image_to_proto(restore_alpha(result, alpha), offset=(msg.offset_x, msg.offset_y))
         )
 
     @unary
-    async def Harmonize(self, request: pb.HarmonizeRequest, context: Any) -> pb.ImageResponse:
+    async def Harmonize(
+        self, request: pb.HarmonizeRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ImageResponse:
         return await self._inject(
-            "harmonize", request, request.composite, "composite", True, fine_tune=request.fine_tune
+            harmonize, request, request.composite, "composite", True, fine_tune=request.fine_tune
         )
 
     @unary
-    async def Edit(self, request: pb.EditRequest, context: Any) -> pb.ImageResponse:
-        return await self._inject("edit", request, request.image, "image", True)
+    async def Edit(self, request: pb.EditRequest, context: grpc.aio.ServicerContext) -> pb.ImageResponse:
+        return await self._inject(edit, request, request.image, "image", True)
 
     @unary
-    async def PaintToImage(self, request: pb.PaintToImageRequest, context: Any) -> pb.ImageResponse:
+    async def PaintToImage(
+        self, request: pb.PaintToImageRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ImageResponse:
         return await self._inject(
-            "paint_to_image", request, request.paint, "paint", False, quantize=request.quantize
+            paint_to_image, request, request.paint, "paint", False, quantize=request.quantize
         )
 
     @unary
-    async def SuperResolve(self, request: pb.SuperResolveRequest, context: Any) -> pb.ImageResponse:
-        factor = request.factor or 4
-        if factor not in (2, 4, 8):
-            raise invalid(f"factor must be 2, 4 or 8, got {factor}")
+    async def SuperResolve(
+        self, request: pb.SuperResolveRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ImageResponse:
+        factor = check_factor(request.factor or 4)
         arr = alpha = None
         offset = (0, 0)
         if request.HasField("image") and request.image.width:
             arr, _ = self._input(request.image, "image")
             offset = (request.image.offset_x * factor, request.image.offset_y * factor)
         self.store.get(request.model_id)
-        fn = load_task("super_resolve")
         model = await self._in_pool(self.cache.get, request.model_id)
         h, w = (arr if arr is not None else model.image).shape[:2]
         self._check_side(w * factor, h * factor)
         if arr is not None:
-            arr, alpha = match_channels(arr, model.channels)
-        result = await self._in_pool(fn, model, arr, factor=factor, seed=request.seed)
-        if alpha is not None:
-            from PIL import Image
-
-            big = Image.fromarray(alpha[:, :, 0]).resize(
-                (result.shape[1], result.shape[0]), Image.Resampling.BICUBIC
-            )
-            alpha = np.asarray(big)[:, :, None]
-        return pb.ImageResponse(image=image_to_proto(restore_alpha(result, alpha), offset=offset))
+            alpha = unlearned_alpha(arr, model.channels)
+        result = await self._in_pool(super_resolve, model, arr, factor=factor, seed=request.seed)
+        # restore_alpha resizes the input's alpha to the result's size
+        result = await self._in_pool(restore_alpha, result, alpha)
+        return pb.ImageResponse(image=image_to_proto(result, offset=offset))
 
     @streaming
-    async def Animate(self, request: pb.AnimateRequest, context: Any) -> AsyncIterator[pb.AnimationFrame]:
+    async def Animate(
+        self, request: pb.AnimateRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.AnimationFrame]:
         frames = request.frames or 100
         if frames > self.config.max_frames:
             raise RequestError(
@@ -383,13 +398,12 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
                 f"frames={frames} is over the limit of {self.config.max_frames}",
             )
         self.store.get(request.model_id)
-        fn = load_task("animate")
         model = await self._in_pool(self.cache.get, request.model_id)
         start = request.start_scale if request.HasField("start_scale") else 1
         if not 0 <= start <= model.num_scales - 1:
             raise invalid(f"start_scale must be in 0..{model.num_scales - 1}, got {start}")
         it = await self._in_pool(
-            fn,
+            animate,
             model,
             frames=frames,
             start_scale=start,

@@ -294,7 +294,7 @@ class AsyncClient:
         seed: int = 0,
         timeout: float | None = None,
     ) -> RawImage:
-        """Upscale ``image`` (default: the model's training image) by ``factor`` (2, 4 or 8)."""
+        """Upscale ``image`` (default: the model's training image) by ``factor`` (an integer from 2 to 16)."""
         request = pb.SuperResolveRequest(model_id=model_id, factor=factor, seed=seed)
         if image is not None:
             request.image.CopyFrom(image.to_proto())

@@ -18,39 +18,16 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError
-from ..imageio import as_hwc, to_uint8
 from ..model import SinGANModel
 from ..pyramid import resize, scaled_shapes
 from ..tensors import to_array, to_tensor
 from . import finetune, masks
+from .channels import match_channels
 from .quantize import PAINT_COLOURS, image_palette, to_centres
 from .sample import check_trained, sample_generator
 
 
 # ---- inputs ----------------------------------------------------------------------------------------
-def match_channels(arr: np.ndarray, channels: int, dtype: type) -> np.ndarray:
-    """Convert an HxWxC image to ``channels`` (grey <-> RGB, alpha added opaque or dropped) and ``dtype``."""
-    arr = as_hwc(arr)
-    if np.dtype(dtype) == np.uint8:
-        arr = to_uint8(arr)
-    elif arr.dtype == np.uint8:
-        arr = arr.astype(np.uint16) * 257
-    top = np.iinfo(arr.dtype).max
-    c = arr.shape[2]
-    colour, alpha = (arr[:, :, : c - 1], arr[:, :, c - 1 :]) if c in (2, 4) else (arr, None)
-    want_colour = 1 if channels <= 2 else 3
-    if colour.shape[2] != want_colour:
-        if want_colour == 3:
-            colour = np.repeat(colour, 3, axis=2)
-        else:
-            grey = colour.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-            colour = np.rint(grey)[:, :, None].astype(arr.dtype)
-    if channels in (2, 4):
-        alpha = alpha if alpha is not None else np.full(colour.shape[:2] + (1,), top, arr.dtype)
-        return np.ascontiguousarray(np.concatenate([colour, alpha], axis=2))
-    return np.ascontiguousarray(colour)
-
-
 def work_shapes(model: SinGANModel, size: tuple[int, int]) -> list[tuple[int, int]]:
     """Per-scale shapes for an input of ``size`` = (H, W): the model's own for the training aspect ratio,
     otherwise the same pixel count as the training image with the input's aspect ratio."""

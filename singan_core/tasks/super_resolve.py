@@ -21,7 +21,7 @@ from ..errors import ConfigError
 from ..model import SinGANModel
 from ..pyramid import resize
 from ..tensors import to_array, to_tensor
-from .inject import match_channels
+from .channels import match_channels
 from .sample import MAX_OUTPUT_PIXELS, check_trained, sample_generator
 
 SR_MIN_SIZE = 18

@@ -72,8 +72,22 @@ def test_super_resolve_own_image_and_a_selection(setup) -> None:
     region = RawImage(17, 11, 3, crop.tobytes(), offset_x=3, offset_y=5)
     big = client.super_resolve(model_id, region, factor=4)
     assert (big.width, big.height, big.offset_x, big.offset_y) == (68, 44, 12, 20)
-    with pytest.raises(InvalidArgument, match="factor must be 2, 4 or 8"):
-        client.super_resolve(model_id, factor=3)
+    # one rule for the factor, the core's: an integer from 2 to 16 (the paper's 2, 4, 8 and the rest)
+    with pytest.raises(InvalidArgument, match="factor must be an integer from 2 to 16"):
+        client.super_resolve(model_id, factor=17)
+    with pytest.raises(InvalidArgument, match="factor must be an integer from 2 to 16"):
+        client.train(RawImage(W, H, 3, arr.tobytes()), preset="tiny", super_resolution_factor=17)
+
+
+def test_super_resolve_keeps_the_layers_transparency_at_any_factor(setup) -> None:
+    client, model_id, arr = setup  # an RGB model: the layer's alpha is not learned but comes back
+    alpha = np.full((H, W, 1), 255, np.uint8)
+    alpha[:, : W // 2] = 0  # left half transparent
+    layer = RawImage(W, H, 4, np.concatenate([arr, alpha], axis=2).tobytes())
+    big = client.super_resolve(model_id, layer, factor=3)
+    assert (big.width, big.height, big.channels) == (3 * W, 3 * H, 4)
+    out_alpha = pixels(big)[:, :, 3]
+    assert (out_alpha[:, : 3 * W // 2 - 4] == 0).all() and (out_alpha[:, 3 * W // 2 + 4 :] == 255).all()
 
 
 def test_animate_streams_frames(setup) -> None:
