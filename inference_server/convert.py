@@ -108,7 +108,7 @@ def job_to_proto(snap: JobSnapshot) -> pb.Job:
     return pb.Job(
         job_id=r.job_id,
         model_id=r.model_id,
-        state=pb.JobState.Value(f"JOB_STATE_{r.state}"),
+        state=r.state.proto,
         name=r.name,
         preset=r.preset,
         created_unix=int(r.created),

@@ -16,16 +16,21 @@ import time
 import traceback
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
+import torch
+
+from singan_api.job_state import JobState
+from singan_core.config import SinGANConfig, config_from_dict, config_to_dict
+from singan_core.errors import TrainingCancelled
+from singan_core.fingerprint import model_id as compute_model_id
+from singan_core.model import SinGANModel
+from singan_core.train import TrainProgress, train
 
 from .store import JobRecord, ModelRecord, ModelStore, StoreError, check_id
 
 log = logging.getLogger("singan.server")
 
-ACTIVE_STATES = frozenset({"QUEUED", "RUNNING", "INTERRUPTED"})
-TERMINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED"})
 _PUBLISH_INTERVAL_S = 0.25
 
 
@@ -58,11 +63,14 @@ class JobSnapshot:
 
     @property
     def finished(self) -> bool:
-        return self.record.state in TERMINAL_STATES or self.record.state == "INTERRUPTED"
+        """The last event of a stream (see :attr:`JobState.ends_stream`)."""
+        return self.record.state.ends_stream
 
 
 class Job:
-    def __init__(self, record: JobRecord, image: np.ndarray, config: Any, retrain: bool = False) -> None:
+    def __init__(
+        self, record: JobRecord, image: np.ndarray, config: SinGANConfig, retrain: bool = False
+    ) -> None:
         self.record = record
         self.image = image
         self.config = config
@@ -84,7 +92,9 @@ class Submission:
 class JobManager:
     """Owns the training worker. ``loop`` is the asyncio loop subscribers live on."""
 
-    def __init__(self, store: ModelStore, *, device: Any = "auto", loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self, store: ModelStore, *, device: torch.device | str = "auto", loop: asyncio.AbstractEventLoop
+    ) -> None:
         self.store = store
         self.device = device
         self.loop = loop
@@ -101,21 +111,19 @@ class JobManager:
     def start(self, resume: bool = True) -> int:
         """Load job history, re-queue unfinished jobs (unless ``resume`` is False), start the worker.
         Returns the number resumed."""
-        from singan_core.config import config_from_dict
-
         resumed = 0
         for record in self.store.job_records():
-            if record.state in ACTIVE_STATES and resume:
+            if not record.state.final and resume:
                 try:
                     image = self.store.load_job_image(record.job_id)
                     config = config_from_dict(record.config)
                 except Exception as exc:  # noqa: BLE001 - a broken record must not stop the server
-                    record.state, record.error = "FAILED", f"could not resume: {exc}"
+                    record.state, record.error = JobState.FAILED, f"could not resume: {exc}"
                     record.finished = time.time()
                     self.store.save_job(record)
                     self._history[record.job_id] = record
                     continue
-                record.state = "QUEUED"
+                record.state = JobState.QUEUED
                 job = Job(record, image, config)
                 self._enqueue(job)
                 resumed += 1
@@ -177,7 +185,7 @@ class JobManager:
             if not active_only:
                 snaps += [JobSnapshot(dataclasses.replace(r), ProgressView()) for r in self._history.values()]
         if active_only:
-            snaps = [s for s in snaps if s.record.state in ACTIVE_STATES]
+            snaps = [s for s in snaps if not s.record.state.final]
         return sorted(snaps, key=lambda s: s.record.created)
 
     def snapshot(self, job: Job | JobRecord) -> JobSnapshot:
@@ -199,16 +207,13 @@ class JobManager:
 
     # -- commands ----------------------------------------------------------------------------------
     def submit(
-        self, image: np.ndarray, config: Any, *, name: str, sr_factor: int, retrain: bool
+        self, image: np.ndarray, config: SinGANConfig, *, name: str, sr_factor: int, retrain: bool
     ) -> Submission:
         """Start a job, or return the running job / finished model for the same image + config."""
-        from singan_core.config import config_to_dict
-        from singan_core.fingerprint import model_id as compute_model_id
-
         model_id = compute_model_id(image, config)
         with self._lock:
             for job in self._jobs.values():
-                if job.record.model_id == model_id and job.record.state in ACTIVE_STATES:
+                if job.record.model_id == model_id and not job.record.state.final:
                     return Submission(job, None, reused=True)
             existing = self.store.find(model_id)
             if existing is not None and existing.complete and not retrain:
@@ -244,7 +249,7 @@ class JobManager:
         with self._lock:
             if job in self._pending:  # never started: finish it here
                 self._pending.remove(job)
-                self._finish(job, "CANCELLED")
+                self._finish(job, JobState.CANCELLED)
             return self._snapshot(job)
 
     # -- fan-out (subscribers live on the event loop) -----------------------------------------------
@@ -285,11 +290,11 @@ class JobManager:
                     continue  # cancelled while queued
                 self._pending.remove(job)
                 if self._shutting_down:
-                    job.record.state = "INTERRUPTED"
+                    job.record.state = JobState.INTERRUPTED
                     self.store.save_job(job.record)
                     continue
                 self._running = job
-                job.record.state = "RUNNING"
+                job.record.state = JobState.RUNNING
             self.store.save_job(job.record)
             self._publish(job, force=True)
             try:
@@ -299,9 +304,6 @@ class JobManager:
                     self._running = None
 
     def _train(self, job: Job) -> None:
-        from singan_core.errors import TrainingCancelled
-        from singan_core.train import train
-
         resume = None
         existing = self.store.find(job.record.model_id)
         if existing is not None and existing.scales_done > 0 and not job.retrain:
@@ -313,7 +315,7 @@ class JobManager:
                 )
         started = time.monotonic()
 
-        def progress(p: Any) -> None:
+        def progress(p: TrainProgress) -> None:
             view = job.progress
             view.scale, view.num_scales = p.scale, p.num_scales
             view.iteration, view.iterations = p.iteration, p.iterations
@@ -324,12 +326,12 @@ class JobManager:
                 view.fraction = p.elapsed_s / (p.elapsed_s + p.eta_s)
             elif p.num_scales:
                 view.fraction = (p.scale + p.iteration / max(1, p.iterations)) / p.num_scales
-            scale_done = bool(getattr(p, "scale_done", False)) or p.preview is not None
+            scale_done = p.scale_done or p.preview is not None
             if scale_done and p.eta_s <= 0:
                 view.fraction = (p.scale + 1) / max(1, p.num_scales)
             self._publish(job, preview=p.preview if scale_done else None)
 
-        def on_scale_done(model: Any) -> None:
+        def on_scale_done(model: SinGANModel) -> None:
             self.store.save_model(model, name=job.record.name, sr_factor=job.record.sr_factor)
             job.record.scales_done = model.num_trained
             self.store.save_job(job.record)
@@ -347,7 +349,7 @@ class JobManager:
             job.model = self.store.save_model(model, name=job.record.name, sr_factor=job.record.sr_factor)
             job.progress.fraction, job.progress.eta_s = 1.0, 0.0
             job.record.scales_done = model.num_trained
-            self._finish(job, "SUCCEEDED")
+            self._finish(job, JobState.SUCCEEDED)
             log.info(
                 "job %s finished in %.1fs (model %s)",
                 job.record.job_id,
@@ -356,20 +358,20 @@ class JobManager:
             )
         except TrainingCancelled:
             with self._lock:
-                state = "INTERRUPTED" if self._shutting_down else "CANCELLED"
+                state = JobState.INTERRUPTED if self._shutting_down else JobState.CANCELLED
             self._finish(job, state)
             log.info("job %s %s after %d scales", job.record.job_id, state.lower(), job.record.scales_done)
         except Exception as exc:  # noqa: BLE001 - reported to the client as FAILED
             log.error("job %s failed: %s\n%s", job.record.job_id, exc, traceback.format_exc())
-            self._finish(job, "FAILED", error=str(exc) or exc.__class__.__name__)
+            self._finish(job, JobState.FAILED, error=str(exc) or exc.__class__.__name__)
 
-    def _finish(self, job: Job, state: str, error: str = "") -> None:
+    def _finish(self, job: Job, state: JobState, error: str = "") -> None:
         with self._lock:
             job.record.state = state
             job.record.error = error
             job.record.finished = time.time()
         self.store.save_job(job.record)
-        if state != "INTERRUPTED":
+        if state.final:  # an interrupted job resumes from its saved image
             self.store.drop_job_image(job.record.job_id)
         self._publish(job, force=True)
 

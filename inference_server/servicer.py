@@ -15,6 +15,7 @@ import torch
 
 from singan_api import singan_pb2 as pb
 from singan_api import singan_pb2_grpc
+from singan_api.job_state import JobState
 from singan_core.config import PRESETS, SinGANConfig, get_preset, with_overrides
 from singan_core.device import describe_device
 from singan_core.imageio import prepare_training_image
@@ -143,7 +144,7 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
             event = pb.JobEvent(
                 job=pb.Job(
                     model_id=model.model_id,
-                    state=pb.JOB_STATE_SUCCEEDED,
+                    state=JobState.SUCCEEDED.proto,
                     name=model.name,
                     preset=model.preset,
                 ),

@@ -25,6 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+from PIL import Image
+
+from singan_api.job_state import JobState
+from singan_core.checkpoint import load_checkpoint, save_checkpoint
+from singan_core.config import config_to_json
+from singan_core.imageio import decode_image, encode_png, to_uint8
+from singan_core.model import SinGANModel
 
 ID_PATTERN = re.compile(r"^[0-9a-f]{8,64}$")
 THUMBNAIL_SIDE = 128
@@ -76,11 +84,14 @@ class JobRecord:
     config: dict[str, Any]
     sr_factor: int
     created: float
-    state: str = "QUEUED"  # QUEUED RUNNING SUCCEEDED FAILED CANCELLED INTERRUPTED
+    state: JobState = JobState.QUEUED
     finished: float = 0.0
     error: str = ""
     scales_done: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.state = JobState(self.state)  # records on disk hold the state's name
 
 
 def check_id(value: str, what: str = "model id") -> str:
@@ -110,10 +121,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def _thumbnail_png(image: np.ndarray) -> bytes:
-    from PIL import Image
-
-    from singan_core.imageio import encode_png, to_uint8
-
     arr = to_uint8(image)
     h, w = arr.shape[:2]
     scale = min(1.0, THUMBNAIL_SIDE / max(h, w))
@@ -146,11 +153,8 @@ class ModelStore:
         return self.models_dir / f"{check_id(model_id)}.thumb.png"
 
     # -- models ------------------------------------------------------------------------------------
-    def save_model(self, model: Any, *, name: str = "", sr_factor: int = 0) -> ModelRecord:
+    def save_model(self, model: SinGANModel, *, name: str = "", sr_factor: int = 0) -> ModelRecord:
         """Write the checkpoint (atomic) and its sidecar; keeps an existing name when ``name`` is empty."""
-        from singan_core.checkpoint import save_checkpoint
-        from singan_core.config import config_to_json
-
         model_id = check_id(model.model_id)
         path = self.checkpoint_path(model_id)
         with self._lock:
@@ -211,16 +215,12 @@ class ModelStore:
         return sorted(records, key=lambda r: r.created, reverse=True)
 
     def thumbnail(self, model_id: str) -> np.ndarray | None:
-        from singan_core.imageio import decode_image
-
         try:
             return decode_image(self._thumb(model_id).read_bytes())
         except FileNotFoundError:
             return None
 
-    def load(self, model_id: str, device: Any = "cpu") -> Any:
-        from singan_core.checkpoint import load_checkpoint
-
+    def load(self, model_id: str, device: torch.device | str = "cpu") -> SinGANModel:
         self.get(model_id)
         return load_checkpoint(self.checkpoint_path(model_id), device=device)
 
@@ -240,8 +240,6 @@ class ModelStore:
 
     def import_file(self, upload: Path, *, name: str = "") -> ModelRecord:
         """Validate an uploaded checkpoint by loading it, then store it under its own model id."""
-        from singan_core.checkpoint import load_checkpoint
-
         model = load_checkpoint(upload, device="cpu")
         check_id(model.model_id)
         return self.save_model(model, name=name)
@@ -276,13 +274,13 @@ class ModelStore:
                 continue
             try:
                 records.append(JobRecord(**json.loads(path.read_text(encoding="utf-8"))))
-            except (json.JSONDecodeError, TypeError, OSError):
+            except (json.JSONDecodeError, TypeError, ValueError, OSError):
                 continue
         return sorted(records, key=lambda r: r.created)
 
     def prune_jobs(self, keep: int = 200) -> None:
         """Forget the oldest finished job records beyond ``keep``."""
-        finished = [r for r in self.job_records() if r.state in ("SUCCEEDED", "FAILED", "CANCELLED")]
+        finished = [r for r in self.job_records() if r.state.final]
         for record in finished[: max(0, len(finished) - keep)]:
             (self.jobs_dir / f"{record.job_id}.json").unlink(missing_ok=True)
             self.drop_job_image(record.job_id)

@@ -35,6 +35,7 @@ PKG_INIT = (
     '"""The ``singan.v1`` API, generated from proto/singan/v1/singan.proto by proto/generate.py.\n\n'
     "``singan_pb2``: messages; ``singan_grpc``: grpclib (pure-Python) client stub and server base;\n"
     "``singan_pb2_grpc``: grpcio servicer base. Never edit these by hand; run ``python proto/generate.py``.\n"
+    "``job_state`` (hand-written): the ``JobState`` enum as Python, shared by the server and the client.\n"
     '"""\n'
 )
 

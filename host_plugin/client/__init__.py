@@ -40,8 +40,9 @@ Public interface
     Row-major interleaved pixels (RGBA straight alpha; 16-bit little-endian) + optional 8-bit
     ``width*height`` mask (the selection) + document offset. Results carry the input's offset.
 ``JobUpdate``
-    ``job_id, model_id, state`` ("QUEUED", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED",
-    "INTERRUPTED"), ``scale`` (0 = coarsest), ``num_scales, iteration, iterations, losses, elapsed_s,
+    ``job_id, model_id, state`` (a :class:`JobState`, which is a string: "QUEUED", "RUNNING",
+    "SUCCEEDED", "FAILED", "CANCELLED", "INTERRUPTED"; ``.final``, ``.ends_stream``), ``scale``
+    (0 = coarsest), ``num_scales, iteration, iterations, losses, elapsed_s,
     eta_s, fraction, scales_done, error, preview`` (RawImage when a scale finished), ``model``
     (ModelInfo when done), ``reused``, ``finished``.
 Errors: :class:`ClientError` (``.code``, ``.message``) and subclasses ``InvalidArgument``,
@@ -53,6 +54,7 @@ Protobuf messages (``ServerInfo``, ``ModelInfo``, ``Job``) come from ``host_plug
 from __future__ import annotations
 
 from singan_api import singan_pb2 as pb
+from singan_api.job_state import JobState
 
 from .aio import AsyncClient
 from .connection import DEFAULT_ADDRESS, ConnectionSettings, parse_address, read_token_file
@@ -70,11 +72,10 @@ from .errors import (
 )
 from .images import RawImage
 from .sync import CancelToken, Client
-from .updates import TERMINAL_STATES, AnimationFrame, JobUpdate
+from .updates import AnimationFrame, JobUpdate
 
 __all__ = [
     "DEFAULT_ADDRESS",
-    "TERMINAL_STATES",
     "AnimationFrame",
     "AsyncClient",
     "CancelToken",
@@ -85,6 +86,7 @@ __all__ = [
     "DeadlineExceeded",
     "FailedPrecondition",
     "InvalidArgument",
+    "JobState",
     "JobUpdate",
     "NotFound",
     "RawImage",

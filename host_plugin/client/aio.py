@@ -14,11 +14,12 @@ from grpclib.exceptions import GRPCError, ProtocolError, StreamTerminatedError
 
 from singan_api import singan_grpc
 from singan_api import singan_pb2 as pb
+from singan_api.job_state import JobState
 
 from .connection import ConnectionSettings
 from .errors import ClientError, Unavailable, error_for
 from .images import RawImage
-from .updates import TERMINAL_STATES, AnimationFrame, JobUpdate, job_state_name
+from .updates import AnimationFrame, JobUpdate
 
 #: Export/import chunk size (well under gRPC's default 4 MiB message limit).
 CHUNK_BYTES = 1 << 20
@@ -40,7 +41,7 @@ def _translate_errors(settings: ConnectionSettings):
 
 
 def _job_finished(event: pb.JobEvent) -> bool:
-    return job_state_name(event.job.state) in TERMINAL_STATES
+    return JobState.from_proto(event.job.state).ends_stream
 
 
 class AsyncClient:

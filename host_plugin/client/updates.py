@@ -5,19 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from singan_api import singan_pb2 as pb
+from singan_api.job_state import JobState
 
 from .images import RawImage
-
-#: Job states (``JobUpdate.state``) after which no further update arrives.
-TERMINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "CANCELLED", "INTERRUPTED"})
 
 
 @dataclass(frozen=True)
 class JobUpdate:
     """One event of a training job.
 
-    ``state``: ``QUEUED``, ``RUNNING``, ``SUCCEEDED``, ``FAILED``, ``CANCELLED`` or ``INTERRUPTED`` (server
-    stopped; the job resumes when it starts again). ``scale`` is 0-based from the coarsest; ``fraction``
+    ``state``: a :class:`JobState` (a string: ``QUEUED``, ``RUNNING``, ``SUCCEEDED``, ``FAILED``,
+    ``CANCELLED`` or ``INTERRUPTED``: server stopped; the job resumes when it starts again). ``scale`` is
+    0-based from the coarsest; ``fraction``
     is 0..1 of the whole job; ``eta_s`` < 0 means unknown. ``preview`` is set when a scale finishes,
     ``model`` (a ``singan_pb2.ModelInfo``) once the model is ready. ``reused`` is true when Train found an
     existing model or running job for the same image and config.
@@ -25,7 +24,7 @@ class JobUpdate:
 
     job_id: str
     model_id: str
-    state: str
+    state: JobState
     scale: int = 0
     num_scales: int = 0
     iteration: int = 0
@@ -43,7 +42,8 @@ class JobUpdate:
 
     @property
     def finished(self) -> bool:
-        return self.state in TERMINAL_STATES
+        """No further update follows (see :attr:`JobState.ends_stream`)."""
+        return self.state.ends_stream
 
     @classmethod
     def from_proto(cls, event: pb.JobEvent) -> JobUpdate:
@@ -52,7 +52,7 @@ class JobUpdate:
         return cls(
             job_id=job.job_id,
             model_id=job.model_id,
-            state=job_state_name(job.state),
+            state=JobState.from_proto(job.state),
             scale=p.scale,
             num_scales=p.num_scales,
             iteration=p.iteration,
@@ -75,8 +75,3 @@ class AnimationFrame:
     index: int
     total: int
     image: RawImage
-
-
-def job_state_name(value: int) -> str:
-    """``pb.JOB_STATE_RUNNING`` -> ``"RUNNING"``."""
-    return pb.JobState.Name(value).removeprefix("JOB_STATE_")
