@@ -6,40 +6,31 @@ fresh noise up to the finest scale. Scale indices count from the coarsest (0 = t
 injection scales are 1 .. num_trained-1, the same meaning as the reference's ``*_start_scale``.
 
 Inputs of any size are accepted: the work happens at the training image's size (or, for another aspect
-ratio, at the same pixel count with the input's aspect) and the result is resized back to the input's
-size. Inputs are converted to the model's channels and bit depth; so is the output.
+ratio, at the same pixel count with the input's aspect). With ``resolution="model"`` (the paper's way;
+what ``auto`` does for inputs no larger than the model) the result is resized back to the input's size,
+converted to the model's channels and bit depth. For larger inputs (``auto`` or ``native``) harmonization
+and editing carry only the model's change to the input's resolution (:mod:`.native`: the input's detail,
+channels and bit depth are kept), and paint-to-image brings the generated image to the paint's size
+through the finest generator (:mod:`.upscale`).
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import torch
 
 from ..errors import ConfigError
+from ..imageio import as_hwc
 from ..model import SinGANModel
-from ..pyramid import resize, scaled_shapes
+from ..pyramid import resize
 from ..tensors import to_array, to_tensor
-from . import finetune, masks
+from . import finetune, masks, native, upscale
 from .channels import match_channels
 from .quantize import PAINT_COLOURS, image_palette, to_centres
-from .sample import check_trained, sample_generator
+from .sample import check_trained, sample_generator, work_shapes
 
 
 # ---- inputs ----------------------------------------------------------------------------------------
-def work_shapes(model: SinGANModel, size: tuple[int, int]) -> list[tuple[int, int]]:
-    """Per-scale shapes for an input of ``size`` = (H, W): the model's own for the training aspect ratio,
-    otherwise the same pixel count as the training image with the input's aspect ratio."""
-    trained = model.shapes[: model.num_trained]
-    fh, fw = trained[-1]
-    h, w = size
-    if abs((h / w) / (fh / fw) - 1.0) <= 0.01:
-        return list(trained)
-    s = math.sqrt(fh * fw / (h * w))
-    return scaled_shapes(trained, 1.0, 1.0, (max(round(h * s), 1), max(round(w * s), 1)))
-
-
 def default_injection_scale(model: SinGANModel, task: str) -> int:
     """Defaults: paint at N-1 (index 1); editing near the middle; harmonization one finer."""
     top = model.num_trained - 1
@@ -80,14 +71,23 @@ def run_from(
     return model.run(n, prev.to(model.device), shapes, noise)
 
 
-def inject(model: SinGANModel, image: np.ndarray, *, injection_scale: int, seed: int = 0) -> np.ndarray:
-    """Inject ``image`` at ``injection_scale`` and return the generated image at the input's size."""
+def inject(
+    model: SinGANModel,
+    image: np.ndarray,
+    *,
+    injection_scale: int,
+    seed: int = 0,
+    resolution: native.Resolution = "model",
+    upscaler: upscale.Upscaler = "ladder",
+) -> np.ndarray:
+    """Inject ``image`` at ``injection_scale`` and return the generated image at the input's size:
+    resized from the work size (``resolution="model"``) or through :func:`upscale.to_size`."""
     check_injection_scale(model, injection_scale)
     arr = match_channels(image, model.channels, model.dtype)
     shapes = work_shapes(model, arr.shape[:2])
     x = to_tensor(arr, model.device)
     out = run_from(model, injected_input(x, shapes, injection_scale), shapes, injection_scale, seed)
-    return to_array(resize(out, arr.shape[:2]), model.dtype)
+    return upscale.to_size(model, out, arr.shape[:2], resolution=resolution, upscaler=upscaler, seed=seed)
 
 
 # ---- harmonization and editing ---------------------------------------------------------------------
@@ -102,14 +102,18 @@ def _blend_task(
     fine_tune: bool,
     fine_tune_scales: int,
     fine_tune_iterations: int | None,
-) -> np.ndarray:
+    resolution: str = "model",
+    method: str = "delta",
+) -> native.Region:
     check_injection_scale(model, n)
+    native.check_choice(method, native.METHODS, "method")
     arr = match_channels(image, model.channels, model.dtype)
     shapes = work_shapes(model, arr.shape[:2])
+    at_native = native.use_native(resolution, arr.shape[:2], shapes[-1])
     # radius and sigma are in the input's pixels; the mask is processed at the (smaller) work size
     ratio = max(shapes[-1]) / max(arr.shape[:2])
     weight = masks.soft_mask(mask, shapes[-1], round(dilation * ratio), blur_sigma * ratio)  # [1, 1, H, W]
-    x = to_tensor(arr, model.device)
+    x = native.work_tensor(arr, shapes[-1], model.device) if at_native else to_tensor(arr, model.device)
     prev = injected_input(x, shapes, n)
     if fine_tune:
         model = finetune.tune_for_composite(
@@ -124,8 +128,25 @@ def _blend_task(
             seed=seed,
         )
     out = run_from(model, prev, shapes, n, seed)
+    if at_native:
+        crop = native.full_weight(mask, arr.shape[:2], dilation, blur_sigma)
+        return native.compose(
+            as_hwc(image), x, out, crop, method=method, alpha_from_model=model.channels in (2, 4)
+        )
     generated = to_array(resize(out, arr.shape[:2]), model.dtype)
-    return masks.blend(arr, generated, masks.resize_weight(weight, arr.shape[:2]))
+    full_weight = masks.resize_weight(weight, arr.shape[:2])
+    return native.region_of(arr, masks.blend(arr, generated, full_weight), full_weight)
+
+
+def _result(
+    region: native.Region, image: np.ndarray, model: SinGANModel, as_region: bool
+) -> np.ndarray | native.Region:
+    if as_region:
+        return region
+    base = as_hwc(image)
+    if base.shape[2] != region.pixels.shape[2] or base.dtype != region.pixels.dtype:
+        base = match_channels(base, model.channels, model.dtype)  # the model path's output format
+    return region.paste(base)
 
 
 def harmonize(
@@ -140,15 +161,24 @@ def harmonize(
     blur_sigma: float = masks.BLUR_SIGMA,
     fine_tune_scales: int = 2,
     fine_tune_iterations: int | None = None,
-) -> np.ndarray:
+    resolution: native.Resolution = "auto",
+    method: native.Method = "delta",
+    as_region: bool = False,
+) -> np.ndarray | native.Region:
     """Blend a pasted object (``mask``, HxW, white = object) into the training image's look.
 
     out = (1 - m) * composite + m * generated with m the dilated, blurred, normalised mask; pixels with
     m == 0 are the composite's, exactly. ``dilation`` and ``blur_sigma`` are in the composite's pixels
     (the reference's values at its 250 px inputs); the mask is processed at the model's size. ``fine_tune`` first tunes the finest ``fine_tune_scales``
-    generators on this composite (slower; see :mod:`singan_core.tasks.finetune`)."""
+    generators on this composite (slower; see :mod:`singan_core.tasks.finetune`).
+
+    ``resolution``: ``model`` is the paper's way (work at the model's size, resize the result back);
+    ``native`` carries only the model's change to the input's resolution with ``method`` (see
+    :mod:`singan_core.tasks.native`; the output then keeps the input's channels and bit depth); ``auto``
+    (default) is native for inputs larger than the model's size. ``as_region`` returns the changed
+    rectangle only (a :class:`~singan_core.tasks.native.Region`) instead of the whole image."""
     n = default_injection_scale(model, "harmonize") if injection_scale is None else injection_scale
-    return _blend_task(
+    region = _blend_task(
         model,
         composite,
         mask,
@@ -159,7 +189,10 @@ def harmonize(
         fine_tune,
         fine_tune_scales,
         fine_tune_iterations,
+        resolution,
+        method,
     )
+    return _result(region, composite, model, as_region)
 
 
 def edit(
@@ -171,10 +204,17 @@ def edit(
     seed: int = 0,
     dilation: int = masks.EDIT_DILATION,
     blur_sigma: float = masks.BLUR_SIGMA,
-) -> np.ndarray:
-    """Make a copy-pasted rearrangement of the training image (edited region = ``mask``) seamless."""
+    resolution: native.Resolution = "auto",
+    method: native.Method = "delta",
+    as_region: bool = False,
+) -> np.ndarray | native.Region:
+    """Make a copy-pasted rearrangement of the training image (edited region = ``mask``) seamless;
+    ``resolution``, ``method`` and ``as_region`` as in :func:`harmonize`."""
     n = default_injection_scale(model, "edit") if injection_scale is None else injection_scale
-    return _blend_task(model, image, mask, n, seed, dilation, blur_sigma, False, 0, None)
+    region = _blend_task(
+        model, image, mask, n, seed, dilation, blur_sigma, False, 0, None, resolution, method
+    )
+    return _result(region, image, model, as_region)
 
 
 # ---- paint-to-image --------------------------------------------------------------------------------
@@ -193,16 +233,21 @@ def paint_to_image(
     fine_tune: bool | None = None,
     fine_tune_iterations: int | None = None,
     colours: int = PAINT_COLOURS,
+    resolution: native.Resolution = "auto",
+    upscaler: upscale.Upscaler = "ladder",
 ) -> np.ndarray:
     """Turn a clipart-like paint into a realistic image in the training image's style.
 
     ``quantize`` maps the paint to the ``colours`` k-means colours of the training image at the
     injection scale and (unless ``fine_tune=False``) briefly re-trains that scale's generator on
-    quantised inputs, as the paper's optional step does."""
+    quantised inputs, as the paper's optional step does. The image is generated at the model's size;
+    ``resolution`` ``auto`` (default: for a paint larger than that) or ``native`` brings it to the paint's
+    size through the finest generator (``upscaler="ladder"``, see :mod:`singan_core.tasks.upscale`) or
+    a plain resize (``"plain"``); ``model`` resizes it (the paper's way)."""
     n = default_injection_scale(model, "paint") if injection_scale is None else injection_scale
     check_injection_scale(model, n)
     if not quantize:
-        return inject(model, paint, injection_scale=n, seed=seed)
+        return inject(model, paint, injection_scale=n, seed=seed, resolution=resolution, upscaler=upscaler)
     arr = match_channels(paint, model.channels, model.dtype)
     shapes = work_shapes(model, arr.shape[:2])
     centres = paint_palette(model, n, colours).to(model.device)
@@ -211,7 +256,7 @@ def paint_to_image(
     x = to_centres(to_tensor(arr, model.device), centres)
     prev = injected_input(x, shapes, n, through_coarser=False)  # the reference injects it at n directly
     out = run_from(model, prev, shapes, n, seed)
-    return to_array(resize(out, arr.shape[:2]), model.dtype)
+    return upscale.to_size(model, out, arr.shape[:2], resolution=resolution, upscaler=upscaler, seed=seed)
 
 
 def quantize_paint(

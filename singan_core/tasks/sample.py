@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -43,6 +45,18 @@ def output_shapes(
     if h * w > MAX_OUTPUT_PIXELS:
         raise ConfigError(f"requested output {w}x{h} is over the {MAX_OUTPUT_PIXELS / 1e6:.0f} MP limit")
     return shapes
+
+
+def work_shapes(model: SinGANModel, size: tuple[int, int]) -> list[tuple[int, int]]:
+    """Per-scale shapes for an input of ``size`` = (H, W): the model's own for the training aspect ratio,
+    otherwise the same pixel count as the training image with the input's aspect ratio."""
+    trained = model.shapes[: model.num_trained]
+    fh, fw = trained[-1]
+    h, w = size
+    if abs((h / w) / (fh / fw) - 1.0) <= 0.01:
+        return list(trained)
+    s = math.sqrt(fh * fw / (h * w))
+    return scaled_shapes(trained, 1.0, 1.0, (max(round(h * s), 1), max(round(w * s), 1)))
 
 
 @torch.no_grad()

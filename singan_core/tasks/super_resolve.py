@@ -23,6 +23,7 @@ from ..pyramid import resize
 from ..tensors import to_array, to_tensor
 from .channels import match_channels
 from .sample import MAX_OUTPUT_PIXELS, check_trained, sample_generator
+from .upscale import match_low
 
 SR_MIN_SIZE = 18
 SR_REC_WEIGHT = 100.0
@@ -88,10 +89,11 @@ def super_resolve(
         )
     scale = model.num_trained - 1
     gen = sample_generator(seed, 0)
-    x = to_tensor(arr, model.device)
+    x = src = to_tensor(arr, model.device)
     for shape in shapes:
         prev = resize(x, shape)
         z = torch.randn(1, model.noise_channels(scale), *shape, generator=gen).to(model.device)
         # clamp between steps, as the reference's uint8 round trip in imresize does
         x = model.step(scale, z if noise else torch.zeros_like(z), prev).clamp(-1, 1)
+        x = match_low(x, src)  # the input's colours and low frequencies: no drift from step to step
     return to_array(x, model.dtype)

@@ -1,0 +1,222 @@
+"""Generated content at a size larger than the model: the paper's super-resolution ladder, tiled.
+
+A result generated at the model's size (paint-to-image, a sample) is upsampled by the model's own scale
+step (1 / scale_factor) and refined with noise through the finest generator, repeated until the target
+size (the last step lands exactly on it); the paper's super-resolution, applied to a generated image.
+``plain`` resizing (bicubic) is kept for comparison.
+
+The finest generator is fully convolutional with a receptive field of ``2 * pad + 1`` px, so every step
+runs in tiles with a ``pad`` halo and gives the same values as one pass over the whole image (the zero
+padding at the image's edges included); only the noise depends on the tiling (a fixed tile size, so a
+seed still gives the same result). Intermediate sizes are held as float tensors (the step below the
+target has ``scale_factor**2`` of its pixels); the last step writes straight into the output array.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import ConfigError
+from ..model import SinGANModel
+from ..pyramid import resize
+from ..tensors import to_array, to_tensor
+from .native import check_choice, sample_window, use_native, work_tensor
+from .sample import MAX_OUTPUT_PIXELS, generate, work_shapes
+
+Upscaler = Literal["ladder", "plain"]
+UPSCALERS: tuple[str, ...] = ("ladder", "plain")
+TILE = 384  # output px per tile side
+
+
+def ladder_shapes(src: tuple[int, int], dst: tuple[int, int], step: float) -> list[tuple[int, int]]:
+    """Sizes from ``src`` to ``dst`` growing by at most ``step`` (> 1) each time, geometrically per axis;
+    the last is exactly ``dst``."""
+    ratio = max(dst[0] / src[0], dst[1] / src[1])
+    k = max(1, math.ceil(math.log(ratio) / math.log(step) - 1e-6)) if ratio > 1 else 1
+    out = [
+        tuple(max(round(s * (d / s) ** (j / k)), 1) for s, d in zip(src, dst, strict=True))
+        for j in range(1, k)
+    ]
+    return out + [tuple(dst)]
+
+
+def tile_noise(
+    seeds: list[int], channels: int, size: tuple[int, int], tile: int
+) -> Callable[[slice, slice], torch.Tensor]:
+    """Noise of a whole ``size`` map read by windows: each ``tile`` x ``tile`` cell has its own seeded
+    draw, so a window (halo included) sees the same values whichever tile asks for it."""
+    cache: dict[tuple[int, int], torch.Tensor] = {}
+
+    def cell(ty: int, tx: int) -> torch.Tensor:
+        if (ty, tx) not in cache:
+            if len(cache) > 16:
+                cache.clear()
+            h, w = min(tile, size[0] - ty * tile), min(tile, size[1] - tx * tile)
+            gen = torch.Generator().manual_seed(
+                int(np.random.SeedSequence([*seeds, ty, tx]).generate_state(1)[0])
+            )
+            cache[(ty, tx)] = torch.randn(1, channels, h, w, generator=gen)
+        return cache[(ty, tx)]
+
+    def window(rows: slice, cols: slice) -> torch.Tensor:
+        bands = []
+        for ty in range(rows.start // tile, (rows.stop - 1) // tile + 1):
+            parts = []
+            for tx in range(cols.start // tile, (cols.stop - 1) // tile + 1):
+                c = cell(ty, tx)
+                r0, c0 = ty * tile, tx * tile
+                parts.append(
+                    c[
+                        :,
+                        :,
+                        max(rows.start - r0, 0) : rows.stop - r0,
+                        max(cols.start - c0, 0) : cols.stop - c0,
+                    ]
+                )
+            bands.append(torch.cat(parts, dim=3))
+        return torch.cat(bands, dim=2)
+
+    return window
+
+
+@torch.no_grad()
+def refine_tiles(
+    model: SinGANModel,
+    scale: int,
+    src: torch.Tensor,
+    size: tuple[int, int],
+    noise: Callable[[slice, slice], torch.Tensor],
+    write: Callable[[slice, slice, torch.Tensor], None],
+    tile: int = TILE,
+) -> None:
+    """One ladder step: ``G_scale(amp * z + up(src), up(src))`` at ``size``, tile by tile. ``src``
+    ``[1, C, h, w]``; ``noise(rows, cols)`` gives the noise map's window; ``write(rows, cols, x)`` takes
+    each finished tile ``[1, C, th, tw]`` (clamped to [-1, 1])."""
+    gen = model.generators[scale]
+    pad, amp = gen.pad, model.noise_amps[scale]
+    H, W = size
+    for y in range(0, H, tile):
+        for x in range(0, W, tile):
+            rows, cols = slice(y, min(y + tile, H)), slice(x, min(x + tile, W))
+            # the window with a ``pad`` halo, clipped to the image; zeros beyond it, as the generator pads
+            wr = slice(max(y - pad, 0), min(rows.stop + pad, H))
+            wc = slice(max(x - pad, 0), min(cols.stop + pad, W))
+            prev = sample_window(src, size, wr, wc)
+            z = noise(wr, wc).to(prev.device)
+            if z.shape[1] != prev.shape[1]:
+                z = z.expand(-1, prev.shape[1], -1, -1)
+            edges = [
+                pad - (x - wc.start),
+                pad - (wc.stop - cols.stop),
+                pad - (y - wr.start),
+                pad - (wr.stop - rows.stop),
+            ]
+            body = gen.tail(gen.body(F.pad(amp * z + prev, edges)))  # valid convolutions eat the halo
+            core = prev[:, :, y - wr.start : rows.stop - wr.start, x - wc.start : cols.stop - wc.start]
+            write(rows, cols, (core + body).clamp(-1, 1))
+
+
+@torch.no_grad()
+def upscale(
+    model: SinGANModel,
+    image: torch.Tensor,
+    size: tuple[int, int],
+    *,
+    seed: int = 0,
+    method: str = "ladder",
+    dtype: type | None = None,
+) -> np.ndarray:
+    """``image`` (``[1, C, h, w]`` in [-1, 1], e.g. a generated result at the model's size) at ``size``
+    = (H, W) as an HxWxC array of ``dtype`` (default the model's), through the finest generator."""
+    check_choice(method, UPSCALERS, "upscaler")
+    H, W = size
+    if H * W > MAX_OUTPUT_PIXELS:
+        raise ConfigError(f"requested output {W}x{H} is over the {MAX_OUTPUT_PIXELS / 1e6:.0f} MP limit")
+    dtype = dtype or model.dtype
+    if method == "plain" or tuple(image.shape[-2:]) == tuple(size):
+        out = np.empty((H, W, image.shape[1]), dtype)
+        for y in range(0, H, TILE):
+            rows = slice(y, min(y + TILE, H))
+            out[rows] = to_array(sample_window(image, size, rows, slice(0, W)).clamp(-1, 1), dtype)
+        return out
+    scale = model.num_trained - 1
+    shapes = ladder_shapes(tuple(image.shape[-2:]), size, 1.0 / model.scale_factor)
+    channels = model.noise_channels(scale)
+    image = image.to(model.device)
+    x = image
+    for step, shape in enumerate(shapes[:-1]):
+        nxt = torch.empty(1, image.shape[1], *shape, device=model.device)
+
+        def into(rows: slice, cols: slice, t: torch.Tensor, nxt: torch.Tensor = nxt) -> None:
+            nxt[:, :, rows, cols] = t
+
+        refine_tiles(model, scale, x, shape, tile_noise([seed, step], channels, shape, TILE), into)
+        x = match_low(nxt, image)
+    out = np.empty((H, W, image.shape[1]), dtype)
+
+    def write(rows: slice, cols: slice, t: torch.Tensor) -> None:
+        out[rows, cols] = to_array(t, dtype)
+
+    refine_tiles(model, scale, x, size, tile_noise([seed, len(shapes) - 1], channels, size, TILE), write)
+    # the last step's drift, corrected once strip by strip (the output is never held as floats)
+    err = image.cpu() - work_tensor(out, tuple(image.shape[-2:]))
+    for y in range(0, H, TILE):
+        rows = slice(y, min(y + TILE, H))
+        out[rows] = to_array(to_tensor(out[rows]) + sample_window(err, size, rows, slice(0, W)), dtype)
+    return out
+
+
+def to_size(
+    model: SinGANModel,
+    out: torch.Tensor,
+    size: tuple[int, int],
+    *,
+    resolution: str = "auto",
+    upscaler: str = "ladder",
+    seed: int = 0,
+) -> np.ndarray:
+    """A generated ``out`` (``[1, C, h, w]`` at the work size) as an array at ``size``: resized (the
+    paper's way, ``resolution="model"``) or, at ``native``/``auto`` when ``size`` is larger, through
+    :func:`upscale` with ``upscaler``."""
+    check_choice(upscaler, UPSCALERS, "upscaler")
+    if use_native(resolution, size, tuple(out.shape[-2:])):
+        return upscale(model, out, size, seed=seed, method=upscaler)
+    return to_array(resize(out, size), model.dtype)
+
+
+@torch.no_grad()
+def generate_at_size(
+    model: SinGANModel,
+    size: tuple[int, int],
+    *,
+    n: int = 1,
+    seed: int = 0,
+    start_scale: int = 0,
+    upscaler: str = "ladder",
+) -> list[np.ndarray]:
+    """``n`` samples for a document of ``size`` = (H, W): generated at the model's size (its pixel count,
+    ``size``'s aspect ratio), then brought to ``size`` by :func:`upscale` (variations placed in a
+    document at its resolution, rather than a wider scene: that is :func:`sample.generate`'s ``size``)."""
+    if size[0] < 1 or size[1] < 1:
+        raise ConfigError(f"output size must be positive, got {size[1]}x{size[0]}")
+    work = work_shapes(model, size)[-1]
+    small = generate(model, n=n, seed=seed, size=work, start_scale=start_scale)
+    return [
+        to_size(model, to_tensor(s, model.device), size, upscaler=upscaler, seed=seed + k)
+        for k, s in enumerate(small)
+    ]
+
+
+def match_low(x: torch.Tensor, src: torch.Tensor, rounds: int = 2) -> torch.Tensor:
+    """``x`` (``[1, C, H, W]``) with its low frequencies put back to ``src``'s (``[1, C, h, w]``, h <= H):
+    iterative back-projection, ``x += up(src - down(x))``, so that ``down(x)`` matches ``src`` (keeps an
+    upsampling ladder from drifting in colour and brightness)."""
+    for _ in range(rounds):
+        x = (x + resize(src - resize(x, tuple(src.shape[-2:])), tuple(x.shape[-2:]))).clamp(-1, 1)
+    return x
