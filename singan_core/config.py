@@ -99,9 +99,8 @@ class SinGANConfig:
 
 
 def _preset_fast() -> SinGANConfig:
-    # Measured on the 2-core CPU this project is developed on (bench/speed.py; README "Presets"):
     # ConSinGAN's concurrent training of 3 scales and 6x the iterations at the cheap coarsest scale
-    # (falling to 200 at the finest) bring SIFID close to the paper preset's at 64 px, in < 10 min.
+    # (falling to 200 at the finest); its speed and SIFID against the paper preset: bench/README.md.
     return SinGANConfig(
         preset="fast",
         # 6 scales (ConSinGAN's count; the per-scale factor is recomputed from the image), 32 channels
@@ -132,9 +131,8 @@ def _preset_tiny() -> SinGANConfig:
 
 
 PRESETS: dict[str, SinGANConfig] = {
-    # The paper's model and schedule. bf16 autocast (where native, else ignored) is an execution choice:
-    # 2.3x faster per iteration at the finest scale on an AMX CPU with the same SIFID (bench/speed.py
-    # rows 2 and 4); ``train.autocast_bf16=false`` runs in fp32.
+    # The paper's model and schedule. bf16 autocast (where native, else ignored) is an execution choice
+    # with the same SIFID (measured in bench/README.md); ``train.autocast_bf16=false`` runs in fp32.
     "paper": SinGANConfig(train=TrainConfig(autocast_bf16=True)),
     "fast": _preset_fast(),
     "tiny": _preset_tiny(),
