@@ -5,9 +5,9 @@
 
 GIMP 3 loads a plug-in from a folder named like its executable: ``plug-ins/singan/singan.py`` (with
 its run bit on Linux and macOS). Next to it go ``singan_api`` (the generated API), ``host_plugin/client``,
-``host_plugin/gimp`` and, in ``vendor/``, the pure-Python packages the client needs (grpclib, h2, hpack,
-hyperframe, multidict, protobuf), because GIMP's Python cannot be relied on to have them or to load
-compiled wheels.
+the shared plugin core ``host_plugin/common``, ``host_plugin/gimp`` and, in ``_vendor/``, the pure-Python
+packages the client needs (grpclib, h2, hpack, hyperframe, multidict, protobuf), because GIMP's Python
+cannot be relied on to have them or to load compiled wheels.
 
 Default plug-ins folder: Linux ``$XDG_CONFIG_HOME/GIMP/3.0/plug-ins`` (``~/.config/...``), macOS
 ``~/Library/Application Support/GIMP/3.0/plug-ins``, Windows ``%APPDATA%\\GIMP\\3.0\\plug-ins``;
@@ -24,10 +24,12 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from installers.vendor import VENDOR_DIR  # one name for the vendored folder in every plugin
+
 REPO = Path(__file__).resolve().parent.parent
 PLUGIN_NAME = "singan"
 ENTRY = REPO / "host_plugin" / "gimp" / "singan" / "singan.py"
-PACKAGES = ("singan_api", "host_plugin/client", "host_plugin/gimp")
+PACKAGES = ("singan_api", "host_plugin/client", "host_plugin/common", "host_plugin/gimp")
 GIMP_VERSION_DIR = "3.0"
 
 
@@ -78,7 +80,7 @@ def install(dest: Path | None = None, *, with_vendor: bool = True, offline: bool
         for package in PACKAGES:
             shutil.copytree(REPO / package, staging / package, ignore=_ignore)
         if with_vendor:
-            vendor_dependencies(staging / "vendor", offline=offline)
+            vendor_dependencies(staging / VENDOR_DIR, offline=offline)
         if folder.exists():
             shutil.rmtree(folder)
         staging.rename(folder)

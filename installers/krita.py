@@ -4,9 +4,10 @@
     python -m installers.krita uninstall [--dest PYKRITA_DIR] [--kritarc FILE]
 
 Krita loads Python plugins from ``pykrita/`` in its resource folder: a ``singan_studio.desktop`` file
-and the ``singan_studio`` package. The package gets ``_vendor/`` holding ``host_plugin/client`` and the
-pure-Python packages the client needs (grpclib, h2, hpack, hyperframe, multidict, protobuf; see
-``installers/vendor.py``), so nothing is installed into Krita's own Python.
+and the ``singan_studio`` package. The package gets ``_vendor/`` holding ``host_plugin/client``, the
+shared plugin core ``host_plugin/common``, ``singan_api`` and the pure-Python packages the client needs
+(grpclib, h2, hpack, hyperframe, multidict, protobuf; see ``installers/vendor.py``), so nothing is
+installed into Krita's own Python.
 
 Default pykrita folder: Linux ``$XDG_DATA_HOME/krita/pykrita`` (``~/.local/share/krita/pykrita``),
 macOS ``~/Library/Application Support/krita/pykrita``, Windows ``%APPDATA%\\krita\\pykrita``. (Flatpak
@@ -26,10 +27,11 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from installers.vendor import VENDOR_DIR  # one name for the vendored folder in every plugin
+
 REPO = Path(__file__).resolve().parent.parent
 PLUGIN_NAME = "singan_studio"
 SOURCE = REPO / "host_plugin" / "krita"
-VENDOR_DIR = "_vendor"
 ENABLE_KEY = f"enable_{PLUGIN_NAME}"
 
 
@@ -89,8 +91,8 @@ def _ignore(_dir: str, names: list[str]) -> set[str]:
 
 
 def vendor_dependencies(target: Path, *, with_deps: bool = True, offline: bool = False) -> None:
-    """Put ``host_plugin/client`` and (unless ``with_deps`` is false) its pure-Python dependencies into
-    ``target`` (see ``installers/vendor.py``)."""
+    """Put ``host_plugin/client``, ``host_plugin/common`` and (unless ``with_deps`` is false) the client's
+    pure-Python dependencies into ``target`` (see ``installers/vendor.py``)."""
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
     from installers import vendor

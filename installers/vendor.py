@@ -13,8 +13,8 @@ Usage::
 
     python installers/vendor.py TARGET [--python-version 3.10] [--offline] [--with-client]
 
-``--with-client`` also copies ``host_plugin/client`` to ``TARGET/host_plugin/client`` and the generated API
-it imports, ``singan_api``, to ``TARGET/singan_api``. A manifest ``TARGET/VENDORED.txt`` lists what was
+``--with-client`` also copies ``host_plugin/client`` and the shared plugin core ``host_plugin/common`` to
+``TARGET/host_plugin/`` and the generated API the client imports, ``singan_api``, to ``TARGET/singan_api``. A manifest ``TARGET/VENDORED.txt`` lists what was
 installed and from where. Add TARGET to ``sys.path`` in the plugin before importing ``host_plugin.client``.
 """
 
@@ -32,6 +32,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 CLIENT_DIR = REPO / "host_plugin" / "client"
+COMMON_DIR = REPO / "host_plugin" / "common"  # the host-agnostic plugin core every plugin ships
+VENDOR_DIR = "_vendor"  # the folder inside an installed plugin that holds all of the above
 API_DIR = REPO / "singan_api"  # the generated API the client imports (proto/generate.py)
 GENERATED = API_DIR / "singan_pb2.py"
 
@@ -114,11 +116,12 @@ def copy_api(target: Path) -> None:
 
 
 def copy_client(target: Path) -> None:
-    """Copy ``host_plugin/client`` and the ``singan_api`` package it imports."""
-    dest = target / "host_plugin" / "client"
-    if dest.exists():
-        shutil.rmtree(dest)
-    shutil.copytree(CLIENT_DIR, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    """Copy ``host_plugin/client``, the plugin core ``host_plugin/common`` and the ``singan_api`` package."""
+    for source in (CLIENT_DIR, COMMON_DIR):
+        dest = target / "host_plugin" / source.name
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(source, dest, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     copy_api(target)
     init = target / "host_plugin" / "__init__.py"
     if not init.exists():
@@ -145,7 +148,7 @@ def vendor(
         installed = copy_from_environment(target)
     if with_client:
         copy_client(target)
-        installed.append("host_plugin.client and singan_api (from this checkout)")
+        installed.append("host_plugin.client, host_plugin.common and singan_api (from this checkout)")
     (target / "VENDORED.txt").write_text(
         "Pure-Python dependencies of the SinGAN Studio client, installed by installers/vendor.py:\n"
         + "".join(f"  {line}\n" for line in installed)

@@ -1,33 +1,54 @@
-"""What each procedure does, against a :class:`Document` (GIMP's in ``gimp_document.py``, a fake in tests).
-
-Every function reads pixels through the document, calls the server through ``host_plugin.client`` in a
-worker thread (so the progress bar keeps moving), and writes results as new layers or a new image.
-Nothing here imports GIMP.
+"""What each procedure does: its arguments -> a flow of :mod:`host_plugin.common.flows`, run with GIMP's
+progress bar on the plug-in's main thread while a worker thread waits for the server. GIMP's names for
+results live here (:class:`GimpStyle`). Nothing here imports GIMP.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from host_plugin.client import CancelToken, Client, ClientError, JobUpdate, RawImage
+from host_plugin.client import Client, JobUpdate, RawImage
+from host_plugin.common import flows
+from host_plugin.common.document import Document
+from host_plugin.common.models import ModelRef
+from host_plugin.common.progress import describe, format_duration, fraction
+from host_plugin.common.runner import Outcome, Plan, run_waiting
 
-from . import placement, progress
-from .model_ref import ModelRef
-from .placement import Placement
-from .regions import Rect, require_mask, work_area
+from .procedures import factor_value
+
+SETTINGS_FILE = "singan-studio.json"  # in GIMP's own folder
+TRAIN_HINT = "run Filters > SinGAN > Train first (or pick a model)"
+#: procedures that train (a watcher cancels their server job if GIMP kills the plug-in) and need no model
+TRAINING = ("train", "super-resolve")
 
 
-class Document(Protocol):
-    """The active image and drawable, as the procedures need them."""
+class GimpStyle:
+    """GIMP's names for results; enlarged results and animations open a new image."""
 
-    def title(self) -> str: ...
-    def layer_rect(self) -> Rect: ...
-    def selection_rect(self) -> Rect | None: ...
-    def read(self, area: Rect, *, with_mask: bool = False) -> RawImage: ...
-    def remember_model(self, ref: ModelRef) -> None: ...
-    def add_layers(self, results: list[tuple[Placement, RawImage]]) -> None: ...
-    def new_image(self, layers: list[tuple[str, RawImage]]) -> object: ...
+    upscale_in_place = False
+
+    def samples(self, model: ModelRef, seed: int, images: Sequence[RawImage]) -> tuple[str | None, list[str]]:
+        """One layer per sample, named with the seed that reproduces it."""
+        return None, [
+            f"SinGAN sample {i} (seed {seed}, {im.width}x{im.height})" for i, im in enumerate(images, 1)
+        ]
+
+    def injected(self, kind: str, result: RawImage, source: RawImage) -> str:
+        name = "SinGAN " + {"harmonize": "harmonized", "edit": "edited"}.get(kind, "paint to image")
+        if result.size != source.size:
+            name += f" ({result.width}x{result.height})"
+        return name
+
+    def upscaled(self, doc: Document, layer: str, factor: int) -> str:
+        return f"SinGAN x{factor} of {doc.name} / {layer}"
+
+    def frames(self, count: int, frame_ms: int) -> list[str]:
+        """Layer names GIMP's GIF export reads as frame timing: ``Frame 3 (100ms) (replace)``."""
+        return [f"Frame {i} ({frame_ms}ms) (replace)" for i in range(1, count + 1)]
+
+
+STYLE = GimpStyle()
 
 
 class Progress(Protocol):
@@ -42,231 +63,58 @@ class Watch(Protocol):
     def done(self) -> None: ...
 
 
-class TrainingFailed(RuntimeError):
-    pass
+def plan(task: str, doc: Document, arg: Callable[[str], object], model: ModelRef | None = None) -> Plan:
+    """The flow of procedure ``task`` (``Procedure.task``) with its arguments (``arg(name)``); ``model``
+    for every task but those in :data:`TRAINING`."""
+    if task == "train":
+        return flows.plan_train(doc, _preset(arg), retrain=bool(arg("retrain")))
+    seed = int(arg("seed"))  # type: ignore[call-overload]
+    if task == "super-resolve":
+        return flows.plan_super_resolve(
+            doc, STYLE, factor_value(str(arg("factor"))), seed, preset=_preset(arg)
+        )
+    if model is None:
+        raise ValueError(f"{task} needs a model")
+    if task == "generate":
+        scale = (float(arg("width-scale")), float(arg("height-scale")))  # type: ignore[arg-type]
+        n, start = int(arg("n")), int(arg("start-scale"))  # type: ignore[call-overload]
+        return flows.plan_generate(doc, STYLE, model, n, seed, scale=scale, start_scale=start)
+    if task in ("harmonize", "edit", "paint-to-image"):
+        kind = task.replace("-", "_")
+        quantize = bool(arg("quantize")) if kind == "paint_to_image" else False
+        return flows.plan_inject(doc, STYLE, kind, model, seed, int(arg("scale")), quantize=quantize)  # type: ignore[call-overload]
+    if task == "animate":
+        frames, start, ms = (int(arg(name)) for name in ("frames", "start-scale", "frame-ms"))  # type: ignore[call-overload]
+        alpha, beta = float(arg("alpha")), float(arg("beta"))  # type: ignore[arg-type]
+        return flows.plan_animate(doc, STYLE, model, frames, start, alpha, beta, seed, ms)
+    raise ValueError(f"unknown procedure task {task!r}")
 
 
-def _waiting(progress_bar: Progress, what: str) -> Callable[[float], None]:
-    return lambda elapsed: progress_bar.pulse(f"SinGAN: {what} ({progress.format_duration(elapsed)})")
+def _preset(arg: Callable[[str], object]) -> str:
+    """The dialog's preset, or any server preset a script names in ``preset-name`` (e.g. ``tiny``)."""
+    return str(arg("preset-name") or arg("preset"))
 
 
-def _call(progress_bar: Progress, what: str, work: Callable[[], object]) -> object:
-    pump: progress.Pump[object] = progress.Pump(lambda _event: None, _waiting(progress_bar, what))
-    progress_bar.pulse(f"SinGAN: {what}")
-    return pump.run(lambda _emit: work())
-
-
-def _train_image(
-    client: Client,
-    progress_bar: Progress,
-    image: RawImage,
-    *,
-    preset: str,
-    name: str,
-    retrain: bool = False,
-    super_resolution_factor: int = 0,
-    watch: Watch | None = None,
-) -> JobUpdate:
+def run(plan: Plan, doc: Document, client: Client, bar: Progress, watch: Watch | None = None) -> Outcome:
+    """Run ``plan``, keeping GIMP's progress bar moving; ``watch`` hears of the training job."""
     latest: list[JobUpdate] = []
+    doing = plan.doing
 
     def on_update(update: JobUpdate) -> None:
         latest.append(update)
         if watch is not None:
             watch.job(update.job_id)
-        progress_bar.update(progress.fraction(update), progress.describe(update))
+        bar.update(fraction(update), describe(update))
 
     def on_idle(elapsed: float) -> None:
         if latest:
-            last = latest[-1]
-            text = progress.describe(last) + f" [{progress.format_duration(elapsed)}]"
-            progress_bar.update(progress.fraction(last), text)
+            bar.update(fraction(latest[-1]), describe(latest[-1]) + f" [{format_duration(elapsed)}]")
         else:
-            progress_bar.pulse(f"SinGAN: starting training ({progress.format_duration(elapsed)})")
+            bar.pulse(f"SinGAN: {doing} ({format_duration(elapsed)})")
 
-    token = CancelToken()
-    pump: progress.Pump[JobUpdate] = progress.Pump(on_update, on_idle)
+    bar.pulse(f"SinGAN: {doing}")
     try:
-        final = pump.run(
-            lambda emit: client.train(
-                image,
-                preset=preset,
-                name=name,
-                retrain=retrain,
-                super_resolution_factor=super_resolution_factor,
-                on_update=emit,
-                cancel=token,
-            )
-        )
+        return run_waiting(plan, doc, client, on_update, on_idle)
     finally:
         if watch is not None:
             watch.done()
-    if final.state != "SUCCEEDED":
-        raise TrainingFailed(progress.describe(final))
-    return final
-
-
-def train(
-    doc: Document,
-    client: Client,
-    progress_bar: Progress,
-    *,
-    preset: str,
-    retrain: bool = False,
-    watch: Watch | None = None,
-) -> str:
-    area = work_area(doc.layer_rect(), doc.selection_rect())
-    image = doc.read(area)
-    final = _train_image(
-        client, progress_bar, image, preset=preset, name=doc.title(), retrain=retrain, watch=watch
-    )
-    doc.remember_model(
-        ModelRef(final.model_id, name=doc.title(), preset=preset, server=client.settings.address)
-    )
-    return final.model_id
-
-
-def generate(
-    doc: Document,
-    client: Client,
-    progress_bar: Progress,
-    model_id: str,
-    *,
-    n: int,
-    seed: int,
-    width_scale: float,
-    height_scale: float,
-    start_scale: int,
-) -> int:
-    area = work_area(doc.layer_rect(), doc.selection_rect())
-    samples = _call(
-        progress_bar,
-        f"generating {n} sample{'s' if n != 1 else ''}",
-        lambda: client.generate(
-            model_id, n=n, seed=seed, scale_h=width_scale, scale_v=height_scale, start_scale=start_scale
-        ),
-    )
-    assert isinstance(samples, list)
-    doc.add_layers(list(zip(placement.sample_layers(samples, seed, area), samples, strict=True)))
-    return len(samples)
-
-
-def _masked(doc: Document, task: str) -> tuple[Rect, RawImage]:
-    """The whole layer with the selection as its mask (harmonize and edit need the context)."""
-    area = doc.layer_rect()
-    image = doc.read(area, with_mask=True)
-    require_mask(image.mask, task)
-    return area, image
-
-
-def harmonize(
-    doc: Document, client: Client, progress_bar: Progress, model_id: str, *, scale: int, seed: int
-) -> None:
-    area, image = _masked(doc, "Harmonize")
-    result = _call(
-        progress_bar,
-        "harmonizing",
-        lambda: client.harmonize(model_id, image, injection_scale=scale, seed=seed),
-    )
-    assert isinstance(result, RawImage)
-    doc.add_layers([(placement.in_place("harmonized", result, area), result)])
-
-
-def edit(
-    doc: Document, client: Client, progress_bar: Progress, model_id: str, *, scale: int, seed: int
-) -> None:
-    area, image = _masked(doc, "Edit")
-    result = _call(
-        progress_bar, "editing", lambda: client.edit(model_id, image, injection_scale=scale, seed=seed)
-    )
-    assert isinstance(result, RawImage)
-    doc.add_layers([(placement.in_place("edited", result, area), result)])
-
-
-def paint_to_image(
-    doc: Document,
-    client: Client,
-    progress_bar: Progress,
-    model_id: str,
-    *,
-    scale: int,
-    quantize: bool,
-    seed: int,
-) -> None:
-    area = work_area(doc.layer_rect(), doc.selection_rect())
-    paint = doc.read(area)
-    result = _call(
-        progress_bar,
-        "painting to image",
-        lambda: client.paint_to_image(model_id, paint, injection_scale=scale, quantize=quantize, seed=seed),
-    )
-    assert isinstance(result, RawImage)
-    doc.add_layers([(placement.in_place("paint to image", result, area), result)])
-
-
-def super_resolve(
-    doc: Document,
-    client: Client,
-    progress_bar: Progress,
-    *,
-    factor: int,
-    preset: str,
-    seed: int,
-    watch: Watch | None = None,
-) -> object:
-    area = work_area(doc.layer_rect(), doc.selection_rect())
-    image = doc.read(area)
-    final = _train_image(
-        client,
-        progress_bar,
-        image,
-        preset=preset,
-        name=f"{doc.title()} (x{factor})",
-        super_resolution_factor=factor,
-        watch=watch,
-    )
-    result = _call(
-        progress_bar,
-        f"upscaling x{factor}",
-        lambda: client.super_resolve(final.model_id, image, factor=factor, seed=seed),
-    )
-    assert isinstance(result, RawImage)
-    return doc.new_image([(f"SinGAN x{factor} of {doc.title()}", result)])
-
-
-def animate(
-    doc: Document,
-    client: Client,
-    progress_bar: Progress,
-    model_id: str,
-    *,
-    frames: int,
-    start_scale: int,
-    alpha: float,
-    beta: float,
-    seed: int,
-    frame_ms: int,
-) -> object:
-    received: list[int] = []
-
-    def on_frame(frame: object) -> None:
-        received.append(1)
-
-    def on_idle(elapsed: float) -> None:
-        progress_bar.update(len(received) / frames, f"SinGAN: frame {len(received)}/{frames}")
-
-    pump: progress.Pump[object] = progress.Pump(lambda _event: None, on_idle)
-    images = pump.run(
-        lambda emit: client.animate(
-            model_id,
-            frames=frames,
-            start_scale=start_scale,
-            alpha=alpha,
-            beta=beta,
-            seed=seed,
-            on_frame=on_frame,
-        )
-    )
-    if not images:
-        raise ClientError("the server sent no frames")
-    names = placement.frame_layers(len(images), frame_ms)
-    return doc.new_image(list(zip(names, images, strict=True)))

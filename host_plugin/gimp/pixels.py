@@ -13,10 +13,7 @@ from array import array
 from dataclasses import dataclass
 
 from host_plugin.client import RawImage
-
-
-class UnsupportedPixels(ValueError):
-    """A drawable this plug-in cannot read (the message says what to do)."""
+from host_plugin.common.document import UnsupportedFormat
 
 
 @dataclass(frozen=True)
@@ -47,9 +44,9 @@ def layout_for_drawable(base_type: str, has_alpha: bool, precision_bits: int) ->
     """The format to read a drawable in. ``base_type``: ``"rgb"``, ``"gray"`` or ``"indexed"``;
     ``precision_bits``: the image precision's component size (8, 16, 32 or 64)."""
     if base_type == "indexed":
-        raise UnsupportedPixels("indexed images are not supported: convert with Image > Mode > RGB first")
+        raise UnsupportedFormat("indexed images are not supported: convert with Image > Mode > RGB first")
     if base_type not in ("rgb", "gray"):
-        raise UnsupportedPixels(f"unsupported image mode {base_type!r}")
+        raise UnsupportedFormat(f"unsupported image mode {base_type!r}")
     return layout(base_type == "rgb", has_alpha, 8 if precision_bits <= 8 else 16)
 
 
@@ -64,7 +61,7 @@ def precision_bits(precision_name: str) -> int:
     kind, _, _ = name.partition("_")
     bits = {"U8": 8, "U16": 16, "U32": 32, "HALF": 16, "FLOAT": 32, "DOUBLE": 64}.get(kind)
     if bits is None:
-        raise UnsupportedPixels(f"unknown precision {precision_name!r}")
+        raise UnsupportedFormat(f"unknown precision {precision_name!r}")
     return bits
 
 

@@ -9,14 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MENU_PATH = "<Image>/Filters/SinGAN"
-PRESETS = (("tiny", "Tiny (tests, seconds)"), ("fast", "Fast (minutes)"), ("paper", "Paper (best, slow)"))
+PRESETS = (("fast", "Fast (minutes)"), ("paper", "Paper (best, slow)"))  # common.settings.USER_PRESETS
 MAX_SEED = 2**31 - 1
 
 
 @dataclass(frozen=True)
 class Arg:
     """One argument. ``kind``: int, double, string, bool, choice, layer or image (the last two may be
-    left empty). ``choices`` are ``(value, label)`` pairs for ``choice``."""
+    left empty). ``choices`` are ``(value, label)`` pairs for ``choice``. ``hidden`` ones are not in the
+    dialog."""
 
     name: str
     kind: str
@@ -26,6 +27,7 @@ class Arg:
     minimum: float = 0
     maximum: float = 0
     choices: tuple[tuple[str, str], ...] = ()
+    hidden: bool = False  # left out of the dialog; for scripts and tests
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,14 @@ _MODEL_ARGS = (
     Arg("model-layer", "layer", "Model of la_yer", "Use the model trained on this layer (optional)"),
     Arg("model-image", "image", "Model of i_mage", "Use the model trained on this image (optional)"),
 )
+_PRESET_NAME = Arg(
+    "preset-name",
+    "string",
+    "Preset _name",
+    "Any server preset by name, e.g. tiny (tests); overrides Preset when not empty",
+    "",
+    hidden=True,
+)
 _NEW_IMAGE = (Arg("new-image", "image", "New image", "The image created for the result"),)
 
 PROCEDURES: tuple[Procedure, ...] = (
@@ -79,6 +89,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         (
             Arg("preset", "choice", "_Preset", "Training preset", "fast", choices=PRESETS),
             Arg("retrain", "bool", "Re_train", "Train again even if this exact model exists", False),
+            _PRESET_NAME,
         ),
         returns=(Arg("model-id", "string", "Model id", "The trained model's id", ""),),
     ),
@@ -165,6 +176,7 @@ PROCEDURES: tuple[Procedure, ...] = (
             ),
             Arg("preset", "choice", "_Preset", "Training preset", "fast", choices=PRESETS),
             _seed(),
+            _PRESET_NAME,
         ),
         returns=_NEW_IMAGE,
     ),

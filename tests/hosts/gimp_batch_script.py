@@ -115,7 +115,7 @@ try:
         raise SystemExit
 
     if PARAMS.get("scenario") == "interactive":  # the harness presses Return in each dialog
-        call("plug-in-singan-train", image, layer, preset="tiny")
+        call("plug-in-singan-train", image, layer, **{"preset-name": "tiny"})
         call(
             "plug-in-singan-generate",
             image,
@@ -126,7 +126,7 @@ try:
         out["layers"] = [describe_layer(lay) for lay in image.get_layers()]
         raise SystemExit
 
-    record = call("plug-in-singan-train", image, layer, preset="tiny")
+    record = call("plug-in-singan-train", image, layer, **{"preset-name": "tiny"})
     parasite = image.get_parasite("singan-model")
     record["image_parasite"] = bytes(parasite.get_data()).decode() if parasite else None
     parasite = layer.get_parasite("singan-model")
@@ -140,7 +140,7 @@ try:
     layers_after(call("plug-in-singan-edit", image, layer, seed=1))
     Gimp.Selection.none(image)
     layers_after(call("plug-in-singan-paint-to-image", image, layer, **{"model-image": image}))
-    call("plug-in-singan-super-resolve", image, layer, factor="x2", preset="tiny")
+    call("plug-in-singan-super-resolve", image, layer, factor="x2", **{"preset-name": "tiny"})
     call("plug-in-singan-animate", image, layer, frames=3)
 
     # other pixel formats: a 16-bit copy is read as u16, a grayscale copy as Y', an indexed one refused

@@ -97,7 +97,7 @@ def gimp_run(gimp_root: Path) -> dict:
             results, output = _run_script(chroot, params, timeout=600)
             results["plugin_folder"] = str(folder.relative_to(chroot.home_outside))
             results["entry_mode"] = (folder / "singan.py").stat().st_mode
-            results["vendor"] = sorted(p.name for p in (folder / "vendor").iterdir())
+            results["vendor"] = sorted(p.name for p in (folder / "_vendor").iterdir())
             results["output"] = output
     return results
 

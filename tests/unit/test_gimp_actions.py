@@ -1,55 +1,33 @@
-"""What each procedure sends and where results land (host_plugin.gimp.actions), on an in-memory document
-and a recording stand-in for the client; the real client and GIMP are covered by tests/hosts/test_gimp.py."""
+"""What each procedure sends and where results land (host_plugin.gimp.actions over the shared flows), on
+the shared mock document and a recording stand-in for the client; the real client and GIMP are covered
+by tests/hosts/test_gimp.py."""
 
 from __future__ import annotations
 
 import pytest
 
 from host_plugin.client import ConnectionSettings, JobUpdate, RawImage
+from host_plugin.common.geometry import Rect, RegionError
+from host_plugin.common.mock_document import MockDocument
+from host_plugin.common.models import ActionError, ModelRef
 from host_plugin.gimp import actions
-from host_plugin.gimp.model_ref import ModelRef
-from host_plugin.gimp.regions import Rect, RegionError
+
+DEFAULTS = {"seed": 0, "preset": "fast", "preset-name": "", "retrain": False, "factor": "x2", "scale": 0}
 
 
-class MemoryDocument:
-    def __init__(self, layer: Rect, selection: Rect | None = None) -> None:
-        self.layer, self.selection = layer, selection
-        self.reads: list[tuple[Rect, bool]] = []
-        self.layers: list = []
-        self.images: list = []
-        self.model: ModelRef | None = None
+def memory_document(layer: Rect, selection: Rect | None = None) -> MockDocument:
+    doc = MockDocument(doc_name="doc.xcf")
+    doc.paint("Layer", layer, bytes([5, 6, 7, 255]) * (layer.width * layer.height))
+    if selection is not None:
+        doc.select(selection)
+    return doc
 
-    def title(self) -> str:
-        return "doc.xcf / Layer"
 
-    def layer_rect(self) -> Rect:
-        return self.layer
-
-    def selection_rect(self) -> Rect | None:
-        return self.selection
-
-    def read(self, area: Rect, *, with_mask: bool = False) -> RawImage:
-        self.reads.append((area, with_mask))
-        mask = None
-        if with_mask and self.selection is not None:
-            sel = self.selection
-            mask = bytes(
-                255 if sel.x <= area.x + i % area.width < sel.right and sel.y <= area.y + i // area.width < sel.bottom
-                else 0
-                for i in range(area.width * area.height)
-            )  # fmt: skip
-        return RawImage(area.width, area.height, 4, bytes(area.width * area.height * 4), mask=mask,
-                        offset_x=area.x, offset_y=area.y)  # fmt: skip
-
-    def remember_model(self, ref: ModelRef) -> None:
-        self.model = ref
-
-    def add_layers(self, results) -> None:
-        self.layers.extend(results)
-
-    def new_image(self, layers):
-        self.images.append(layers)
-        return len(self.images)
+def call(task: str, doc: MockDocument, client, bar=None, watch=None, model: str = "", **args):
+    """Run procedure ``task`` with ``args`` (the procedure's argument names, ``_`` for ``-``)."""
+    values = {**DEFAULTS, **{name.replace("_", "-"): value for name, value in args.items()}}
+    plan = actions.plan(task, doc, values.get, ModelRef(model) if model else None)
+    return actions.run(plan, doc, client, bar or Bar(), watch)
 
 
 class RecordingClient:
@@ -72,6 +50,10 @@ class RecordingClient:
 
     def harmonize(self, model_id, image, **kw):
         self.calls.append(("harmonize", (model_id, image), kw))
+        return self._image(image.width, image.height)
+
+    def paint_to_image(self, model_id, image, **kw):
+        self.calls.append(("paint_to_image", (model_id, image), kw))
         return self._image(image.width, image.height)
 
     def super_resolve(self, model_id, image, **kw):
@@ -109,18 +91,31 @@ class Watch:
 
 def test_train_reads_the_selection_box_and_remembers_the_model() -> None:
     doc, client, bar, watch = (
-        MemoryDocument(Rect(5, 3, 32, 24), Rect(0, 0, 20, 10)),
+        memory_document(Rect(5, 3, 32, 24), Rect(0, 0, 20, 10)),
         RecordingClient(),
         Bar(),
         Watch(),
     )
-    assert actions.train(doc, client, bar, preset="tiny", watch=watch) == "m1"
+    assert call("train", doc, client, bar, watch, preset_name="tiny").model_id == "m1"
     (name, (image,), kw) = client.calls[0]
     assert (image.width, image.height, image.offset_x, image.offset_y) == (15, 7, 5, 3)
     assert kw["preset"] == "tiny" and kw["name"] == "doc.xcf / Layer"
-    assert doc.model == ModelRef("m1", name="doc.xcf / Layer", preset="tiny", server="127.0.0.1:1")
+    ref = doc.models().active
+    assert (ref.model_id, ref.name, ref.preset, ref.server) == (
+        "m1",
+        "doc.xcf / Layer",
+        "tiny",
+        "127.0.0.1:1",
+    )
+    assert ref.region == Rect(5, 3, 15, 7) and ref.layer_name == "Layer"
     assert watch.jobs == ["job1"] and watch.ended
     assert any("scale 1/3" in text for text in bar.texts)
+
+
+def test_the_dialogs_preset_is_used_unless_a_script_names_one() -> None:
+    client = RecordingClient()
+    call("train", memory_document(Rect(0, 0, 8, 8)), client, preset="paper")
+    assert client.calls[-1][2]["preset"] == "paper"
 
 
 def test_failed_training_is_an_error_and_still_ends_the_watch() -> None:
@@ -129,46 +124,67 @@ def test_failed_training_is_an_error_and_still_ends_the_watch() -> None:
             return JobUpdate(job_id="j", model_id="m", state="FAILED", error="image too small")
 
     watch = Watch()
-    with pytest.raises(actions.TrainingFailed, match="image too small"):
-        actions.train(MemoryDocument(Rect(0, 0, 8, 8)), Failing(), Bar(), preset="fast", watch=watch)
+    with pytest.raises(ActionError, match="image too small"):
+        call("train", memory_document(Rect(0, 0, 8, 8)), Failing(), watch=watch)
     assert watch.ended
 
 
 def test_generate_passes_arguments_and_places_layers() -> None:
-    doc, client = MemoryDocument(Rect(5, 3, 32, 24)), RecordingClient()
-    n = actions.generate(
-        doc, client, Bar(), "m1", n=3, seed=9, width_scale=1.5, height_scale=0.5, start_scale=1
+    doc, client = memory_document(Rect(5, 3, 32, 24)), RecordingClient()
+    args = {"n": 3, "seed": 9, "width_scale": 1.5, "height_scale": 0.5, "start_scale": 1}
+    outcome = call("generate", doc, client, model="m1", **args)
+    assert len(outcome.layers) == 3
+    sent = client.calls[0][2]
+    assert {k: sent[k] for k in ("n", "seed", "scale_h", "scale_v", "start_scale")} == {
+        "n": 3, "seed": 9, "scale_h": 1.5, "scale_v": 0.5, "start_scale": 1
+    }  # fmt: skip
+    assert [(p.rect.x, p.rect.y) for p in outcome.layers] == [(5, 3)] * 3
+    assert outcome.names[0] == "SinGAN sample 1 (seed 9, 12x6)" and outcome.names[1].startswith(
+        "SinGAN sample 2"
     )
-    assert n == 3
-    assert client.calls[0][2] == {"n": 3, "seed": 9, "scale_h": 1.5, "scale_v": 0.5, "start_scale": 1}
-    assert [(p.x, p.y) for p, _ in doc.layers] == [(5, 3)] * 3
 
 
 def test_harmonize_sends_the_whole_layer_with_the_selection_mask() -> None:
-    doc, client = MemoryDocument(Rect(0, 0, 10, 8), Rect(2, 2, 3, 3)), RecordingClient()
-    actions.harmonize(doc, client, Bar(), "m1", scale=2, seed=1)
+    doc, client = memory_document(Rect(0, 0, 10, 8), Rect(2, 2, 3, 3)), RecordingClient()
+    outcome = call("harmonize", doc, client, model="m1", scale=2, seed=1)
     (_, (model_id, image), kw) = client.calls[0]
-    assert (model_id, image.width, image.height, kw) == ("m1", 10, 8, {"injection_scale": 2, "seed": 1})
+    assert (model_id, image.width, image.height) == ("m1", 10, 8)
+    assert (kw["injection_scale"], kw["seed"]) == (2, 1)
     assert sum(1 for v in image.mask if v) == 9
-    assert doc.layers[0][0].name == "SinGAN harmonized"
+    assert outcome.names == ["SinGAN harmonized"]
 
 
 def test_harmonize_without_selection_tells_what_to_select() -> None:
     with pytest.raises(RegionError, match="pasted object"):
-        actions.harmonize(MemoryDocument(Rect(0, 0, 10, 8)), RecordingClient(), Bar(), "m1", scale=0, seed=0)
+        call("harmonize", memory_document(Rect(0, 0, 10, 8)), RecordingClient(), model="m1")
+
+
+def test_paint_to_image_passes_quantize_and_names_the_layer() -> None:
+    doc, client = memory_document(Rect(2, 1, 10, 8)), RecordingClient()
+    outcome = call("paint-to-image", doc, client, model="m1", quantize=True)
+    assert client.calls[0][2]["quantize"] is True
+    assert outcome.names == ["SinGAN paint to image"] and outcome.layers[0].rect == Rect(2, 1, 10, 8)
 
 
 def test_super_resolve_trains_for_the_factor_and_makes_a_new_image() -> None:
-    doc, client = MemoryDocument(Rect(0, 0, 10, 8)), RecordingClient()
-    assert actions.super_resolve(doc, client, Bar(), factor=4, preset="tiny", seed=0) == 1
-    assert client.calls[0][2]["super_resolution_factor"] == 4
-    ((name, image),) = doc.images[0]
-    assert (image.width, image.height) == (40, 32) and name.startswith("SinGAN x4")
+    doc, client = memory_document(Rect(0, 0, 10, 8)), RecordingClient()
+    outcome = call("super-resolve", doc, client, factor="x4", preset_name="tiny")
+    assert client.calls[0][2]["super_resolution_factor"] == 4 and client.calls[0][2]["preset"] == "tiny"
+    (image,) = doc.opened
+    (layer,) = image.layers
+    assert (layer.rect.width, layer.rect.height) == (40, 32) and layer.name.startswith("SinGAN x4")
+    assert outcome.layers[0].document is image  # what the procedure returns
 
 
 def test_animate_makes_named_frames() -> None:
-    doc, client = MemoryDocument(Rect(0, 0, 10, 8)), RecordingClient()
-    actions.animate(
-        doc, client, Bar(), "m1", frames=3, start_scale=1, alpha=0.1, beta=0.9, seed=0, frame_ms=50
-    )
-    assert [name for name, _ in doc.images[0]] == [f"Frame {i} (50ms) (replace)" for i in (1, 2, 3)]
+    doc, client = memory_document(Rect(0, 0, 10, 8)), RecordingClient()
+    args = {"frames": 3, "start_scale": 1, "alpha": 0.1, "beta": 0.9, "frame_ms": 50}
+    call("animate", doc, client, model="m1", **args)
+    assert [layer.name for layer in doc.opened[0].layers] == [
+        f"Frame {i} (50ms) (replace)" for i in (1, 2, 3)
+    ]
+
+
+def test_tasks_other_than_training_need_a_model() -> None:
+    with pytest.raises(ValueError, match="needs a model"):
+        call("generate", memory_document(Rect(0, 0, 10, 8)), RecordingClient(), n=1)

@@ -33,6 +33,7 @@ def test_install_layout_and_uninstall(tmp_path: Path) -> None:
         assert entry.stat().st_mode & 0o111 == 0o111
     assert (folder / "host_plugin" / "client" / "__init__.py").is_file()
     assert (folder / "host_plugin" / "gimp" / "actions.py").is_file()
+    assert (folder / "host_plugin" / "common" / "flows.py").is_file()  # the shared plugin core
     assert not (folder / "host_plugin" / "gimp" / "singan").exists()
     assert not list(folder.rglob("__pycache__"))
     gimp.install(tmp_path, with_vendor=False)  # again: replaces cleanly
@@ -46,7 +47,7 @@ def test_command_line_with_vendored_deps(tmp_path: Path) -> None:
     proc = subprocess.run([*run, "install", "--dest", str(tmp_path), "--offline"], cwd=REPO, capture_output=True,
                           text=True, timeout=120)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    vendor = tmp_path / "singan" / "vendor"
+    vendor = tmp_path / "singan" / "_vendor"  # the same name as in the Krita plugin
     assert {"grpclib", "h2", "hpack", "hyperframe", "multidict", "google"} <= {
         p.name for p in vendor.iterdir()
     }

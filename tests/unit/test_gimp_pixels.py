@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from host_plugin.client import RawImage
+from host_plugin.common.document import UnsupportedFormat
 from host_plugin.gimp import pixels
 
 
@@ -27,7 +28,7 @@ def test_layout_for_drawable(base, alpha, bits, fmt, channels, depth) -> None:
 
 
 def test_indexed_is_refused_with_what_to_do() -> None:
-    with pytest.raises(pixels.UnsupportedPixels, match="Image > Mode > RGB"):
+    with pytest.raises(UnsupportedFormat, match="Image > Mode > RGB"):
         pixels.layout_for_drawable("indexed", False, 8)
 
 
@@ -41,7 +42,7 @@ def test_precision_bits(name: str, bits: int) -> None:
 
 
 def test_unknown_precision() -> None:
-    with pytest.raises(pixels.UnsupportedPixels):
+    with pytest.raises(UnsupportedFormat):
         pixels.precision_bits("GIMP_PRECISION_WEIRD")
 
 

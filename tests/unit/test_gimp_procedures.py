@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from host_plugin.common.settings import TEST_PRESETS, USER_PRESETS
 from host_plugin.gimp.procedures import BY_NAME, MENU_PATH, PROCEDURES, factor_value
 
 
@@ -51,3 +52,12 @@ def test_mnemonics_are_unique_and_leave_the_dialog_buttons_alone() -> None:
             keys.append(arg.label[arg.label.index("_") + 1].lower())
         assert len(keys) == len(set(keys)), (proc.name, keys)
         assert not reserved & set(keys), (proc.name, sorted(reserved & set(keys)))
+
+
+def test_the_test_preset_is_not_offered_but_scripts_can_name_it() -> None:
+    for name in ("plug-in-singan-train", "plug-in-singan-super-resolve"):
+        args = {arg.name: arg for arg in BY_NAME[name].args}
+        assert [value for value, _ in args["preset"].choices] == list(USER_PRESETS)
+        assert not set(TEST_PRESETS) & {value for value, _ in args["preset"].choices}
+        assert args["preset-name"].hidden and args["preset-name"].kind == "string"
+    assert not [arg for proc in PROCEDURES for arg in proc.args if arg.hidden and arg.name != "preset-name"]

@@ -1,7 +1,8 @@
-"""Krita plugin logic against the mock document: request building, selection bounds, placement of
-results, the model annotation, settings. A real server stands in for nothing here: the network side
-is a small recording fake of ``host_plugin.client.Client`` (its real behaviour is covered by the
-integration tests and the Krita host tests)."""
+"""The Krita plugin's scripting API (what its menu runs) against the shared mock document: what each
+action reads, Krita's names and places for results, the models recorded in the document. The network
+side is a small recording fake of ``host_plugin.client.Client`` (its real behaviour is covered by the
+integration tests and the Krita host tests); the shared flows on their own are in
+test_plugin_common_flows.py."""
 
 from __future__ import annotations
 
@@ -9,37 +10,30 @@ import struct
 
 import pytest
 
-from host_plugin.client import JobUpdate, RawImage
-from host_plugin.krita.singan_studio import api, operations
-from host_plugin.krita.singan_studio.doc_models import ANNOTATION_KEY, load_models
-from host_plugin.krita.singan_studio.geometry import (
-    Rect,
-    RegionError,
-    crop_mask,
-    scaled_placement,
-    source_region,
-)
-from host_plugin.krita.singan_studio.mock_document import MockDocument
-from host_plugin.krita.singan_studio.pixels import UnsupportedFormat
-from host_plugin.krita.singan_studio.requests import capture_layer
-from host_plugin.krita.singan_studio.runner import Task, TaskRunner
-from host_plugin.krita.singan_studio.settings import MemoryStore, Settings, load_settings, save_settings
+from host_plugin.client import ConnectionSettings, JobUpdate, RawImage
+from host_plugin.common.document import UnsupportedFormat
+from host_plugin.common.geometry import Rect, RegionError
+from host_plugin.common.mock_document import MockDocument
+from host_plugin.common.models import ActionError
+from host_plugin.krita.singan_studio import api
 
 
-def bgra(width: int, height: int, seed: int = 0) -> bytes:
-    """Distinct native pixels: B = x, G = y, R = seed, A = 255."""
-    return b"".join(bytes([x, y, seed, 255]) for y in range(height) for x in range(width))
+def rgba(width: int, height: int, seed: int = 0) -> bytes:
+    """Distinct pixels: R = seed, G = y, B = x, A = 255."""
+    return b"".join(bytes([seed, y, x, 255]) for y in range(height) for x in range(width))
 
 
-def document(depth: str = "U8") -> MockDocument:
-    doc = MockDocument(doc_name="art", width=64, height=48, depth=depth)
-    pixel = bgra(40, 30) if depth == "U8" else struct.pack("<4H", 1, 2, 3, 65535) * (40 * 30)
+def document(bit_depth: int = 8) -> MockDocument:
+    doc = MockDocument(doc_name="art", width=64, height=48, bit_depth=bit_depth)
+    pixel = rgba(40, 30) if bit_depth == 8 else struct.pack("<4H", 3, 2, 1, 65535) * (40 * 30)
     doc.paint("Texture", Rect(10, 5, 40, 30), pixel)
     return doc
 
 
 class FakeClient:
     """Records calls; answers like the server (RGB(A) results, job updates)."""
+
+    settings = ConnectionSettings(address="127.0.0.1:1")
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple, dict]] = []
@@ -75,69 +69,46 @@ def session(monkeypatch: pytest.MonkeyPatch):
     api.install_session(api.Session())
 
 
-# -- geometry ---------------------------------------------------------------------------------------
-def test_source_region_prefers_the_selection_and_clips_to_the_canvas() -> None:
-    canvas = Rect(0, 0, 64, 48)
-    layer = Rect(10, 5, 40, 30)
-    assert source_region(layer, None, canvas) == layer
-    assert source_region(layer, Rect(50, 40, 30, 30), canvas) == Rect(50, 40, 14, 8)
-    with pytest.raises(RegionError, match="selection"):
-        source_region(layer, Rect(100, 100, 5, 5), canvas)
-    with pytest.raises(RegionError, match="empty"):
-        source_region(Rect(0, 0, 0, 0), None, canvas)
-
-
-def test_crop_mask_fills_outside_with_zero() -> None:
-    mask = bytes(range(1, 7))  # 3x2 at (1, 1)
-    assert crop_mask(mask, Rect(1, 1, 3, 2), Rect(0, 0, 3, 3)) == bytes([0, 0, 0, 0, 1, 2, 0, 4, 5])
-
-
-def test_scaled_placement_centres_then_shifts_onto_the_canvas() -> None:
-    canvas = Rect(0, 0, 64, 48)
-    assert scaled_placement(Rect(20, 16, 16, 12), 32, 24, canvas) == Rect(12, 10, 32, 24)
-    assert scaled_placement(Rect(0, 0, 16, 12), 32, 24, canvas) == Rect(0, 0, 32, 24)
-    assert scaled_placement(Rect(56, 40, 8, 8), 16, 16, canvas) == Rect(48, 32, 16, 16)
-    assert scaled_placement(Rect(0, 0, 40, 30), 80, 60, canvas) is None
+def sent_for_training(doc: MockDocument, session) -> RawImage:
+    api.train(document=doc)
+    return session.fake.calls[-1][1][0]
 
 
 # -- request building -------------------------------------------------------------------------------
-def test_capture_layer_sends_rgba_with_offset() -> None:
-    doc = document()
-    cap = capture_layer(doc)
-    assert cap.region == Rect(10, 5, 40, 30)
-    img = cap.image
+def test_capture_layer_sends_rgba_with_offset(session) -> None:
+    img = sent_for_training(document(), session)
     assert (img.width, img.height, img.channels, img.bit_depth) == (40, 30, 4, 8)
     assert (img.offset_x, img.offset_y) == (10, 5) and img.mask is None
     assert img.pixels[:8] == bytes([0, 0, 0, 255, 0, 0, 1, 255])  # R = seed 0, G = y, B = x
 
 
-def test_capture_layer_uses_the_selection_bounds_and_mask() -> None:
+def test_capture_layer_uses_the_selection_bounds_and_mask(session) -> None:
     doc = document()
     mask = bytes([255, 0] * 6)  # 4x3, alternating
     doc.select(Rect(12, 6, 4, 3), mask)
-    cap = capture_layer(doc)
-    assert cap.region == Rect(12, 6, 4, 3)
-    assert cap.image.mask == mask
-    assert cap.image.pixels[:4] == bytes([0, 1, 2, 255])  # layer pixel (2, 1): R = 0, G = y 1, B = x 2
+    img = sent_for_training(doc, session)
+    assert (img.offset_x, img.offset_y, img.width, img.height) == (12, 6, 4, 3)
+    assert img.mask == mask
+    assert img.pixels[:4] == bytes([0, 1, 2, 255])  # layer pixel (2, 1): R = 0, G = y 1, B = x 2
 
 
-def test_capture_16_bit() -> None:
-    cap = capture_layer(document("U16"))
-    assert cap.bit_depth == 16
-    assert struct.unpack("<4H", cap.image.pixels[:8]) == (3, 2, 1, 65535)
+def test_capture_16_bit(session) -> None:
+    img = sent_for_training(document(16), session)
+    assert img.bit_depth == 16
+    assert struct.unpack("<4H", img.pixels[:8]) == (3, 2, 1, 65535)
 
 
-def test_unsupported_document_is_refused_before_anything_else() -> None:
-    doc = MockDocument(model="CMYKA", depth="U8")
+def test_unsupported_document_is_refused_before_anything_else(session) -> None:
+    doc = MockDocument(unsupported="SinGAN works on RGB documents; this one is CMYK.")
     with pytest.raises(UnsupportedFormat, match="CMYK"):
-        capture_layer(doc)
+        api.train(document=doc)
 
 
-def test_transparent_layer_is_refused() -> None:
+def test_transparent_layer_is_refused(session) -> None:
     doc = MockDocument()
     doc.paint("Empty", Rect(0, 0, 4, 4), bytes(64))
     with pytest.raises(RegionError, match="transparent"):
-        capture_layer(doc)
+        api.train(document=doc)
 
 
 # -- actions end to end on the mock document --------------------------------------------------------
@@ -149,9 +120,10 @@ def test_train_records_the_model_in_the_document(session) -> None:
     assert outcome.model_id == "model1" and seen == ["RUNNING"]
     _, (image,), kw = session.fake.calls[0]
     assert (image.width, image.height, kw["preset"], kw["name"]) == (20, 10, "tiny", "art / Texture")
-    record = load_models(doc).active
+    record = doc.models().active
     assert record.model_id == "model1" and record.region == Rect(12, 6, 20, 10)
-    assert ANNOTATION_KEY in doc.annotations
+    assert (record.layer_name, record.job_id, record.name) == ("Texture", "job1", "art / Texture")
+    assert api.models(doc) == [record]
     assert len(doc.layers) == 1  # training adds no layers
 
 
@@ -166,7 +138,7 @@ def test_generate_adds_a_group_at_the_model_region_and_never_touches_the_source(
     for placed in outcome.layers:
         layer = doc.layer(placed.layer_id)
         assert layer.parent == group.layer_id and layer.rect == Rect(10, 5, 20, 15)
-        assert layer.pixels[:4] == bytes([50, 100, 200, 255])  # RGB (200, 100, 50) -> BGRA, opaque
+        assert layer.pixels[:4] == bytes([200, 100, 50, 255])  # RGB (200, 100, 50) -> the document's RGBA
     assert doc.layers[0].pixels == source_before
     assert session.fake.calls[-1][2]["n"] == 3 and session.fake.calls[-1][2]["seed"] == 4
     again = api.generate_variations(n=1, document=doc)
@@ -175,7 +147,7 @@ def test_generate_adds_a_group_at_the_model_region_and_never_touches_the_source(
 
 
 def test_actions_without_a_model_say_to_train_first(session) -> None:
-    with pytest.raises(operations.ActionError, match="Train on this layer"):
+    with pytest.raises(ActionError, match="Train on this layer"):
         api.generate_variations(document=document())
 
 
@@ -207,51 +179,5 @@ def test_super_resolve_into_a_layer_or_a_new_document(session) -> None:
     big = api.super_resolve_selection(factor=4, document=doc).layers[0]
     assert big.new_document and (big.document.width, big.document.height) == (160, 120)
     assert doc.opened == [big.document]
-    with pytest.raises(operations.ActionError, match="2, 4 or 8"):
+    with pytest.raises(ActionError, match="2, 4 or 8"):
         api.super_resolve_selection(factor=3, document=doc)
-
-
-def test_models_annotation_survives_a_round_trip_and_ignores_garbage() -> None:
-    doc = document()
-    doc.annotations[ANNOTATION_KEY] = b"not json"
-    assert load_models(doc).records == ()
-    doc.annotations[ANNOTATION_KEY] = (
-        b'{"version": 1, "active": "", "models": [{"model_id": "m", "region": {"x": 1, "y": 2, "width": 3, "height": 4}}]}'
-    )
-    assert load_models(doc).active.region == Rect(1, 2, 3, 4)
-
-
-def test_settings_round_trip_and_fall_back_on_damage() -> None:
-    store = MemoryStore()
-    save_settings(store, Settings(address="gpu-box:6000", token="t", default_preset="paper", default_n=8))
-    assert load_settings(store) == Settings("gpu-box:6000", "t", "paper", 8)
-    store.values["default_n"] = "many"
-    assert load_settings(store).default_n == 4
-    with pytest.raises(ValueError, match="empty"):
-        Settings(address=" ")
-
-
-def test_background_tasks_apply_results_through_the_ui_poster() -> None:
-    posted: list = []
-    runner = TaskRunner(post=posted.append)
-    doc = document()
-
-    class Plan(operations.Plan):
-        title = "demo"
-
-        def run(self, ctx):
-            return 7
-
-        def apply(self, doc, result):
-            return operations.Outcome(message=str(result))
-
-    events: list[tuple[Task, str]] = []
-    runner.listeners.append(lambda task, event, payload: events.append((task, event)))
-    task = runner.start(Plan(), doc, client=None)
-    for _ in range(200):  # the worker hands the result to the "UI thread" (here: the posted list)
-        if posted:
-            break
-        task.done.wait(0.01)
-    assert not task.done.is_set() and events == []
-    posted.pop()()
-    assert task.wait(1).message == "7" and events == [(task, "done")]

@@ -36,6 +36,7 @@ def test_install_and_uninstall_layout(tmp_path: Path) -> None:
     assert (pykrita / "singan_studio.desktop").read_text().count("X-KDE-Library=singan_studio") == 1
     assert (folder / "__init__.py").is_file() and (folder / "api.py").is_file()
     assert (folder / "_vendor" / "host_plugin" / "client" / "__init__.py").is_file()
+    assert (folder / "_vendor" / "host_plugin" / "common" / "flows.py").is_file()  # the shared plugin core
     assert not list(folder.rglob("__pycache__"))
     assert "enable_singan_studio=true" in kritarc.read_text()
     krita.install(pykrita, with_vendor=False, kritarc=kritarc)  # reinstall replaces cleanly

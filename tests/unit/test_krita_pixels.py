@@ -7,16 +7,9 @@ import struct
 import pytest
 
 from host_plugin.client import RawImage
-from host_plugin.krita.singan_studio.pixels import (
-    UnsupportedFormat,
-    bit_depth_for,
-    convert_depth,
-    expand_to_rgba,
-    is_blank,
-    krita_to_rgba,
-    rgba_to_krita,
-)
-from host_plugin.krita.singan_studio.results import to_native
+from host_plugin.common.document import UnsupportedFormat
+from host_plugin.common.pixels import convert_depth, expand_to_rgba, is_blank
+from host_plugin.krita.singan_studio.pixels import bit_depth_for, krita_to_rgba, rgba_to_krita, to_native
 
 
 def test_u8_krita_bgra_becomes_rgba() -> None:

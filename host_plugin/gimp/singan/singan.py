@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """SinGAN Studio for GIMP 3: Filters > SinGAN.
 
-GIMP runs this file as ``plug-ins/singan/singan.py``. The procedures, their arguments and all the logic
-live in ``host_plugin.gimp`` (see ``procedures.py`` and ``actions.py``); this file only registers them
-with GIMP, shows the procedure dialog on interactive runs and turns errors into PDB errors.
+GIMP runs this file as ``plug-ins/singan/singan.py``. The procedures and their arguments live in
+``host_plugin.gimp.procedures``, what they do in ``host_plugin.gimp.actions`` and the shared plugin core
+(``host_plugin.common``); this file only registers them with GIMP, shows the procedure dialog on
+interactive runs and turns errors into PDB errors.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -21,7 +23,7 @@ def _python_path() -> list[str]:
     for root in (HERE, *HERE.parents[:3]):
         if (root / "host_plugin" / "client" / "__init__.py").is_file():
             paths = [str(root)]
-            vendor = root / "vendor"
+            vendor = root / "_vendor"
             if vendor.is_dir():
                 paths.insert(0, str(vendor))
             return paths
@@ -45,17 +47,16 @@ gi.require_version("Gegl", "0.4")
 from gi.repository import Gimp, GLib, GObject  # noqa: E402
 
 from host_plugin.client import Client, ClientError  # noqa: E402
-from host_plugin.gimp import actions, settings  # noqa: E402
+from host_plugin.common.models import resolve  # noqa: E402
+from host_plugin.common.settings import JsonFileStore, load_settings, save_settings  # noqa: E402
+from host_plugin.gimp import actions  # noqa: E402
 from host_plugin.gimp.cancel_watch import CancelWatch  # noqa: E402
 from host_plugin.gimp.gimp_document import GimpDocument, GimpProgress, read_parasite  # noqa: E402
-from host_plugin.gimp.model_ref import NoModel, resolve  # noqa: E402
-from host_plugin.gimp.pixels import UnsupportedPixels  # noqa: E402
-from host_plugin.gimp.procedures import BY_NAME, MENU_PATH, PROCEDURES, Arg, factor_value  # noqa: E402
+from host_plugin.gimp.procedures import BY_NAME, MENU_PATH, PROCEDURES, Arg  # noqa: E402
 from host_plugin.gimp.procedures import Procedure as Spec  # noqa: E402
-from host_plugin.gimp.regions import RegionError  # noqa: E402
 
 RW = GObject.ParamFlags.READWRITE
-EXPECTED_ERRORS = (ClientError, RegionError, UnsupportedPixels, NoModel, actions.TrainingFailed, ValueError)
+EXPECTED_ERRORS = (ClientError, ValueError)  # ValueError: regions, formats, models, settings, failed jobs
 
 
 def _add_arg(procedure: Gimp.Procedure, arg: Arg, *, return_value: bool = False) -> None:
@@ -76,8 +77,8 @@ def _add_arg(procedure: Gimp.Procedure, arg: Arg, *, return_value: bool = False)
         raise ValueError(f"unknown argument kind {arg.kind!r}")
 
 
-def _settings_file() -> Path:
-    return settings.settings_path(Gimp.directory())
+def _settings() -> JsonFileStore:
+    return JsonFileStore(Path(Gimp.directory()) / actions.SETTINGS_FILE)
 
 
 def _error(procedure: Gimp.Procedure, message: str) -> Gimp.ValueArray:
@@ -94,26 +95,23 @@ def _success(procedure: Gimp.Procedure, values: list[GObject.Value] | None = Non
 
 
 def _dialog(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig, title: str, spec: Spec) -> bool:
-    """GimpUi's procedure dialog. Image arguments are left out: GimpUi 3.0 has no widget for them
-    (they stay available to scripts)."""
+    """GimpUi's procedure dialog. Image arguments are left out (GimpUi 3.0 has no widget for them), and
+    so are hidden ones (for scripts and tests); both stay available to scripts."""
     gi.require_version("GimpUi", "3.0")
     from gi.repository import GimpUi
 
     GimpUi.init("singan")
     dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config, title=title)
-    dialog.fill([arg.name for arg in spec.args if arg.kind != "image"])
+    dialog.fill([arg.name for arg in spec.args if arg.kind != "image" and not arg.hidden])
     accepted = dialog.run()
     dialog.destroy()
     return bool(accepted)
 
 
-def _model_id(config: Gimp.ProcedureConfig, image: Gimp.Image, drawable: Gimp.Drawable) -> str:
-    return resolve(
-        config.get_property("model-id") or "",
-        layer_ref=read_parasite(config.get_property("model-layer")),
-        image_ref=read_parasite(config.get_property("model-image")),
-        current_ref=read_parasite(drawable) or read_parasite(image),
-    )
+def _model(config: Gimp.ProcedureConfig, doc: GimpDocument):
+    """An explicit id, the model of a chosen layer or image, else the one of this layer or image."""
+    picked = (read_parasite(config.get_property(name)) for name in ("model-layer", "model-image"))
+    return resolve(doc.models(), config.get_property("model-id") or "", *picked, hint=actions.TRAIN_HINT)
 
 
 def _run_image(spec: Spec, procedure, run_mode, image, drawables, config) -> Gimp.ValueArray:
@@ -125,64 +123,21 @@ def _run_image(spec: Spec, procedure, run_mode, image, drawables, config) -> Gim
     ):
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     doc = GimpDocument(image, drawables[0], show=interactive)
-    conn = settings.load(_settings_file())
+    conn = load_settings(_settings()).connection()
     bar = GimpProgress(f"SinGAN: {spec.task}")
-    get = config.get_property
     try:
         with Client(conn) as client:
-            if spec.task == "train":
-                watch = CancelWatch(conn, PYTHON_PATH)
-                model_id = actions.train(
-                    doc, client, bar, preset=get("preset"), retrain=get("retrain"), watch=watch
-                )
-                return _success(procedure, [GObject.Value(GObject.TYPE_STRING, model_id)])
-            if spec.task == "super-resolve":
-                watch = CancelWatch(conn, PYTHON_PATH)
-                new = actions.super_resolve(
-                    doc,
-                    client,
-                    bar,
-                    factor=factor_value(get("factor")),
-                    preset=get("preset"),
-                    seed=get("seed"),
-                    watch=watch,
-                )
-                return _success(procedure, [GObject.Value(Gimp.Image, new)])
-            model_id = _model_id(config, image, drawables[0])
-            if spec.task == "generate":
-                actions.generate(
-                    doc,
-                    client,
-                    bar,
-                    model_id,
-                    n=get("n"),
-                    seed=get("seed"),
-                    width_scale=get("width-scale"),
-                    height_scale=get("height-scale"),
-                    start_scale=get("start-scale"),
-                )
-            elif spec.task in ("harmonize", "edit"):
-                task = actions.harmonize if spec.task == "harmonize" else actions.edit
-                task(doc, client, bar, model_id, scale=get("scale"), seed=get("seed"))
-            elif spec.task == "paint-to-image":
-                actions.paint_to_image(
-                    doc, client, bar, model_id, scale=get("scale"), quantize=get("quantize"), seed=get("seed")
-                )
-            elif spec.task == "animate":
-                new = actions.animate(
-                    doc,
-                    client,
-                    bar,
-                    model_id,
-                    frames=get("frames"),
-                    start_scale=get("start-scale"),
-                    alpha=get("alpha"),
-                    beta=get("beta"),
-                    seed=get("seed"),
-                    frame_ms=get("frame-ms"),
-                )
-                return _success(procedure, [GObject.Value(Gimp.Image, new)])
-            return _success(procedure)
+            training = spec.task in actions.TRAINING
+            model = None if training else _model(config, doc)
+            plan = actions.plan(spec.task, doc, config.get_property, model)
+            watch = CancelWatch(conn, PYTHON_PATH) if training else None
+            outcome = actions.run(plan, doc, client, bar, watch)
+            if not spec.returns:
+                return _success(procedure)
+            if spec.returns[0].kind == "string":
+                return _success(procedure, [GObject.Value(GObject.TYPE_STRING, outcome.model_id)])
+            new_image = outcome.layers[0].document.image
+            return _success(procedure, [GObject.Value(Gimp.Image, new_image)])
     except EXPECTED_ERRORS as exc:
         code = getattr(exc, "code", "")
         prefix = f"server answered {code}: " if code and code != "UNKNOWN" else ""
@@ -195,15 +150,16 @@ def _run_image(spec: Spec, procedure, run_mode, image, drawables, config) -> Gim
 
 
 def _run_settings(procedure, config, _data) -> Gimp.ValueArray:
-    path = _settings_file()
+    store = _settings()
+    current = load_settings(store, environ={})
     if config.get_property("run-mode") == Gimp.RunMode.INTERACTIVE:
-        current = settings.load(path, environ={})
         config.set_property("address", current.address)
-        config.set_property("token", current.token or "")
+        config.set_property("token", current.token)
         if not _dialog(procedure, config, "SinGAN: server settings", BY_NAME["plug-in-singan-settings"]):
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     try:
-        settings.save(path, config.get_property("address"), config.get_property("token"))
+        address, token = config.get_property("address"), config.get_property("token") or ""
+        save_settings(store, replace(current, address=address, token=token))
     except (ValueError, OSError) as exc:
         return _error(procedure, f"SinGAN settings: {exc}")
     return _success(procedure)

@@ -18,17 +18,40 @@ subclasses for server answers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from host_plugin.client import Client, ClientError, ConnectionSettings, JobUpdate
+from host_plugin.client import Client, ClientError, JobUpdate, RawImage
+from host_plugin.common import flows
+from host_plugin.common.document import Document
+from host_plugin.common.models import ActionError, ModelRef, resolve
+from host_plugin.common.runner import Outcome, Plan, Task, TaskRunner
+from host_plugin.common.settings import MemoryStore, Settings, SettingsStore, load_settings, save_settings
 
-from . import operations
-from .doc_models import ModelRecord, load_models
-from .document import Document
-from .runner import Outcome, Plan, Task, TaskRunner
-from .settings import MemoryStore, Settings, SettingsStore, load_settings, save_settings
+TRAIN_HINT = "use Tools > SinGAN > Train on this layer first"
+
+
+class KritaStyle:
+    """Krita's names for results; an enlarged result stays in the document when it fits."""
+
+    upscale_in_place = True
+
+    def samples(self, model: ModelRef, seed: int, images: Sequence[RawImage]) -> tuple[str | None, list[str]]:
+        group = f"SinGAN variations ({model.layer_name or model.model_id[:8]})"
+        return group, [f"Variation {i}" for i in range(1, len(images) + 1)]
+
+    def injected(self, kind: str, result: RawImage, source: RawImage) -> str:
+        return {"harmonize": "Harmonized", "edit": "Edited"}.get(kind, "Paint to image")
+
+    def upscaled(self, doc: Document, layer: str, factor: int) -> str:
+        return f"Super-resolved x{factor}"
+
+    def frames(self, count: int, frame_ms: int) -> list[str]:
+        return [f"Frame {i:03d}" for i in range(1, count + 1)]
+
+
+STYLE = KritaStyle()
 
 
 @dataclass(frozen=True)
@@ -70,15 +93,19 @@ class Session:
         if self._client is None or self._client_settings != settings:
             if self._client is not None:
                 self._client.close()
-            self._client = Client(ConnectionSettings(address=settings.address, token=settings.token or None))
+            self._client = Client(settings.connection())
             self._client_settings = settings
         return self._client
 
     def document(self, document: Document | None) -> Document:
         doc = document or self.documents()
         if doc is None:
-            raise operations.ActionError("no open document: open or create an image first")
+            raise ActionError("no open document: open or create an image first")
         return doc
+
+    def model(self, doc: Document, model_id: str | None) -> ModelRef:
+        """``model_id``'s record (or a bare reference), else the document's active model."""
+        return resolve(doc.models(), model_id or "", hint=TRAIN_HINT)
 
     def execute(
         self,
@@ -149,17 +176,18 @@ def server_status() -> ServerStatus:
     )
 
 
-def models(document: Document | None = None) -> list[ModelRecord]:
+def models(document: Document | None = None) -> list[ModelRef]:
     """The models recorded in this document (saved with the .kra), oldest first."""
-    return list(load_models(_session.document(document)).records)
+    return list(_session.document(document).models().records)
 
 
-def active_model(document: Document | None = None) -> ModelRecord | None:
-    return load_models(_session.document(document)).active
+def active_model(document: Document | None = None) -> ModelRef | None:
+    return _session.document(document).models().active
 
 
 def set_active_model(model_id: str, document: Document | None = None) -> None:
-    operations.set_active_model(_session.document(document), model_id)
+    doc = _session.document(document)
+    doc.save_models(doc.models().with_active(model_id))
 
 
 # -- actions (the Tools > SinGAN menu) --------------------------------------------------------------
@@ -177,7 +205,7 @@ def train(
     there is a selection. The model becomes the document's active model. ``on_progress`` gets each
     :class:`JobUpdate` (on the UI thread)."""
     doc = _session.document(document)
-    plan = operations.plan_train(
+    plan = flows.plan_train(
         doc, preset or _session.settings.default_preset, layer, use_selection, retrain, overrides
     )
     return _session.execute(plan, doc, background, on_progress)
@@ -195,7 +223,8 @@ def generate_variations(
     """``n`` samples (default from settings) as layers ``Variation 1..n`` in a new group, placed at the
     model's region; ``size=(w, h)`` or ``scale=(horizontal, vertical)`` changes the output size."""
     doc = _session.document(document)
-    plan = operations.plan_generate(doc, n or _session.settings.default_n, seed, size, scale, model_id)
+    model = _session.model(doc, model_id)
+    plan = flows.plan_generate(doc, STYLE, model, n or _session.settings.default_n, seed, size, scale)
     return _session.execute(plan, doc, background)
 
 
@@ -209,9 +238,8 @@ def harmonize_selection(
     """The selection marks a pasted object in the visible image; the harmonized model region comes back
     as a new layer ``Harmonized``."""
     doc = _session.document(document)
-    return _session.execute(
-        operations.plan_inject(doc, "harmonize", seed, injection_scale, model_id=model_id), doc, background
-    )
+    plan = flows.plan_inject(doc, STYLE, "harmonize", _session.model(doc, model_id), seed, injection_scale)
+    return _session.execute(plan, doc, background)
 
 
 def edit_selection(
@@ -223,9 +251,8 @@ def edit_selection(
 ) -> Outcome | Task:
     """Blend the selection's rearranged content into the image; new layer ``Edited``."""
     doc = _session.document(document)
-    return _session.execute(
-        operations.plan_inject(doc, "edit", seed, injection_scale, model_id=model_id), doc, background
-    )
+    plan = flows.plan_inject(doc, STYLE, "edit", _session.model(doc, model_id), seed, injection_scale)
+    return _session.execute(plan, doc, background)
 
 
 def paint_to_image(
@@ -239,9 +266,8 @@ def paint_to_image(
     """The painted ``layer`` (default: active) through the model (trained on another layer); new layer
     ``Paint to image``."""
     doc = _session.document(document)
-    plan = operations.plan_inject(
-        doc, "paint_to_image", seed, injection_scale, layer=layer, model_id=model_id
-    )
+    model = _session.model(doc, model_id)
+    plan = flows.plan_inject(doc, STYLE, "paint_to_image", model, seed, injection_scale, layer=layer)
     return _session.execute(plan, doc, background)
 
 
@@ -255,7 +281,8 @@ def super_resolve_selection(
     """Upscale the selection (or the active layer) of the visible image by 2, 4 or 8: a new layer centred
     on it, or a new document when the result is larger than the canvas (``outcome.layers[0].new_document``)."""
     doc = _session.document(document)
-    return _session.execute(operations.plan_super_resolve(doc, factor, seed, model_id), doc, background)
+    plan = flows.plan_super_resolve(doc, STYLE, factor, seed, _session.model(doc, model_id))
+    return _session.execute(plan, doc, background)
 
 
 def animate(
@@ -268,9 +295,10 @@ def animate(
     document: Document | None = None,
     background: bool = False,
 ) -> Outcome | Task:
-    """A random walk in the model's noise space: frames as layers ``Frame 001..`` in a new group."""
+    """A random walk in the model's noise space: frames as layers ``Frame 001..`` of a new document."""
     doc = _session.document(document)
-    plan = operations.plan_animate(doc, frames, start_scale, alpha, beta, seed, model_id)
+    model = _session.model(doc, model_id)
+    plan = flows.plan_animate(doc, STYLE, model, frames, start_scale, alpha, beta, seed)
     return _session.execute(plan, doc, background)
 
 

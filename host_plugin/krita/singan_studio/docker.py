@@ -5,45 +5,35 @@ from __future__ import annotations
 import threading
 
 from krita import DockWidget
-from PyQt5.QtCore import Qt
-from PyQt5.QtGui import QImage, QPixmap
-from PyQt5.QtWidgets import (
+
+from host_plugin.client import JobUpdate, RawImage
+from host_plugin.common.pixels import to_rgba
+from host_plugin.common.progress import describe
+from host_plugin.common.runner import Outcome, Task, describe_error
+from host_plugin.common.settings import TEST_PRESETS, USER_PRESETS
+
+from . import api
+from .qt import (
     QComboBox,
     QFormLayout,
     QHBoxLayout,
+    QImage,
     QLabel,
+    QPixmap,
     QProgressBar,
     QPushButton,
+    Qt,
     QVBoxLayout,
     QWidget,
 )
-
-from host_plugin.client import JobUpdate, RawImage
-
-from . import api
-from .operations import describe_error
-from .pixels import convert_depth, expand_to_rgba
-from .runner import Outcome, Task
-from .settings import PRESETS
 
 DOCKER_ID = "singan_studio_docker"
 PREVIEW_SIDE = 160
 
 
-def progress_text(update: JobUpdate) -> str:
-    """``Scale 3/8 · iteration 120/400 · 1:20 left``."""
-    parts = [f"Scale {update.scale + 1}/{update.num_scales}" if update.num_scales else update.state.title()]
-    if update.iterations:
-        parts.append(f"iteration {update.iteration}/{update.iterations}")
-    if update.eta_s >= 0:
-        minutes, seconds = divmod(int(update.eta_s + 0.5), 60)
-        parts.append(f"{minutes}:{seconds:02d} left")
-    return " · ".join(parts)
-
-
 def to_qimage(image: RawImage) -> QImage:
     """An API image as an 8-bit RGBA QImage (copy, so the bytes may be freed)."""
-    rgba = convert_depth(expand_to_rgba(image.pixels, image.channels, image.bit_depth), image.bit_depth, 8)
+    rgba = to_rgba(image, 8)
     return QImage(rgba, image.width, image.height, 4 * image.width, QImage.Format_RGBA8888).copy()
 
 
@@ -69,7 +59,7 @@ class SinGANDocker(DockWidget):
         self.models = QComboBox()
         self.models.activated.connect(self._model_chosen)
         self.preset = QComboBox()
-        self.preset.addItems(PRESETS)
+        self.preset.addItems(USER_PRESETS)
         form.addRow("Model", self.models)
         form.addRow("Preset", self.preset)
         layout.addLayout(form)
@@ -120,7 +110,7 @@ class SinGANDocker(DockWidget):
         if status.presets:
             current = self.preset.currentText()
             self.preset.clear()
-            self.preset.addItems(status.presets)
+            self.preset.addItems([p for p in status.presets if p not in TEST_PRESETS])
             self.preset.setCurrentText(current)
 
     # -- models of the current document -----------------------------------------------------------
@@ -182,7 +172,7 @@ class SinGANDocker(DockWidget):
         if event == "progress":
             update: JobUpdate = payload  # type: ignore[assignment]
             self.progress.setValue(int(update.fraction * 1000))
-            self.progress_label.setText(progress_text(update))
+            self.progress_label.setText(describe(update))
             if update.preview is not None:
                 pixmap = QPixmap.fromImage(to_qimage(update.preview))
                 self.preview.setPixmap(pixmap.scaled(PREVIEW_SIDE, PREVIEW_SIDE, Qt.KeepAspectRatio))

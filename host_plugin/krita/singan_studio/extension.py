@@ -5,8 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from krita import DockWidgetFactory, DockWidgetFactoryBase, Extension, Krita
-from PyQt5.QtCore import QObject, Qt, pyqtSignal
-from PyQt5.QtWidgets import (
+
+from host_plugin.client import Cancelled
+from host_plugin.common.runner import Task, describe_error
+from host_plugin.common.settings import USER_PRESETS
+
+from . import api
+from .docker import DOCKER_ID, SinGANDocker
+from .krita_document import KritaDocument, KritaSettingsStore
+from .qt import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -14,17 +21,11 @@ from PyQt5.QtWidgets import (
     QInputDialog,
     QLineEdit,
     QMessageBox,
+    QObject,
     QSpinBox,
+    Qt,
+    pyqtSignal,
 )
-
-from host_plugin.client import Cancelled
-
-from . import api
-from .docker import DOCKER_ID, SinGANDocker
-from .krita_document import KritaDocument, KritaSettingsStore
-from .operations import describe_error
-from .runner import Task
-from .settings import PRESETS
 
 MENU = "tools/SinGAN"
 
@@ -70,7 +71,7 @@ class SettingsDialog(QDialog):
         self.token.setEchoMode(QLineEdit.Password)
         self.token.setPlaceholderText("only for servers beyond this computer")
         self.preset = QComboBox()
-        self.preset.addItems(PRESETS)
+        self.preset.addItems(USER_PRESETS)
         self.preset.setCurrentText(settings.default_preset)
         self.n = QSpinBox()
         self.n.setRange(1, 64)

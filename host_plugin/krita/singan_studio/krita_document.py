@@ -1,19 +1,29 @@
-"""The :class:`~.document.Document` interface over Krita's Python API (UI thread only)."""
+"""The :class:`~host_plugin.common.document.Document` of an open Krita document (UI thread only).
+
+Krita's pixels are native BGRA (see ``pixels``); the conversion to and from the API's images happens
+here and nowhere else. Models are a JSON annotation saved inside the .kra.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from krita import Krita, Node
-from PyQt5.QtCore import QByteArray
 
-from .document import Document, LayerInfo
-from .geometry import Rect
+from host_plugin.client import RawImage
+from host_plugin.common.document import LayerInfo, NewLayer, Placed, unique_name
+from host_plugin.common.geometry import Rect, clip_to
+from host_plugin.common.models import DocumentModels
+
+from .pixels import bit_depth_for, krita_to_rgba, to_native
+from .qt import QByteArray
 
 SETTINGS_GROUP = "SinGAN Studio"
+ANNOTATION_KEY = "singan_studio"
+ANNOTATION_DESCRIPTION = "SinGAN Studio: models trained for this document"
 
 
-class KritaDocument(Document):
+class KritaDocument:
     def __init__(self, doc: object) -> None:
         self.doc = doc
 
@@ -32,12 +42,11 @@ class KritaDocument(Document):
         return Rect(0, 0, self.doc.width(), self.doc.height())
 
     @property
-    def color_model(self) -> str:
-        return self.doc.colorModel()
+    def bit_depth(self) -> int:
+        return bit_depth_for(self.doc.colorModel(), self.doc.colorDepth())
 
-    @property
-    def color_depth(self) -> str:
-        return self.doc.colorDepth()
+    def check_format(self) -> None:
+        self.bit_depth  # noqa: B018 - raises UnsupportedFormat for float, CMYK, Lab, grayscale documents
 
     # -- layers -----------------------------------------------------------------------------------
     def _walk(self, node: Node | None = None) -> Iterator[Node]:
@@ -65,82 +74,89 @@ class KritaDocument(Document):
     def find_layer(self, name: str) -> LayerInfo | None:
         return next((self._info(n) for n in self._walk() if n.name() == name), None)
 
-    def children(self, group_id: str | None = None) -> list[LayerInfo]:
-        parent = self._node(group_id) if group_id else self.doc.rootNode()
-        return [self._info(n) for n in parent.childNodes()]
-
-    def layer_pixels(self, layer_id: str, rect: Rect) -> bytes:
-        node = self._node(layer_id)
-        read = node.pixelData if node.type() == "paintlayer" else node.projectionPixelData
-        return bytes(read(rect.x, rect.y, rect.width, rect.height))
-
-    def projection_pixels(self, rect: Rect) -> bytes:
-        self.doc.refreshProjection()
-        self.doc.waitForDone()
-        return bytes(self.doc.pixelData(rect.x, rect.y, rect.width, rect.height))
-
-    # -- selection --------------------------------------------------------------------------------
     def selection_bounds(self) -> Rect | None:
         sel = self.doc.selection()
         if sel is None or sel.width() <= 0 or sel.height() <= 0:
             return None
         return Rect(sel.x(), sel.y(), sel.width(), sel.height())
 
-    def selection_mask(self, rect: Rect) -> bytes:
-        sel = self.doc.selection()
-        if sel is None:
-            return bytes(rect.width * rect.height)
-        return bytes(sel.pixelData(rect.x, rect.y, rect.width, rect.height))
+    # -- reading ----------------------------------------------------------------------------------
+    def _raw(self, native: bytes, area: Rect, with_mask: bool) -> RawImage:
+        bit_depth = self.bit_depth
+        mask = None
+        if with_mask:
+            sel = self.doc.selection()
+            size = area.width * area.height
+            mask = bytes(sel.pixelData(area.x, area.y, area.width, area.height)) if sel else bytes(size)
+        pixels = krita_to_rgba(native, bit_depth)
+        return RawImage(area.width, area.height, 4, pixels, bit_depth, mask, area.x, area.y)
 
-    # -- writing (always new nodes) ---------------------------------------------------------------
-    def _place(self, node: Node, parent: str | None, above: str | None) -> None:
-        parent_node = self._node(parent) if parent else self.doc.rootNode()
-        above_node = self._node(above) if above else None
-        parent_node.addChildNode(node, above_node)
+    def read_layer(self, layer: LayerInfo, area: Rect, *, with_mask: bool = False) -> RawImage:
+        node = self._node(layer.layer_id)
+        read = node.pixelData if node.type() == "paintlayer" else node.projectionPixelData
+        return self._raw(bytes(read(area.x, area.y, area.width, area.height)), area, with_mask)
 
-    def add_group(self, name: str, above: str | None = None) -> str:
-        group = self.doc.createGroupLayer(name)
-        self._place(group, None, above)
-        return group.uniqueId().toString()
-
-    def add_layer(
-        self, name: str, rect: Rect, pixels: bytes, parent: str | None = None, above: str | None = None
-    ) -> str:
-        node = self.doc.createNode(name, "paintlayer")
-        self._place(node, parent, above)
-        node.setPixelData(QByteArray(pixels), rect.x, rect.y, rect.width, rect.height)
+    def read_image(self, area: Rect, *, with_mask: bool = False) -> RawImage:
+        """All visible layers merged, over ``area`` on the canvas."""
+        area = clip_to(area, self.bounds, "canvas")
         self.doc.refreshProjection()
-        return node.uniqueId().toString()
+        self.doc.waitForDone()
+        return self._raw(bytes(self.doc.pixelData(area.x, area.y, area.width, area.height)), area, with_mask)
 
-    # -- data saved with the .kra -----------------------------------------------------------------
-    def read_annotation(self, key: str) -> bytes | None:
-        if key not in self.doc.annotationTypes():
-            return None
-        return bytes(self.doc.annotation(key))
+    # -- models (saved with the .kra) -------------------------------------------------------------
+    def models(self) -> DocumentModels:
+        if ANNOTATION_KEY not in self.doc.annotationTypes():
+            return DocumentModels()
+        return DocumentModels.from_json(bytes(self.doc.annotation(ANNOTATION_KEY)))
 
-    def write_annotation(self, key: str, description: str, data: bytes) -> None:
-        self.doc.setAnnotation(key, description, QByteArray(data))
+    def save_models(self, models: DocumentModels) -> None:
+        self.doc.setAnnotation(ANNOTATION_KEY, ANNOTATION_DESCRIPTION, QByteArray(models.to_json()))
         self.doc.setModified(True)
 
-    def new_document(self, name: str, width: int, height: int, pixels: bytes, layer_name: str) -> Document:
+    # -- writing (always new nodes, on top) -------------------------------------------------------
+    def _taken(self, name: str) -> bool:
+        return self.find_layer(name) is not None
+
+    def add_layers(self, layers: Sequence[NewLayer], group: str | None = None) -> list[Placed]:
+        bit_depth = self.bit_depth
+        parent = self.doc.rootNode()
+        if group is not None:
+            parent = self.doc.createGroupLayer(unique_name(self._taken, group))
+            self.doc.rootNode().addChildNode(parent, None)
+        placed = []
+        for new in layers:
+            name = new.name if group is not None else unique_name(self._taken, new.name)
+            node = self.doc.createNode(name, "paintlayer")
+            parent.addChildNode(node, None)
+            node.setPixelData(
+                QByteArray(to_native(new.image, bit_depth)), new.x, new.y, new.image.width, new.image.height
+            )
+            placed.append(Placed(self, node.uniqueId().toString(), name, new.rect))
+        self.doc.refreshProjection()
+        return placed
+
+    def new_document(self, name: str, layers: Sequence[NewLayer]) -> KritaDocument:
+        first = layers[0].image
         app = Krita.instance()
         doc = app.createDocument(
-            width,
-            height,
+            first.width,
+            first.height,
             name,
             self.doc.colorModel(),
             self.doc.colorDepth(),
             self.doc.colorProfile(),
             self.doc.resolution(),
         )
+        new = KritaDocument(doc)
         background = doc.rootNode().childNodes()[0]
-        background.setName(layer_name)
-        background.setPixelData(QByteArray(pixels), 0, 0, width, height)
+        background.setName(layers[0].name)
+        background.setPixelData(QByteArray(to_native(first, self.bit_depth)), 0, 0, first.width, first.height)
+        new.add_layers(layers[1:])
         doc.refreshProjection()
         window = app.activeWindow()
         if window is not None:
             window.addView(doc)
-        return KritaDocument(doc)
+        return new
 
 
 class KritaSettingsStore:

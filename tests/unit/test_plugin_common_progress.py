@@ -1,4 +1,4 @@
-"""Progress text and the worker-thread pump that keeps GIMP's progress bar alive (host_plugin.gimp.progress)."""
+"""Progress text and the worker-thread pump that keeps a progress bar alive (host_plugin.common.progress)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 import pytest
 
 from host_plugin.client import JobUpdate
-from host_plugin.gimp.progress import Pump, describe, format_duration, fraction
+from host_plugin.common.progress import Pump, describe, format_duration, fraction
 
 
 def _update(**kw) -> JobUpdate:

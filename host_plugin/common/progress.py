@@ -1,8 +1,8 @@
-"""Progress text for GIMP's progress bar and the pump that keeps it moving while a worker thread waits.
+"""Progress text for a training job, and the pump that keeps a progress bar moving while a worker waits.
 
-libgimp calls must come from the plug-in's main thread, and the client's callbacks run on its I/O
-thread; so the blocking call runs in a worker thread, its events travel through a queue, and the main
-thread updates the progress bar at least every ``interval`` seconds, events or not.
+Some hosts (GIMP: libgimp calls must come from the plug-in's main thread) cannot be called from the
+client's I/O thread; so the blocking call runs in a worker thread, its events travel through a queue,
+and the calling thread handles them and ticks at least every ``interval`` seconds, events or not.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ class Pump(Generic[T]):
                 events.put(("done", None))
 
         started = time.monotonic()
-        thread = threading.Thread(target=target, name="singan-gimp-work", daemon=True)
+        thread = threading.Thread(target=target, name="singan-work", daemon=True)
         thread.start()
         last = time.monotonic()
         while True:

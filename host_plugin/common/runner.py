@@ -1,9 +1,11 @@
-"""Background tasks: network work on a worker thread, document work on the UI thread.
+"""Running a flow: network work on a worker thread, document work on the UI thread.
 
 A :class:`Plan` is made on the UI thread (it has already read the pixels it needs), :meth:`Plan.run`
 talks to the server on a worker thread, and :meth:`Plan.apply` writes layers back on the UI thread.
-How work reaches the UI thread is injected (``post``): a queued Qt signal inside Krita, a direct call
-in tests and in blocking scripts.
+Two ways to run one: :class:`TaskRunner` returns at once and hands results to the UI thread through an
+injected ``post`` (a queued Qt signal inside Krita, a direct call in tests and blocking scripts);
+:func:`run_waiting` blocks the calling (UI) thread but keeps handling progress on it while a worker
+waits for the server (GIMP, whose plug-in runs one procedure at a time).
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from host_plugin.client import CancelToken, Client, JobUpdate
+from host_plugin.client import CancelToken, Client, ClientError, JobUpdate
 
-from .document import Document
-from .results import Placed
+from .document import Document, Placed
+from .progress import Pump
 
 Post = Callable[[Callable[[], None]], None]
 Progress = Callable[[JobUpdate], None]
@@ -48,6 +50,11 @@ class RunContext:
 
 class Plan(ABC):
     title: str = "SinGAN"
+
+    @property
+    def doing(self) -> str:
+        """What the plan does while it waits for the server, for a progress text ("upscaling x4")."""
+        return self.title.lower()
 
     @abstractmethod
     def run(self, ctx: RunContext) -> Any:
@@ -168,3 +175,29 @@ class TaskRunner:
             deliver()
         else:
             self.post(deliver)
+
+
+def run_waiting(
+    plan: Plan,
+    doc: Document,
+    client: Client,
+    on_update: Callable[[JobUpdate], None],
+    on_idle: Callable[[float], None],
+    interval: float = 0.5,
+) -> Outcome:
+    """``plan.run`` on a worker thread while the calling thread gets each update (``on_update``) and a
+    tick every ``interval`` seconds without one (``on_idle(elapsed_s)``); then ``plan.apply`` on the
+    calling thread. Re-raises the plan's error."""
+    task = Task(plan.title)
+    pump: Pump[JobUpdate] = Pump(on_update, on_idle, interval)
+    result = pump.run(lambda emit: plan.run(RunContext(client, task, emit)))
+    task.outcome = plan.apply(doc, result)
+    task.done.set()
+    return task.outcome
+
+
+def describe_error(err: BaseException) -> str:
+    """One line for the user."""
+    if isinstance(err, ClientError):
+        return f"{err.code}: {err.message}"
+    return str(err) or type(err).__name__

@@ -1,0 +1,391 @@
+"""The plugin's actions, written once: each ``plan_*`` function captures what it needs from the document
+(UI thread), the plan's :meth:`run` calls the server (worker thread) and its :meth:`apply` places the
+results as new layers or a new document (UI thread). See :mod:`.runner` for running a plan.
+
+What differs between hosts is only how results are named and whether an enlarged result may stay in
+the document: a :class:`Style` (Krita's and GIMP's live next to their UI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from host_plugin.client import Cancelled, JobUpdate, RawImage
+
+from .document import Document, LayerInfo, NewLayer, Placed
+from .geometry import Rect, RegionError, scaled_placement, work_area
+from .models import ActionError, ModelRef
+from .pixels import is_blank
+from .runner import Outcome, Plan, RunContext
+from .selection import require_mask
+
+INJECTIONS = {"harmonize": "Harmonize", "edit": "Edit", "paint_to_image": "Paint to image"}
+SUPER_RESOLUTION_FACTORS = (2, 4, 8)
+
+
+class Style(Protocol):
+    """A host's names for results and where an enlarged result goes."""
+
+    #: Super-resolution results that fit the canvas become a layer centred on their source (Krita) or
+    #: always open a new document (GIMP).
+    upscale_in_place: bool
+
+    def samples(self, model: ModelRef, seed: int, images: Sequence[RawImage]) -> tuple[str | None, list[str]]:
+        """The group (or None) and layer names for random samples."""
+        ...
+
+    def injected(self, kind: str, result: RawImage, source: RawImage) -> str:
+        """The layer name for a harmonize / edit / paint_to_image result (``kind``)."""
+        ...
+
+    def upscaled(self, doc: Document, layer: str, factor: int) -> str:
+        """The layer name for a super-resolved result of ``layer``."""
+        ...
+
+    def frames(self, count: int, frame_ms: int) -> list[str]:
+        """Layer names for the frames of an animation (a new document)."""
+        ...
+
+
+# -- capture ---------------------------------------------------------------------------------------
+def resolve_layer(doc: Document, layer: str | None) -> LayerInfo:
+    """A layer by name, or the active one."""
+    found = doc.find_layer(layer) if layer else doc.active_layer()
+    if found is None:
+        raise RegionError(f"no layer named {layer!r}" if layer else "no active layer; click a layer first")
+    return found
+
+
+def action_area(doc: Document, layer: LayerInfo, *, on_layer: bool = True) -> Rect:
+    """The selection's bounding box (on the layer, for pixels read from the layer itself) or the layer."""
+    return work_area(layer.bounds, doc.selection_bounds(), on_layer=on_layer)
+
+
+def model_area(doc: Document, model: ModelRef, layer: LayerInfo | None, *, on_layer: bool = True) -> Rect:
+    """Where a model's results belong: the region it was trained on, else the action area, else (no
+    layer, or an empty one, and no selection) the canvas."""
+    if model.region is not None:
+        return model.region
+    if doc.selection_bounds() is None and (layer is None or layer.bounds.is_empty):
+        return doc.bounds
+    return action_area(doc, layer or resolve_layer(doc, None), on_layer=on_layer)
+
+
+def capture_layer(doc: Document, layer: LayerInfo, area: Rect, *, with_mask: bool = False) -> RawImage:
+    image = doc.read_layer(layer, area, with_mask=with_mask)
+    if is_blank(image.pixels, image.bit_depth, image.channels):
+        raise RegionError(f"layer {layer.name!r} is transparent in this region; nothing to work on")
+    return image
+
+
+def in_new_document(doc: Document, name: str, layers: list[NewLayer]) -> list[Placed]:
+    """``layers`` in a new document (shown to the artist)."""
+    new_doc = doc.new_document(name, layers)
+    found = [new_doc.find_layer(layer.name) for layer in layers]
+    return [
+        Placed(new_doc, info.layer_id if info else "", layer.name, layer.rect, new_document=True)
+        for layer, info in zip(layers, found, strict=True)
+    ]
+
+
+# -- train -----------------------------------------------------------------------------------------
+def _train(ctx: RunContext, image: RawImage, **kwargs: object) -> JobUpdate:
+    """A training job to its end; cancelling the task cancels the job on the server."""
+    job: dict[str, str] = {}
+
+    def on_update(update: JobUpdate) -> None:
+        job.setdefault("id", update.job_id)
+        ctx.report(update)
+
+    ctx.task.on_cancel(lambda: job.get("id") and ctx.client.cancel_job(job["id"]))
+    last = ctx.client.train(image, on_update=on_update, **kwargs)  # type: ignore[arg-type]
+    if last.state == "CANCELLED" or ctx.cancel.cancelled:
+        raise Cancelled("training cancelled; finished scales are kept and Train resumes from them")
+    if last.state != "SUCCEEDED":
+        raise ActionError(f"training {last.state.lower()}: {last.error or 'see the server log'}")
+    return last
+
+
+@dataclass
+class TrainPlan(Plan):
+    image: RawImage
+    layer: LayerInfo
+    preset: str
+    name: str
+    retrain: bool = False
+    overrides: dict[str, str] | None = None
+    title: str = "Train"
+
+    def run(self, ctx: RunContext) -> tuple[ModelRef, bool]:
+        last = _train(
+            ctx,
+            self.image,
+            preset=self.preset,
+            name=self.name,
+            retrain=self.retrain,
+            overrides=self.overrides,
+        )
+        region = Rect(self.image.offset_x, self.image.offset_y, self.image.width, self.image.height)
+        server = ctx.client.settings.address
+        ref = ModelRef(last.model_id, self.name, self.preset, self.layer.name, region, last.job_id, server)
+        return ref, last.reused
+
+    def apply(self, doc: Document, result: tuple[ModelRef, bool]) -> Outcome:
+        ref, reused = result
+        doc.save_models(doc.models().with_record(ref))
+        return Outcome(
+            model_id=ref.model_id, message=f"model {ref.model_id} {'reused' if reused else 'trained'}"
+        )
+
+
+def plan_train(
+    doc: Document,
+    preset: str,
+    layer: str | None = None,
+    use_selection: bool = True,
+    retrain: bool = False,
+    overrides: dict[str, str] | None = None,
+) -> TrainPlan:
+    """Train on a layer over the selection's bounding box (with the selection as mask) or the whole layer."""
+    doc.check_format()  # an unsupported format is the first thing to tell the user
+    info = resolve_layer(doc, layer)
+    selection = doc.selection_bounds() if use_selection else None
+    area = work_area(info.bounds, selection)
+    image = capture_layer(doc, info, area, with_mask=selection is not None)
+    return TrainPlan(image, info, preset, f"{doc.name} / {info.name}", retrain, overrides)
+
+
+# -- generate --------------------------------------------------------------------------------------
+@dataclass
+class GeneratePlan(Plan):
+    model: ModelRef
+    area: Rect
+    style: Style
+    n: int
+    seed: int
+    size: tuple[int, int] | None
+    scale: tuple[float, float]
+    start_scale: int
+    title: str = "Generate"
+
+    @property
+    def doing(self) -> str:
+        return f"generating {self.n} sample{'s' if self.n != 1 else ''}"
+
+    def run(self, ctx: RunContext) -> list[RawImage]:
+        return ctx.client.generate(
+            self.model.model_id,
+            n=self.n,
+            seed=self.seed,
+            size=self.size,
+            scale_h=self.scale[0],
+            scale_v=self.scale[1],
+            start_scale=self.start_scale,
+            cancel=ctx.cancel,
+        )
+
+    def apply(self, doc: Document, result: list[RawImage]) -> Outcome:
+        group, names = self.style.samples(self.model, self.seed, result)
+        new = [
+            NewLayer(name, image, self.area.x, self.area.y) for name, image in zip(names, result, strict=True)
+        ]
+        placed = doc.add_layers(new, group)
+        where = f" in group {group!r}" if group else ""
+        return Outcome(placed, self.model.model_id, f"{len(placed)} samples{where}")
+
+
+def plan_generate(
+    doc: Document,
+    style: Style,
+    model: ModelRef,
+    n: int,
+    seed: int = 0,
+    size: tuple[int, int] | None = None,
+    scale: tuple[float, float] = (1.0, 1.0),
+    start_scale: int = 0,
+) -> GeneratePlan:
+    """``n`` random samples as new layers at the model's region (or the selection / the active layer)."""
+    if not 1 <= n <= 64:
+        raise ActionError(f"number of samples must be 1..64, got {n}")
+    doc.check_format()
+    area = model_area(doc, model, doc.active_layer(), on_layer=False)
+    return GeneratePlan(model, area, style, n, seed, size, scale, start_scale)
+
+
+# -- harmonize, edit, paint to image ---------------------------------------------------------------
+@dataclass
+class InjectPlan(Plan):
+    """One image in, one image of the same area out, as a new layer over it."""
+
+    kind: str  # a key of INJECTIONS
+    model: ModelRef
+    image: RawImage
+    style: Style
+    seed: int
+    injection_scale: int
+    quantize: bool = False
+
+    @property
+    def title(self) -> str:  # type: ignore[override]
+        return INJECTIONS[self.kind]
+
+    @property
+    def doing(self) -> str:
+        return {"harmonize": "harmonizing", "edit": "editing"}.get(self.kind, "painting to image")
+
+    def run(self, ctx: RunContext) -> RawImage:
+        kwargs: dict[str, object] = {
+            "injection_scale": self.injection_scale,
+            "seed": self.seed,
+            "cancel": ctx.cancel,
+        }
+        if self.kind == "paint_to_image":
+            kwargs["quantize"] = self.quantize
+        return getattr(ctx.client, self.kind)(self.model.model_id, self.image, **kwargs)
+
+    def apply(self, doc: Document, result: RawImage) -> Outcome:
+        name = self.style.injected(self.kind, result, self.image)
+        placed = doc.add_layers([NewLayer(name, result, self.image.offset_x, self.image.offset_y)])
+        return Outcome(placed, self.model.model_id, f"new layer {placed[0].name!r}")
+
+
+def plan_inject(
+    doc: Document,
+    style: Style,
+    kind: str,
+    model: ModelRef,
+    seed: int = 0,
+    injection_scale: int = 0,
+    layer: str | None = None,
+    quantize: bool = False,
+) -> InjectPlan:
+    """Harmonize and edit send the image over the model's region (else the whole active layer) with the
+    selection as the mask; paint to image sends the painted ``layer`` (default: active) there."""
+    if kind not in INJECTIONS:
+        raise ActionError(f"unknown injection {kind!r}; one of {', '.join(INJECTIONS)}")
+    doc.check_format()
+    info = resolve_layer(doc, layer)
+    if kind == "paint_to_image":
+        image = capture_layer(doc, info, model_area(doc, model, info))
+    else:
+        image = doc.read_image(model.region or info.bounds, with_mask=True)
+        require_mask(image.mask, INJECTIONS[kind])
+    return InjectPlan(kind, model, image, style, seed, injection_scale, quantize)
+
+
+# -- super-resolution ------------------------------------------------------------------------------
+@dataclass
+class SuperResolvePlan(Plan):
+    """Upscale with ``model``, or with a model trained for the factor on the image first (``model`` None)."""
+
+    model: ModelRef | None
+    image: RawImage
+    style: Style
+    name: str
+    factor: int
+    seed: int
+    preset: str
+    title: str = "Super-resolve"
+
+    @property
+    def doing(self) -> str:
+        return f"upscaling x{self.factor}"
+
+    def run(self, ctx: RunContext) -> tuple[str, RawImage]:
+        if self.model is not None:
+            model_id = self.model.model_id
+        else:
+            name = f"{self.name} (x{self.factor})"
+            model_id = _train(
+                ctx, self.image, preset=self.preset, name=name, super_resolution_factor=self.factor
+            ).model_id
+        return model_id, ctx.client.super_resolve(
+            model_id, self.image, factor=self.factor, seed=self.seed, cancel=ctx.cancel
+        )
+
+    def apply(self, doc: Document, result: tuple[str, RawImage]) -> Outcome:
+        model_id, image = result
+        source = Rect(self.image.offset_x, self.image.offset_y, self.image.width, self.image.height)
+        rect = (
+            scaled_placement(source, image.width, image.height, doc.bounds)
+            if self.style.upscale_in_place
+            else None
+        )
+        if rect is not None:
+            placed = doc.add_layers([NewLayer(self.name, image, rect.x, rect.y)])[0]
+            return Outcome([placed], model_id, f"{image.width}x{image.height} into new layer {placed.name!r}")
+        (placed,) = in_new_document(doc, f"{doc.name} {self.name}", [NewLayer(self.name, image)])
+        return Outcome([placed], model_id, f"{image.width}x{image.height} into a new document")
+
+
+def plan_super_resolve(
+    doc: Document,
+    style: Style,
+    factor: int = 2,
+    seed: int = 0,
+    model: ModelRef | None = None,
+    preset: str = "fast",
+) -> SuperResolvePlan:
+    """Upscale the image over the selection's bounding box (or the active layer) by ``factor``."""
+    if factor not in SUPER_RESOLUTION_FACTORS:
+        raise ActionError(f"super-resolution factor must be 2, 4 or 8, got {factor}")
+    doc.check_format()
+    info = resolve_layer(doc, None)
+    image = doc.read_image(action_area(doc, info, on_layer=False))
+    return SuperResolvePlan(model, image, style, style.upscaled(doc, info.name, factor), factor, seed, preset)
+
+
+# -- animate ---------------------------------------------------------------------------------------
+@dataclass
+class AnimatePlan(Plan):
+    model: ModelRef
+    style: Style
+    frames: int
+    start_scale: int
+    alpha: float
+    beta: float
+    seed: int
+    frame_ms: int
+    title: str = "Animate"
+
+    @property
+    def doing(self) -> str:
+        return f"animating {self.frames} frames"
+
+    def run(self, ctx: RunContext) -> list[RawImage]:
+        return ctx.client.animate(
+            self.model.model_id,
+            frames=self.frames,
+            start_scale=self.start_scale,
+            alpha=self.alpha,
+            beta=self.beta,
+            seed=self.seed,
+            cancel=ctx.cancel,
+        )
+
+    def apply(self, doc: Document, result: list[RawImage]) -> Outcome:
+        if not result:
+            raise ActionError("the server sent no frames")
+        names = self.style.frames(len(result), self.frame_ms)
+        layers = [NewLayer(name, image) for name, image in zip(names, result, strict=True)]
+        placed = in_new_document(doc, f"{doc.name} animation", layers)
+        return Outcome(placed, self.model.model_id, f"{len(placed)} frames in a new document")
+
+
+def plan_animate(
+    doc: Document,
+    style: Style,
+    model: ModelRef,
+    frames: int = 24,
+    start_scale: int = 1,
+    alpha: float = 0.1,
+    beta: float = 0.9,
+    seed: int = 0,
+    frame_ms: int = 100,
+) -> AnimatePlan:
+    """A random walk in the model's noise space: one layer per frame in a new document."""
+    if not 2 <= frames <= 1000:
+        raise ActionError(f"number of frames must be 2..1000, got {frames}")
+    return AnimatePlan(model, style, frames, start_scale, alpha, beta, seed, frame_ms)

@@ -1,0 +1,44 @@
+"""The one module of the Krita plugin that imports Qt (Krita 5 ships PyQt5; Krita 6 moves to PyQt6:
+port the imports and the few renamed enums here)."""
+
+from PyQt5.QtCore import QByteArray, QObject, Qt, pyqtSignal
+from PyQt5.QtGui import QImage, QPixmap
+from PyQt5.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+__all__ = [
+    "QByteArray",
+    "QComboBox",
+    "QDialog",
+    "QDialogButtonBox",
+    "QFormLayout",
+    "QHBoxLayout",
+    "QImage",
+    "QInputDialog",
+    "QLabel",
+    "QLineEdit",
+    "QMessageBox",
+    "QObject",
+    "QPixmap",
+    "QProgressBar",
+    "QPushButton",
+    "QSpinBox",
+    "QVBoxLayout",
+    "QWidget",
+    "Qt",
+    "pyqtSignal",
+]

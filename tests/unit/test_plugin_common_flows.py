@@ -1,0 +1,226 @@
+"""The shared flows (host_plugin.common.flows) and how they run (runner), on the shared mock document
+with a small style and a recording fake client; the hosts' own names and the real hosts are covered by
+test_krita_actions.py, test_gimp_actions.py and tests/hosts/."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from host_plugin.client import Cancelled, ConnectionSettings, JobUpdate, RawImage
+from host_plugin.common import flows
+from host_plugin.common.geometry import Rect, RegionError
+from host_plugin.common.mock_document import MockDocument
+from host_plugin.common.models import ActionError, ModelRef
+from host_plugin.common.runner import Outcome, Plan, Task, TaskRunner, describe_error, run_waiting
+
+
+class Style:
+    upscale_in_place = True
+
+    def samples(self, model, seed, images):
+        return None, [f"sample {i}" for i in range(len(images))]
+
+    def injected(self, kind, result, source):
+        return kind
+
+    def upscaled(self, doc, layer, factor):
+        return f"x{factor} of {layer}"
+
+    def frames(self, count, frame_ms):
+        return [f"frame {i} {frame_ms}" for i in range(count)]
+
+
+STYLE = Style()
+
+
+class FakeClient:
+    settings = ConnectionSettings(address="gpu-box:1")
+
+    def __init__(self, final_state: str = "SUCCEEDED") -> None:
+        self.calls: list[tuple[str, tuple, dict]] = []
+        self.final_state = final_state
+        self.cancelled: list[str] = []
+
+    def _image(self, w: int, h: int) -> RawImage:
+        return RawImage(w, h, 3, bytes([10, 20, 30]) * (w * h))
+
+    def train(self, image, **kw):
+        self.calls.append(("train", (image,), kw))
+        kw["on_update"](JobUpdate("job1", "model1", "RUNNING", num_scales=3))
+        return JobUpdate("job1", "model1", self.final_state, error="out of memory")
+
+    def cancel_job(self, job_id):
+        self.cancelled.append(job_id)
+
+    def generate(self, model_id, **kw):
+        self.calls.append(("generate", (model_id,), kw))
+        return [self._image(8, 6) for _ in range(kw["n"])]
+
+    def paint_to_image(self, model_id, image, **kw):
+        self.calls.append(("paint_to_image", (model_id, image), kw))
+        return self._image(image.width, image.height)
+
+    edit = harmonize = paint_to_image
+
+    def super_resolve(self, model_id, image, **kw):
+        self.calls.append(("super_resolve", (model_id, image), kw))
+        return self._image(image.width * kw["factor"], image.height * kw["factor"])
+
+    def animate(self, model_id, **kw):
+        self.calls.append(("animate", (model_id,), kw))
+        return [self._image(8, 6) for _ in range(kw["frames"])]
+
+
+def document() -> MockDocument:
+    doc = MockDocument(doc_name="art")
+    doc.paint("Base", Rect(0, 0, 64, 48), bytes([1, 2, 3, 255]) * (64 * 48))
+    doc.paint("Paint", Rect(10, 5, 20, 10), bytes([9, 9, 9, 255]) * (20 * 10))
+    return doc
+
+
+def run(plan: Plan, doc: MockDocument, client: FakeClient) -> Outcome:
+    return TaskRunner(post=lambda fn: fn()).run_blocking(plan, doc, client)
+
+
+def test_train_records_where_the_model_came_from() -> None:
+    doc, client = document(), FakeClient()
+    outcome = run(flows.plan_train(doc, "fast", layer="Paint"), doc, client)
+    (ref,) = doc.models().records
+    assert ref == ModelRef("model1", "art / Paint", "fast", "Paint", Rect(10, 5, 20, 10), "job1", "gpu-box:1")
+    assert outcome.model_id == "model1" and doc.models().active == ref
+
+
+@pytest.mark.parametrize(("state", "error"), [("FAILED", ActionError), ("CANCELLED", Cancelled)])
+def test_a_training_that_does_not_succeed_records_nothing(state: str, error: type) -> None:
+    doc = document()
+    with pytest.raises(error, match="out of memory" if state == "FAILED" else "cancelled"):
+        run(flows.plan_train(doc, "fast"), doc, FakeClient(state))
+    assert doc.models().records == ()
+
+
+def test_results_land_at_the_model_region_else_at_the_selection_or_layer() -> None:
+    doc, client = document(), FakeClient()
+    trained = ModelRef("m", region=Rect(10, 5, 20, 10))
+    placed = run(flows.plan_generate(doc, STYLE, trained, 2), doc, client).layers
+    assert [(p.name, p.rect) for p in placed] == [
+        ("sample 0", Rect(10, 5, 8, 6)),
+        ("sample 1", Rect(10, 5, 8, 6)),
+    ]
+    again = run(flows.plan_generate(doc, STYLE, trained, 1), doc, client).layers
+    assert again[0].name == "sample 0 2"  # the mock, like Krita, keeps layer names apart
+    doc.select(Rect(30, 20, 5, 5))
+    elsewhere = run(flows.plan_generate(doc, STYLE, ModelRef("other"), 1), doc, client).layers
+    assert elsewhere[0].rect.x == 30 and elsewhere[0].rect.y == 20
+    empty = MockDocument()
+    assert run(flows.plan_generate(empty, STYLE, ModelRef("other"), 1), empty, client).layers[0].rect.x == 0
+
+
+def test_paint_to_image_reads_the_painted_layer_over_the_model_region() -> None:
+    doc, client = document(), FakeClient()
+    model = ModelRef("m", region=Rect(10, 5, 20, 10))
+    outcome = run(
+        flows.plan_inject(doc, STYLE, "paint_to_image", model, quantize=True, layer="Paint"), doc, client
+    )
+    _, (_, image), kw = client.calls[-1]
+    assert image.pixels[:4] == bytes([9, 9, 9, 255]) and (image.offset_x, image.offset_y) == (10, 5)
+    assert kw["quantize"] is True and outcome.layers[0].rect == Rect(10, 5, 20, 10)
+
+
+def test_edit_sends_the_visible_image_with_the_selection_and_checks_it() -> None:
+    doc, client = document(), FakeClient()
+    with pytest.raises(RegionError, match="select the edited region"):
+        flows.plan_inject(doc, STYLE, "edit", ModelRef("m"))
+    doc.select(Rect(0, 0, 64, 48))
+    with pytest.raises(RegionError, match="smaller than the layer"):
+        flows.plan_inject(doc, STYLE, "edit", ModelRef("m"))
+    doc.select(Rect(12, 6, 2, 2))
+    run(flows.plan_inject(doc, STYLE, "edit", ModelRef("m", region=Rect(10, 5, 20, 10))), doc, client)
+    _, (_, image), kw = client.calls[-1]
+    assert (image.width, image.height) == (20, 10) and image.mask.count(255) == 4
+    assert "quantize" not in kw
+    with pytest.raises(ActionError, match="unknown injection"):
+        flows.plan_inject(doc, STYLE, "sharpen", ModelRef("m"))
+
+
+def test_super_resolve_trains_for_the_factor_when_there_is_no_model() -> None:
+    doc, client = document(), FakeClient()
+    doc.select(Rect(0, 0, 64, 48))  # beyond the active layer: super-resolution reads the visible image
+    outcome = run(flows.plan_super_resolve(doc, STYLE, 2, seed=3, preset="tiny"), doc, client)
+    assert [call[0] for call in client.calls] == ["train", "super_resolve"]
+    assert client.calls[0][2]["super_resolution_factor"] == 2 and client.calls[0][2]["preset"] == "tiny"
+    assert client.calls[1][1][0] == "model1" and outcome.layers[0].new_document  # 128x96 > the canvas
+
+
+def test_animate_makes_a_new_document_of_frames() -> None:
+    doc, client = document(), FakeClient()
+    outcome = run(flows.plan_animate(doc, STYLE, ModelRef("m"), frames=3, frame_ms=40), doc, client)
+    (new,) = doc.opened
+    assert [layer.name for layer in new.layers] == ["frame 0 40", "frame 1 40", "frame 2 40"]
+    assert outcome.names == ["frame 0 40", "frame 1 40", "frame 2 40"] and outcome.layers[0].document is new
+    with pytest.raises(ActionError, match="2..1000"):
+        flows.plan_animate(doc, STYLE, ModelRef("m"), frames=1)
+
+
+def test_run_waiting_handles_updates_on_the_calling_thread() -> None:
+    doc, client = document(), FakeClient()
+    caller = threading.get_ident()
+    threads: list[int] = []
+    outcome = run_waiting(
+        flows.plan_train(doc, "fast"),
+        doc,
+        client,
+        lambda u: threads.append(threading.get_ident()),
+        lambda _s: None,
+    )
+    assert outcome.model_id == "model1" and threads == [caller]
+
+
+def test_cancelling_a_training_task_cancels_the_server_job() -> None:
+    doc, client = document(), FakeClient("CANCELLED")
+    task = Task("Train")
+
+    class Ctx:
+        def __init__(self) -> None:
+            self.client, self.task, self.cancel, self.report = client, task, task.cancel_token, lambda u: None
+
+    with pytest.raises(Cancelled):
+        flows.plan_train(doc, "fast").run(Ctx())  # type: ignore[arg-type]
+    task.cancel()
+    for _ in range(100):
+        if client.cancelled:
+            break
+        task.done.wait(0.01)
+    assert client.cancelled == ["job1"]
+
+
+def test_background_tasks_apply_results_through_the_ui_poster() -> None:
+    posted: list = []
+    runner = TaskRunner(post=posted.append)
+    doc = document()
+
+    class Seven(Plan):
+        title = "demo"
+
+        def run(self, ctx):
+            return 7
+
+        def apply(self, doc, result):
+            return Outcome(message=str(result))
+
+    events: list[tuple[Task, str]] = []
+    runner.listeners.append(lambda task, event, payload: events.append((task, event)))
+    task = runner.start(Seven(), doc, client=None)
+    for _ in range(200):  # the worker hands the result to the "UI thread" (here: the posted list)
+        if posted:
+            break
+        task.done.wait(0.01)
+    assert not task.done.is_set() and events == []
+    posted.pop()()
+    assert task.wait(1).message == "7" and events == [(task, "done")]
+
+
+def test_errors_read_as_one_line() -> None:
+    assert describe_error(RegionError("select something")) == "select something"
+    assert describe_error(KeyError()) == "KeyError"
