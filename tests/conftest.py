@@ -21,6 +21,17 @@ def tiny_image() -> np.ndarray:
     return to_array(resize(to_tensor(img), (24, 32)))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``gpu`` need CUDA: they run only when ``-m`` names them (``bench/gpu.sh`` runs
+    ``-m gpu``); otherwise they are deselected, and pytest's summary counts them as deselected."""
+    if "gpu" in (config.getoption("markexpr") or ""):
+        return
+    gpu = [item for item in items if item.get_closest_marker("gpu")]
+    if gpu:
+        config.hook.pytest_deselected(items=gpu)
+        items[:] = [item for item in items if not item.get_closest_marker("gpu")]
+
+
 @pytest.fixture(scope="session")
 def tiny_rgb() -> np.ndarray:
     return tiny_image()
