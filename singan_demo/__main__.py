@@ -47,7 +47,7 @@ def _progress(update: JobUpdate) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="singan-demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--preset", default="fast", help="paper, fast or tiny (default fast)")
+    parser.add_argument("--preset", default="fast", help="fast or paper (default fast)")
     parser.add_argument("--samples", type=int, default=4, help="random samples to fetch (default 4)")
     parser.add_argument(
         "--out", type=Path, default=Path("singan-demo"), help="output folder (default ./singan-demo)"

@@ -7,11 +7,11 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import SinGANError
+from . import apps, core_cmds
+from .eval import add_eval_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import core_cmds
-
     parser = argparse.ArgumentParser(
         prog="singan",
         description="SinGAN Studio: learn a generative model from a single image, then sample from it.",
@@ -19,15 +19,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     core_cmds.add_parsers(sub)
-    for name in ("apps", "eval"):
-        try:
-            module = __import__(f"{__name__}.{name}", fromlist=["add_parsers"])
-        except ModuleNotFoundError as exc:  # a command group that has not landed yet
-            if exc.name != f"{__name__}.{name}":
-                raise
-            continue
-        getattr(module, "add_parsers", None) and module.add_parsers(sub)
-        getattr(module, "add_eval_parser", None) and module.add_eval_parser(sub)
+    apps.add_parsers(sub)
+    add_eval_parser(sub)
     return parser
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from ..checkpoint import load_checkpoint, save_checkpoint
-from ..config import PRESETS, get_preset, iteration_overrides, with_overrides
+from ..config import get_preset, iteration_overrides, with_overrides
 from ..device import describe_device, resolve_device
 from ..errors import ConfigError, ImageError
 from ..imageio import DEFAULT_MAX_PIXELS, load_image, load_mask, prepare_training_image, save_image, to_uint8
@@ -24,6 +24,7 @@ from ..tasks.masks import BLUR_SIGMA, EDIT_DILATION, HARMONIZE_DILATION
 from ..tasks.super_resolve import sr_config, sr_steps, super_resolve
 from ..train import train
 from .core_cmds import add_device_arg, add_size_args, output_size, write_json
+from .options import add_preset_arg
 from .progress import ProgressBar, format_seconds
 
 ANIMATION_FORMATS = {".gif": "GIF", ".webp": "WEBP"}
@@ -121,7 +122,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     s.add_argument(
         "--model", help="use this model instead of training (e.g. one of a larger image of the scene)"
     )
-    s.add_argument("--preset", default="fast", choices=sorted(PRESETS), help="training preset (default fast)")
+    add_preset_arg(s, "training preset (default fast)")
     s.add_argument("--iterations", type=int, help="training iterations per scale")
     s.add_argument("--max-size", type=int, help="longer side for training (default: the image's own)")
     s.add_argument("--train-seed", type=int, help="training seed (default 0)")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..checkpoint import checkpoint_metadata, load_checkpoint, save_checkpoint
-from ..config import PRESETS, config_to_dict, get_preset, iteration_overrides, parse_overrides, with_overrides
+from ..config import config_to_dict, get_preset, iteration_overrides, parse_overrides, with_overrides
 from ..device import describe_device, resolve_device
 from ..errors import ConfigError, TrainingCancelled
 from ..fingerprint import model_id
@@ -19,6 +19,7 @@ from ..imageio import DEFAULT_MAX_PIXELS, load_image, prepare_training_image, sa
 from ..pyramid import plan_pyramid
 from ..tasks.sample import generate
 from ..train import train
+from .options import add_preset_arg
 from .progress import ProgressBar, format_seconds
 
 
@@ -60,9 +61,7 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     t = sub.add_parser("train", help="train a model on one image", description="Train a SinGAN on one image.")
     t.add_argument("image", help="training image: PNG, JPEG, WebP or TIFF; 8 or 16 bit; grey, RGB or RGBA")
-    t.add_argument(
-        "--preset", default="fast", choices=sorted(PRESETS), help="paper | fast | tiny (default: fast)"
-    )
+    add_preset_arg(t, "fast: minutes on a CPU; paper: the paper's settings, hours on a CPU (default: fast)")
     t.add_argument("--out", help="model file to write (default: <image name>.<preset>.singan here)")
     t.add_argument("--max-size", type=int, help="longer side of the finest scale in px (paper: 250)")
     t.add_argument("--min-size", type=int, help="shorter side of the coarsest scale in px (paper: 25)")
