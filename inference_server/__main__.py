@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .auth import read_token_file
 from .config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig, default_models_dir
+from .server import serve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,8 +86,6 @@ def main(argv: list[str] | None = None) -> int:
         problem = config.security_problem()
         if problem:
             raise ValueError(problem)
-        from .server import serve
-
         asyncio.run(serve(config))
     except (ValueError, OSError) as exc:
         print(f"singan-server: error: {exc}", file=sys.stderr)

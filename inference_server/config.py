@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import platformdirs
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 50051
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
@@ -12,8 +14,6 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 def default_models_dir() -> Path:
     """Per-user data directory (platformdirs), e.g. ~/.local/share/singan-studio/models on Linux."""
-    import platformdirs
-
     return Path(platformdirs.user_data_dir("singan-studio", appauthor=False)) / "models"
 
 
