@@ -77,3 +77,27 @@ def test_server_and_client_share_the_generated_api() -> None:
     }
     assert "singan_api.singan_pb2" in server and "singan_api.singan_pb2_grpc" in server
     assert "singan_api.singan_pb2" in client and "singan_api.singan_grpc" in client
+
+
+def imports_inside_functions(path: Path) -> list[str]:
+    """``line: statement`` of every import (or importlib/__import__ call) inside a function body."""
+    found = []
+    for fn in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        for node in ast.walk(fn):
+            dynamic = isinstance(node, ast.Call) and ast.unparse(node.func) in (
+                "__import__",
+                "importlib.import_module",
+            )
+            if isinstance(node, (ast.Import, ast.ImportFrom)) or dynamic:
+                found.append(f"{path.relative_to(REPO)}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+@pytest.mark.parametrize("folder", ["inference_server", "singan_api", "singan_core/cli"])
+def test_dependencies_are_plain_top_level_imports(folder: str) -> None:
+    """No hidden dependencies: no import inside a function, no module looked up by name."""
+    assert [
+        hit for path in sorted((REPO / folder).rglob("*.py")) for hit in imports_inside_functions(path)
+    ] == []
