@@ -96,6 +96,7 @@ def model_to_proto(record: ModelRecord, thumbnail: np.ndarray | None = None) -> 
         config_json=record.config_json,
         image_hash=record.image_hash,
         super_resolution_factor=record.sr_factor,
+        problem=record.problem,
     )
     if thumbnail is not None:
         info.thumbnail.CopyFrom(image_to_proto(thumbnail))

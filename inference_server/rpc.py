@@ -11,7 +11,7 @@ from typing import Any
 
 import grpc
 
-from singan_core.errors import CheckpointError, ConfigError, ImageError
+from singan_core.errors import CheckpointError, ConfigError, DamagedModel, ImageError
 
 from .convert import RequestError
 from .jobs import UnknownJob
@@ -28,7 +28,7 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
         return grpc.StatusCode.NOT_FOUND, str(exc)
     if isinstance(exc, (InvalidId, ImageError, ConfigError)):
         return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
-    if isinstance(exc, ModelNotReady):
+    if isinstance(exc, (ModelNotReady, DamagedModel)):
         return grpc.StatusCode.FAILED_PRECONDITION, str(exc)
     if isinstance(exc, CheckpointError):
         return grpc.StatusCode.INVALID_ARGUMENT, str(exc)

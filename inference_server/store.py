@@ -20,7 +20,7 @@ import re
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +29,10 @@ import torch
 from PIL import Image
 
 from singan_api.job_state import JobState
-from singan_core.checkpoint import load_checkpoint, save_checkpoint
+from singan_core.checkpoint import checkpoint_problems, load_checkpoint, save_checkpoint
 from singan_core.config import config_to_json
+from singan_core.errors import CheckpointError
+from singan_core.finite import summary
 from singan_core.imageio import decode_image, encode_png, to_uint8
 from singan_core.model import SinGANModel
 
@@ -69,6 +71,7 @@ class ModelRecord:
     image_hash: str
     sr_factor: int = 0
     size_bytes: int = 0
+    problem: str = ""  # non-empty: the checkpoint is damaged (why); checked when read, not trusted from JSON
 
     @property
     def complete(self) -> bool:
@@ -141,6 +144,7 @@ class ModelStore:
         self.models_dir.mkdir(parents=True, exist_ok=True)
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
+        self._problems: dict[str, tuple[tuple[int, int], str]] = {}  # id -> (file mtime/size, problem)
 
     # -- paths (ids validated first) ---------------------------------------------------------------
     def checkpoint_path(self, model_id: str) -> Path:
@@ -196,7 +200,25 @@ class ModelStore:
             record = self._read_sidecar(model_id)
             if record is None or not self.checkpoint_path(model_id).exists():
                 raise UnknownModel(f"no model with id {model_id} on this server (see ListModels)")
-            return record
+            return replace(record, problem=self._problem(model_id))
+
+    def _problem(self, model_id: str) -> str:
+        """Why the checkpoint cannot be used ("" when it can): non-finite values (an older version could
+        write them) or an unreadable file. Checked once per version of the file."""
+        path = self.checkpoint_path(model_id)
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            return "the model file is missing"
+        key = (st.st_mtime_ns, st.st_size)
+        known = self._problems.get(model_id)
+        if known is None or known[0] != key:
+            try:
+                problem = summary(checkpoint_problems(path))
+            except CheckpointError as exc:
+                problem = str(exc).removeprefix(f"{path}: ")
+            known = self._problems[model_id] = (key, problem)
+        return known[1]
 
     def find(self, model_id: str) -> ModelRecord | None:
         try:
@@ -211,7 +233,7 @@ class ModelStore:
             if ID_PATTERN.match(model_id):
                 record = self._read_sidecar(model_id)
                 if record is not None:
-                    records.append(record)
+                    records.append(replace(record, problem=self._problem(model_id)))
         return sorted(records, key=lambda r: r.created, reverse=True)
 
     def thumbnail(self, model_id: str) -> np.ndarray | None:

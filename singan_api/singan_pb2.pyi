@@ -217,7 +217,7 @@ class ListJobsResponse(_message.Message):
     def __init__(self, jobs: _Optional[_Iterable[_Union[Job, _Mapping]]] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("model_id", "name", "preset", "created_unix", "width", "height", "channels", "bit_depth", "num_scales", "scales_done", "complete", "size_bytes", "thumbnail", "scale_sizes", "config_json", "image_hash", "super_resolution_factor")
+    __slots__ = ("model_id", "name", "preset", "created_unix", "width", "height", "channels", "bit_depth", "num_scales", "scales_done", "complete", "size_bytes", "thumbnail", "scale_sizes", "config_json", "image_hash", "super_resolution_factor", "problem")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PRESET_FIELD_NUMBER: _ClassVar[int]
@@ -235,6 +235,7 @@ class ModelInfo(_message.Message):
     CONFIG_JSON_FIELD_NUMBER: _ClassVar[int]
     IMAGE_HASH_FIELD_NUMBER: _ClassVar[int]
     SUPER_RESOLUTION_FACTOR_FIELD_NUMBER: _ClassVar[int]
+    PROBLEM_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     name: str
     preset: str
@@ -252,7 +253,8 @@ class ModelInfo(_message.Message):
     config_json: str
     image_hash: str
     super_resolution_factor: int
-    def __init__(self, model_id: _Optional[str] = ..., name: _Optional[str] = ..., preset: _Optional[str] = ..., created_unix: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., channels: _Optional[int] = ..., bit_depth: _Optional[int] = ..., num_scales: _Optional[int] = ..., scales_done: _Optional[int] = ..., complete: _Optional[bool] = ..., size_bytes: _Optional[int] = ..., thumbnail: _Optional[_Union[Image, _Mapping]] = ..., scale_sizes: _Optional[_Iterable[_Union[Size, _Mapping]]] = ..., config_json: _Optional[str] = ..., image_hash: _Optional[str] = ..., super_resolution_factor: _Optional[int] = ...) -> None: ...
+    problem: str
+    def __init__(self, model_id: _Optional[str] = ..., name: _Optional[str] = ..., preset: _Optional[str] = ..., created_unix: _Optional[int] = ..., width: _Optional[int] = ..., height: _Optional[int] = ..., channels: _Optional[int] = ..., bit_depth: _Optional[int] = ..., num_scales: _Optional[int] = ..., scales_done: _Optional[int] = ..., complete: _Optional[bool] = ..., size_bytes: _Optional[int] = ..., thumbnail: _Optional[_Union[Image, _Mapping]] = ..., scale_sizes: _Optional[_Iterable[_Union[Size, _Mapping]]] = ..., config_json: _Optional[str] = ..., image_hash: _Optional[str] = ..., super_resolution_factor: _Optional[int] = ..., problem: _Optional[str] = ...) -> None: ...
 
 class ListModelsRequest(_message.Message):
     __slots__ = ("include_thumbnails", "image_hash")

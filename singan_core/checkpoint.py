@@ -20,7 +20,8 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from .config import config_from_dict, config_to_dict
-from .errors import CheckpointError, ConfigError
+from .errors import CheckpointError, ConfigError, DamagedModel
+from .finite import model_problems, summary
 from .model import SinGANModel
 
 FORMAT = "singan-studio-model"
@@ -58,8 +59,14 @@ def _tensors(model: SinGANModel) -> dict[str, torch.Tensor]:
 
 
 def save_checkpoint(model: SinGANModel, path: str | os.PathLike[str]) -> None:
-    """Write the model atomically: a temp file in the same folder, fsync, then rename over ``path``."""
+    """Write the model atomically: a temp file in the same folder, fsync, then rename over ``path``.
+
+    Refuses (:class:`DamagedModel`) a model with a non-finite weight or noise amplitude: it would draw
+    blank images, and writing it over a good file would lose the good one."""
     p = Path(path)
+    problems = model_problems(model)
+    if problems:
+        raise DamagedModel(f"{p}: not written, the model is damaged: {summary(problems)}")
     p.parent.mkdir(parents=True, exist_ok=True)
     meta = {"singan": json.dumps(_metadata(model), sort_keys=True)}
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
@@ -96,9 +103,26 @@ def checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     return meta
 
 
+def checkpoint_problems(path: str | os.PathLike[str]) -> list[str]:
+    """Why the model file cannot be used (non-finite noise amplitudes, weights or reconstruction noise);
+    empty when it is usable. Raises :class:`CheckpointError` for an unreadable file."""
+    return model_problems(_read_model(Path(path)))
+
+
 def load_checkpoint(path: str | os.PathLike[str], device: str | torch.device = "cpu") -> SinGANModel:
-    """Rebuild a model from the file alone (loads on CPU, then moves to ``device``)."""
+    """Rebuild a model from the file alone (loads on CPU, then moves to ``device``). Refuses
+    (:class:`DamagedModel`) a model with a non-finite weight or noise amplitude."""
     p = Path(path)
+    model = _read_model(p)
+    problems = model_problems(model)
+    if problems:
+        raise DamagedModel(
+            f"{p}: the model is damaged and cannot be used ({summary(problems)}); train it again"
+        )
+    return model.eval().to(torch.device(device) if isinstance(device, str) and device != "auto" else device)
+
+
+def _read_model(p: Path) -> SinGANModel:
     meta = checkpoint_metadata(p)
     try:
         config = config_from_dict(meta["config"])
@@ -137,4 +161,4 @@ def load_checkpoint(path: str | os.PathLike[str], device: str | torch.device = "
     model.generators = nn.ModuleList(gens)
     critic = {k[len("critic.") :]: v for k, v in tensors.items() if k.startswith("critic.")}
     model.critic_state = critic or None
-    return model.eval().to(torch.device(device) if isinstance(device, str) and device != "auto" else device)
+    return model

@@ -21,6 +21,22 @@ class CheckpointError(SinGANError):
     """A model file is missing, truncated, of an unknown format, or does not match."""
 
 
+class DamagedModel(CheckpointError):
+    """A model holds a non-finite (NaN or infinite) weight or noise amplitude: it would draw blank images,
+    so it is never written, loaded or served."""
+
+
+class TrainingDiverged(SinGANError):
+    """Training hit non-finite values that restoring the last finite state and retrying did not cure.
+
+    ``model`` holds every scale finished before it (they are usable, and resuming continues from them).
+    """
+
+    def __init__(self, message: str, model: Any) -> None:
+        super().__init__(message)
+        self.model = model
+
+
 class TrainingCancelled(SinGANError):
     """Training stopped at a safe point because ``should_stop()`` returned True.
 

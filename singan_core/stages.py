@@ -47,6 +47,13 @@ class PrevSource:
             self.bank = self._draw(self.size)
             self.order = torch.randperm(self.size, generator=self.cpu_gen).tolist()
 
+    def state(self) -> tuple[torch.Tensor | None, list[int]]:
+        """The bank and the draw order (the bank is replaced, never changed in place)."""
+        return self.bank, list(self.order)
+
+    def set_state(self, state: tuple[torch.Tensor | None, list[int]]) -> None:
+        self.bank, self.order = state[0], list(state[1])
+
     def next(self) -> torch.Tensor:
         if self.size == 0:
             return self._draw(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -14,9 +15,10 @@ import torch.nn as nn
 from .acceleration import ThreadTuner, autocast, memory_format, prepare_module
 from .config import SinGANConfig, channels_at, iterations_at, lr_decay_at, validate_config
 from .device import resolve_device
-from .errors import CheckpointError, TrainingCancelled
+from .errors import CheckpointError, TrainingCancelled, TrainingDiverged
 from .eta import IterationTimeModel, iteration_cost
 from .fingerprint import image_hash, model_id
+from .finite import SNAPSHOT_EVERY, Recovery, Snapshot, all_finite, losses_problem
 from .imageio import prepare_training_image
 from .losses import critic_wgan_loss, generator_wgan_loss, gradient_penalty, reconstruction_loss
 from .model import SinGANModel
@@ -38,6 +40,7 @@ class TrainProgress:
     eta_s: float = 0.0
     preview: np.ndarray | None = None  # a random sample at this scale, set when the scale finishes
     scale_done: bool = False
+    notice: str = ""  # set once when training recovered from a non-finite value (what and where)
 
 
 ProgressFn = Callable[[TrainProgress], None]
@@ -236,6 +239,11 @@ def _train_scale(
     g, d = _make_nets(model, scale, cfg.seed)
     real = real.contiguous(memory_format=memory_format(cfg))
     amp = _noise_amp(model, scale, real)
+    if not math.isfinite(amp):
+        raise TrainingDiverged(
+            f"scale {scale + 1} of {model.num_scales}: the noise amplitude is {amp} (broken coarser scales)",
+            model,
+        )
     stages = Stages(model, scale, g, amp)
     # The reconstruction input is fixed while scale n trains: compute it once (unless benchmarking).
     with torch.no_grad():
@@ -251,21 +259,49 @@ def _train_scale(
     plateau = PlateauStop(
         cfg.early_stop_window, cfg.early_stop_tol, math.ceil(cfg.early_stop_min_fraction * iterations)
     )
+    snapshot = Snapshot([*stages.nets, d, opt_g, opt_d, sched_g, sched_d, gen_dev, gen_cpu, source, plateau])
+    recovery = Recovery(model, scale, stages.older, snapshot, [opt_g, opt_d])
+    fp32 = dataclasses.replace(cfg, autocast_bf16=False)
 
     def critic(x: torch.Tensor) -> torch.Tensor:
-        with autocast(cfg, dev):
+        with autocast(fp32 if recovery.fp32 else cfg, dev):
             return d(x).float()
 
     def fake_from(prev: torch.Tensor) -> torch.Tensor:
-        with autocast(cfg, dev):
+        with autocast(fp32 if recovery.fp32 else cfg, dev):
             return stages(prev, stages.random_noise(gen_dev))
+
+    def report(done: int, losses: dict[str, torch.Tensor], notice: str = "") -> None:
+        progress(
+            TrainProgress(
+                scale=scale,
+                num_scales=model.num_scales,
+                iteration=done,
+                iterations=iterations,
+                losses={k: float(v.detach()) for k, v in losses.items()},
+                elapsed_s=timer.elapsed(),
+                eta_s=timer.eta(scale, done),
+                notice=notice,
+            )
+        )
 
     g.train()
     d.train()
     tuner.restart()
     last_report = time.perf_counter()
-    done = 0
-    for it in range(iterations):
+    done = it = 0
+    stop = False
+    while True:
+        # The weights are checked at every snapshot and at the end (as they will be saved).
+        end = it >= iterations or stop
+        if (end or it % SNAPSHOT_EVERY == 0) and it != snapshot.iteration and not snapshot.take(it):
+            it, notice = recovery.fail(it, "non-finite weights")
+            stop = False
+            if progress is not None:
+                report(it, {}, notice)
+            continue
+        if end:
+            break
         if should_stop is not None and should_stop():
             raise TrainingCancelled(model)
         tuner.before(it)
@@ -287,16 +323,21 @@ def _train_scale(
                     rec_prev = stages.rec_prev()
             opt_g.zero_grad(set_to_none=True)
             adv = generator_wgan_loss(critic(fake_from(prev)))
-            with autocast(cfg, dev):
+            with autocast(fp32 if recovery.fp32 else cfg, dev):
                 rec = reconstruction_loss(stages(rec_prev, rec_noise).float(), real, cfg.rec_weight)
             (adv + rec).backward()
             opt_g.step()
         sched_g.step()
         sched_d.step()
         tuner.after(it)
-        done = it + 1
+        losses = {"d": loss_d, "gp": gp, "g_adv": adv, "rec": rec}
+        if not all_finite(list(losses.values())):
+            it, notice = recovery.fail(it + 1, losses_problem(losses))
+            if progress is not None:
+                report(it, losses, notice)
+            continue
+        done = it = it + 1
         timer.iteration_done(done)
-        stop = False
         if cfg.early_stop:
             plateau.update(rec, loss_d)
             stop = plateau.should_stop(done)
@@ -305,20 +346,7 @@ def _train_scale(
             now - last_report >= 0.5 or done == iterations or done % 50 == 0 or stop
         ):
             last_report = now
-            losses = {"d": loss_d, "gp": gp, "g_adv": adv, "rec": rec}
-            progress(
-                TrainProgress(
-                    scale=scale,
-                    num_scales=model.num_scales,
-                    iteration=done,
-                    iterations=iterations,
-                    losses={k: float(v.detach()) for k, v in losses.items()},
-                    elapsed_s=timer.elapsed(),
-                    eta_s=timer.eta(scale, done),
-                )
-            )
-        if stop:
-            break
+            report(done, losses)
     stages.freeze()
     model.generators.append(g)
     model.noise_amps.append(amp)

@@ -10,11 +10,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..checkpoint import checkpoint_metadata, load_checkpoint, save_checkpoint
+from ..checkpoint import checkpoint_metadata, checkpoint_problems, load_checkpoint, save_checkpoint
 from ..config import config_to_dict, get_preset, iteration_overrides, parse_overrides, with_overrides
 from ..device import describe_device, resolve_device
 from ..errors import ConfigError, TrainingCancelled
 from ..fingerprint import model_id
+from ..finite import summary
 from ..imageio import DEFAULT_MAX_PIXELS, load_image, prepare_training_image, save_image
 from ..pyramid import plan_pyramid
 from ..tasks.sample import generate
@@ -200,9 +201,10 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     meta = checkpoint_metadata(args.model)
+    problems = checkpoint_problems(args.model)  # non-zero exit status for a damaged model
     if args.json:
-        print(json.dumps(meta, indent=2, sort_keys=True))
-        return 0
+        print(json.dumps({**meta, "problems": problems}, indent=2, sort_keys=True))
+        return 1 if problems else 0
     shapes = meta["shapes"]
     rows = [
         ("model id", meta["model_id"]),
@@ -215,6 +217,7 @@ def cmd_info(args: argparse.Namespace) -> int:
         ("train time", format_seconds(sum(meta.get("train_seconds", [])))),
         ("created", time.strftime("%Y-%m-%d %H:%M", time.localtime(meta.get("created", 0)))),
     ]
+    rows.append(("check", f"DAMAGED, do not use: {summary(problems)}" if problems else "ok"))
     for k, v in rows:
         print(f"{k:>13}: {v}")
-    return 0
+    return 1 if problems else 0

@@ -26,6 +26,8 @@ class ProgressBar:
         self.last = 0.0
 
     def __call__(self, p: TrainProgress) -> None:
+        if p.notice:  # training recovered from a non-finite value: say so on a line of its own
+            print(("\n" if self.tty else "") + f"warning: {p.notice}", file=self.stream, flush=True)
         frac = p.iteration / max(p.iterations, 1)
         filled = int(frac * self.width)
         bar = "#" * filled + "-" * (self.width - filled)
