@@ -18,7 +18,7 @@ from ..device import describe_device, resolve_device
 from ..errors import ConfigError, ImageError
 from ..imageio import DEFAULT_MAX_PIXELS, load_image, load_mask, prepare_training_image, save_image, to_uint8
 from ..model import SinGANModel
-from ..tasks import inject
+from ..tasks import inject, native, upscale
 from ..tasks.animate import animate
 from ..tasks.masks import BLUR_SIGMA, EDIT_DILATION, HARMONIZE_DILATION
 from ..tasks.super_resolve import sr_config, sr_steps, super_resolve
@@ -48,6 +48,22 @@ def _write(img: np.ndarray, out: Path, what: str) -> None:
     print(f"wrote {what} ({w}x{h}) to {out}", file=sys.stderr)
 
 
+def _write_result(result: np.ndarray | native.Region, out: Path, what: str) -> None:
+    """An image, or a region as a cropped layer (transparent where unchanged) with its offset printed."""
+    if isinstance(result, np.ndarray):
+        _write(result, out, what)
+        return
+    if not result.changed.any():
+        raise ImageError("nothing changed: the blend weight is zero everywhere")
+    save_image(result.layer(), out)
+    h, w = result.changed.shape
+    print(
+        f"wrote the changed region of the {what} ({w}x{h} at x={result.left}, y={result.top} of "
+        f"{result.size[1]}x{result.size[0]}) to {out}",
+        file=sys.stderr,
+    )
+
+
 def _add_blend_args(p: argparse.ArgumentParser, dilation: int, default_scale: str) -> None:
     p.add_argument("mask", help="mask image: white = the region to change (alpha is used if colour is flat)")
     p.add_argument("--injection-scale", type=int, help=SCALE_HELP.format(default_scale))
@@ -65,7 +81,30 @@ def _add_blend_args(p: argparse.ArgumentParser, dilation: int, default_scale: st
     )
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     p.add_argument("--out", help="output image (default: <input>.<command>.png here)")
+    _add_resolution_arg(p)
+    p.add_argument(
+        "--method",
+        choices=native.METHODS,
+        default="delta",
+        help="native: how the model's change meets the input's detail: delta (the change, upsampled) or "
+        "bands (also the input's finer bands scaled to the grain around the mask) (default delta)",
+    )
+    p.add_argument(
+        "--region",
+        action="store_true",
+        help="write only the changed rectangle, transparent where unchanged, and print its offset",
+    )
     add_device_arg(p)
+
+
+def _add_resolution_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--resolution",
+        choices=native.RESOLUTIONS,
+        default="auto",
+        help="native: the result at the input's resolution (its detail kept); model: work at the model's "
+        "size and resize back (the paper's way); auto (default): native for inputs larger than the model",
+    )
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -108,6 +147,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fine-tune-iterations", type=int, help="fine-tuning iterations")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
     p.add_argument("--out", help="output image (default: <paint>.paint2image.png here)")
+    _add_resolution_arg(p)
+    p.add_argument(
+        "--upscaler",
+        choices=upscale.UPSCALERS,
+        default="ladder",
+        help="native: from the model's size to the paint's through the finest generator (ladder, the "
+        "paper's super-resolution) or a plain resize (default ladder)",
+    )
     add_device_arg(p)
     p.set_defaults(func=cmd_paint)
 
@@ -167,8 +214,11 @@ def cmd_harmonize(args: argparse.Namespace) -> int:
         dilation=args.dilation,
         blur_sigma=args.blur,
         fine_tune_iterations=args.fine_tune_iterations,
+        resolution=args.resolution,
+        method=args.method,
+        as_region=args.region,
     )
-    _write(
+    _write_result(
         out, Path(args.out) if args.out else _default_out(args.composite, "harmonized"), "harmonized image"
     )
     return 0
@@ -185,8 +235,11 @@ def cmd_edit(args: argparse.Namespace) -> int:
         seed=args.seed,
         dilation=args.dilation,
         blur_sigma=args.blur,
+        resolution=args.resolution,
+        method=args.method,
+        as_region=args.region,
     )
-    _write(out, Path(args.out) if args.out else _default_out(args.image, "edited"), "edited image")
+    _write_result(out, Path(args.out) if args.out else _default_out(args.image, "edited"), "edited image")
     return 0
 
 
@@ -203,6 +256,8 @@ def cmd_paint(args: argparse.Namespace) -> int:
         seed=args.seed,
         fine_tune=not args.no_fine_tune,
         fine_tune_iterations=args.fine_tune_iterations,
+        resolution=args.resolution,
+        upscaler=args.upscaler,
     )
     _write(out, Path(args.out) if args.out else _default_out(args.paint, "paint2image"), "image")
     return 0

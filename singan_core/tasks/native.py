@@ -11,7 +11,7 @@ gives a soft blob at 100% zoom. Here only the *change* crosses the scales:
   finest scale, the input's bands above it.
 - ``bands``: the same, plus a per-band texture statistic transfer: the input's octave bands above the
   model's scale (differences of Gaussians at sigma 1, 2, 4 ... up to the scale ratio / 2) get, per
-  channel, the gain that brings their spread inside the mask to the spread in a ring around it
+  channel, the gain that brings their median magnitude inside the mask to the one in a ring around it
   (clamped to [1/2, 2]), so a pasted object's grain and sharpness follow its new surroundings.
 
 The blend weight is the task's own recipe (disk dilation, Gaussian blur, normalisation) computed at the
@@ -45,6 +45,7 @@ METHODS: tuple[str, ...] = ("delta", "bands")
 STRIP = 256  # rows per full-resolution strip
 RING = 48  # px: width of the ring around the blend region whose band statistics ``bands`` copies
 GAIN_RANGE = (0.5, 2.0)
+MAX_SAMPLES = 1_000_000
 _LUMA = (0.299, 0.587, 0.114)
 
 
@@ -258,14 +259,16 @@ def _strip(arr: np.ndarray, rows: slice, cols: slice, halo: int) -> tuple[torch.
 
 
 def band_gains(arr: np.ndarray, crop: Crop, sigmas: list[float]) -> torch.Tensor:
-    """``[K, C]`` gains: per band and channel, spread in the ring around the blend region / spread inside
-    the region's core (weight > 0.5), clamped to :data:`GAIN_RANGE`; 1 where either is too small."""
+    """``[K, C]`` gains: per band and channel, the median |band| in the ring around the blend region over
+    the same inside the region's core (weight > 0.99), clamped to :data:`GAIN_RANGE`; 1 where either is
+    too small. Medians, so that the pasted object's own outline does not count as grain; on a strided
+    subset of at most ~:data:`MAX_SAMPLES` pixels per region."""
     h, w = crop.weight.shape
     t, left = max(crop.top - RING, 0), max(crop.left - RING, 0)
     b, r = min(crop.top + h + RING, arr.shape[0]), min(crop.left + w + RING, arr.shape[1])
-    halo, c = _halo(sigmas), arr.shape[2]
-    sums = torch.zeros(2, len(sigmas), c, dtype=torch.float64)  # [inside/ring, K, C] of squares
-    counts = torch.zeros(2, dtype=torch.float64)
+    halo = _halo(sigmas)
+    stride = max(1, int(np.sqrt((b - t) * (r - left) / MAX_SAMPLES)))
+    found: list[list[list[torch.Tensor]]] = [[[] for _ in sigmas] for _ in range(2)]  # [core/ring][K]
     for y in range(t, b, STRIP):
         rows, cols = slice(y, min(y + STRIP, b)), slice(left, r)
         x, oy, ox = _strip(arr, rows, cols, halo)
@@ -274,17 +277,22 @@ def band_gains(arr: np.ndarray, crop: Crop, sigmas: list[float]) -> torch.Tensor
         if ys.start < ys.stop:
             src = crop.weight[ys.start - crop.top : ys.stop - crop.top]
             wgt[ys.start - rows.start : ys.stop - rows.start, crop.left - left : crop.left - left + w] = src
-        core, ring = wgt > 0.5, wgt == 0
+        keep = torch.zeros_like(wgt, dtype=torch.bool)
+        keep[(stride - (y - t) % stride) % stride :: stride, ::stride] = True
+        parts = ((wgt > 0.99) & keep, (wgt == 0) & keep)
         for k, band in enumerate(bands_of(x, sigmas)):
-            v = band[0, :, oy : oy + wgt.shape[0], ox : ox + wgt.shape[1]].double() ** 2  # [C, h, w]
-            sums[0, k] += v[:, core].sum(dim=1)
-            sums[1, k] += v[:, ring].sum(dim=1)
-        counts += torch.tensor([float(core.sum()), float(ring.sum())], dtype=torch.float64)
-    if counts.min() < 16:
-        return torch.ones(len(sigmas), c)
-    inside, ring = (sums[0] / counts[0]).sqrt(), (sums[1] / counts[1]).sqrt()
-    gain = torch.where(inside > 0.5, ring / inside.clamp_min(1e-6), torch.ones_like(inside))
-    return gain.clamp(*GAIN_RANGE).float()
+            v = band[0, :, oy : oy + wgt.shape[0], ox : ox + wgt.shape[1]].abs()  # [C, h, w]
+            for j, part in enumerate(parts):
+                found[j][k].append(v[:, part])
+    gains = torch.ones(len(sigmas), arr.shape[2])
+    for k in range(len(sigmas)):
+        core, ring = torch.cat(found[0][k], dim=1), torch.cat(found[1][k], dim=1)  # [C, n]
+        if core.shape[1] < 16 or ring.shape[1] < 16:
+            continue
+        inside, around = core.median(dim=1).values, ring.median(dim=1).values
+        ok = (inside > 0.25) & (around > 0.25)
+        gains[k] = torch.where(ok, around / inside.clamp_min(1e-6), gains[k])
+    return gains.clamp(*GAIN_RANGE)
 
 
 # ---- composition ---------------------------------------------------------------------------------------

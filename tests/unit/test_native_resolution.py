@@ -192,3 +192,37 @@ def test_bad_choices_are_one_line_errors(tiny_model, big):
         inject.harmonize(tiny_model, img, mask, resolution="full")
     with pytest.raises(ConfigError, match="method must be one of"):
         inject.edit(tiny_model, img, mask, method="poisson")
+
+
+def test_cli_resolution_method_and_region(tiny_model, big, tmp_path, capsys):
+    from singan_core.checkpoint import save_checkpoint
+    from singan_core.cli import main
+    from singan_core.imageio import load_image, save_image
+
+    img, mask = big
+    save_checkpoint(tiny_model, tmp_path / "m.singan")
+    save_image(img, tmp_path / "big.png")
+    save_image(mask, tmp_path / "mask.png")
+    base = ["harmonize", tmp_path / "m.singan", tmp_path / "big.png", tmp_path / "mask.png", "--dilation", "3",
+            "--blur", "2", "--injection-scale", "1", "--device", "cpu"]  # fmt: skip
+    assert main([str(a) for a in base + ["--method", "bands", "--out", tmp_path / "full.png"]]) == 0
+    full = load_image(tmp_path / "full.png")
+    assert full.shape == img.shape and lap(full)[mask > 0].mean() > 0.8 * lap(img)[mask > 0].mean()
+    assert main([str(a) for a in base + ["--method", "bands", "--region", "--out", tmp_path / "r.png"]]) == 0
+    err = capsys.readouterr().err
+    reach = masks.support_radius(3, 2.0) + 2
+    assert f"at x={60 - reach}, y={40 - reach} of 256x192" in err
+    layer = load_image(tmp_path / "r.png")
+    assert layer.shape == (40 + 2 * reach, 50 + 2 * reach, 4)
+    inside = layer[:, :, 3] > 0
+    rows, cols = slice(40 - reach, 40 + reach + 40), slice(60 - reach, 60 + reach + 50)
+    assert np.array_equal(layer[inside][:, :3], full[rows, cols][inside])
+    assert main([str(a) for a in base + ["--resolution", "model", "--out", tmp_path / "m.png"]]) == 0
+    assert lap(load_image(tmp_path / "m.png"))[mask > 0].mean() < 0.5 * lap(img)[mask > 0].mean()
+    assert main(["paint2image", str(tmp_path / "m.singan"), str(tmp_path / "big.png"), "--upscaler", "plain",
+                 "--out", str(tmp_path / "p.png")]) == 0  # fmt: skip
+    assert load_image(tmp_path / "p.png").shape == img.shape
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main([str(a) for a in base + ["--resolution", "huge"]])
+    assert "invalid choice: 'huge'" in capsys.readouterr().err
