@@ -63,6 +63,12 @@ def action_area(doc: Document, layer: LayerInfo, *, on_layer: bool = True) -> Re
     return work_area(layer.bounds, doc.selection_bounds(), on_layer=on_layer)
 
 
+def layer_or_canvas(doc: Document) -> Rect:
+    """The active layer's bounds, else (no active layer, or an empty one) the canvas."""
+    active = doc.active_layer()
+    return active.bounds if active is not None and not active.bounds.is_empty else doc.bounds
+
+
 def model_area(doc: Document, model: ModelRef, layer: LayerInfo | None, *, on_layer: bool = True) -> Rect:
     """Where a model's results belong: the region it was trained on, else the action area, else (no
     layer, or an empty one, and no selection) the canvas."""
@@ -266,11 +272,11 @@ def plan_inject(
     if kind not in INJECTIONS:
         raise ActionError(f"unknown injection {kind!r}; one of {', '.join(INJECTIONS)}")
     doc.check_format()
-    info = resolve_layer(doc, layer)
     if kind == "paint_to_image":
+        info = resolve_layer(doc, layer)
         image = capture_layer(doc, info, model_area(doc, model, info))
     else:
-        image = doc.read_image(model.region or info.bounds, with_mask=True)
+        image = doc.read_image(model.region or layer_or_canvas(doc), with_mask=True)
         require_mask(image.mask, INJECTIONS[kind])
     return InjectPlan(kind, model, image, style, seed, injection_scale, quantize)
 
@@ -328,13 +334,14 @@ def plan_super_resolve(
     model: ModelRef | None = None,
     preset: str = "fast",
 ) -> SuperResolvePlan:
-    """Upscale the image over the selection's bounding box (or the active layer) by ``factor``."""
+    """Upscale the image over the selection's bounding box (else the active layer, else the canvas)."""
     if factor not in SUPER_RESOLUTION_FACTORS:
         raise ActionError(f"super-resolution factor must be 2, 4 or 8, got {factor}")
     doc.check_format()
-    info = resolve_layer(doc, None)
-    image = doc.read_image(action_area(doc, info, on_layer=False))
-    return SuperResolvePlan(model, image, style, style.upscaled(doc, info.name, factor), factor, seed, preset)
+    image = doc.read_image(doc.selection_bounds() or layer_or_canvas(doc))
+    active = doc.active_layer()
+    name = style.upscaled(doc, active.name if active is not None else doc.name, factor)
+    return SuperResolvePlan(model, image, style, name, factor, seed, preset)
 
 
 # -- animate ---------------------------------------------------------------------------------------
