@@ -224,3 +224,16 @@ def test_background_tasks_apply_results_through_the_ui_poster() -> None:
 def test_errors_read_as_one_line() -> None:
     assert describe_error(RegionError("select something")) == "select something"
     assert describe_error(KeyError()) == "KeyError"
+
+
+def test_without_an_active_layer_image_reads_use_the_selection_or_the_canvas() -> None:
+    doc, client = document(), FakeClient()
+    doc.active_id = None  # Krita in batch mode after adding a group
+    doc.select(Rect(4, 4, 8, 6))
+    upscaled = run(flows.plan_super_resolve(doc, STYLE, 2, model=ModelRef("m")), doc, client).layers[0]
+    assert (upscaled.name, upscaled.rect) == ("x2 of art", Rect(0, 1, 16, 12))  # centred on (8, 7)
+    run(flows.plan_inject(doc, STYLE, "harmonize", ModelRef("m")), doc, client)
+    _, (_, image), _ = client.calls[-1]
+    assert (image.width, image.height) == (64, 48) and image.mask.count(255) == 48
+    with pytest.raises(RegionError, match="no active layer"):
+        flows.plan_train(doc, "fast")
