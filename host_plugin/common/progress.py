@@ -35,7 +35,9 @@ def describe(update: JobUpdate) -> str:
         return "SinGAN: model ready" + (" (already trained)" if update.reused else "")
     if update.state in ("FAILED", "CANCELLED", "INTERRUPTED"):
         return f"SinGAN: training {update.state.lower()}" + (f": {update.error}" if update.error else "")
-    parts = [f"SinGAN: scale {update.scale + 1}/{max(update.num_scales, 1)}"]
+    if not update.num_scales:  # the server has not said how many scales yet
+        return "SinGAN: starting training"
+    parts = [f"SinGAN: scale {update.scale + 1}/{update.num_scales}"]
     if update.iterations:
         parts.append(f"iteration {update.iteration}/{update.iterations}")
     if update.eta_s >= 0:

@@ -23,6 +23,7 @@ def test_describe() -> None:
     )
     assert describe(_update(state="SUCCEEDED", reused=True)) == "SinGAN: model ready (already trained)"
     assert describe(_update(state="FAILED", error="boom")) == "SinGAN: training failed: boom"
+    assert describe(_update()) == "SinGAN: starting training"  # not "scale 1/1" before the scales are known
     assert format_duration(3725) == "1:02:05"
 
 
