@@ -21,7 +21,7 @@ from singan_core.device import describe_device
 from singan_core.imageio import prepare_training_image
 from singan_core.model import SinGANModel
 from singan_core.tasks.animate import animate
-from singan_core.tasks.channels import restore_alpha, unlearned_alpha
+from singan_core.tasks.channels import restore_alpha, split_for_model
 from singan_core.tasks.inject import edit, harmonize, paint_to_image
 from singan_core.tasks.sample import generate
 from singan_core.tasks.super_resolve import check_factor, sr_config, super_resolve
@@ -339,7 +339,7 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         arr, mask = self._input(msg, what, need_mask=need_mask)
         self.store.get(request.model_id)
         model = await self._in_pool(self.cache.get, request.model_id)
-        alpha = unlearned_alpha(arr, model.channels)  # the artist's transparency, put back on the result
+        arr, alpha = split_for_model(arr, model.channels)  # the artist's transparency goes back on the result
         scale = self._injection_scale(model, request.injection_scale)
         args = (model, arr, mask) if need_mask else (model, arr)
         result = await self._in_pool(task, *args, injection_scale=scale, seed=request.seed, **kw)
@@ -382,7 +382,7 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         h, w = (arr if arr is not None else model.image).shape[:2]
         self._check_side(w * factor, h * factor)
         if arr is not None:
-            alpha = unlearned_alpha(arr, model.channels)
+            arr, alpha = split_for_model(arr, model.channels)
         result = await self._in_pool(super_resolve, model, arr, factor=factor, seed=request.seed)
         # restore_alpha resizes the input's alpha to the result's size
         result = await self._in_pool(restore_alpha, result, alpha)

@@ -3,8 +3,9 @@
 A model learns the channels of its training image: grey, grey + alpha, RGB or RGBA. An input for a task
 is converted to that layout by :func:`match_channels` (grey <-> RGB, alpha added opaque or dropped). When
 the model has no alpha channel, the input's alpha is not learned but still the artist's: take it with
-:func:`unlearned_alpha` before the task and put it back with :func:`restore_alpha` after (resized to the
-result when the task changes the size, as super-resolution does).
+:func:`unlearned_alpha` (or :func:`split_for_model`) before the task and put it back with
+:func:`restore_alpha` after (resized to the result when the task changes the size, as super-resolution
+does).
 """
 
 from __future__ import annotations
@@ -52,6 +53,13 @@ def unlearned_alpha(arr: np.ndarray, channels: int) -> np.ndarray | None:
     if has_alpha(arr.shape[2]) and not has_alpha(channels):
         return np.ascontiguousarray(arr[:, :, -1:])
     return None
+
+
+def split_for_model(arr: np.ndarray, channels: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """(``arr`` in the channel layout of a model of ``channels`` channels at its own bit depth, the alpha
+    that model does not learn or None): what a task gets, and what :func:`restore_alpha` puts back."""
+    arr = as_hwc(arr)
+    return match_channels(arr, channels, arr.dtype), unlearned_alpha(arr, channels)
 
 
 def restore_alpha(result: np.ndarray, alpha: np.ndarray | None) -> np.ndarray:

@@ -56,6 +56,21 @@ def test_injection_tasks_keep_size_offset_and_alpha(setup, task: str) -> None:
     assert not np.array_equal(pixels(result)[:, :, :3], arr)
 
 
+@pytest.mark.parametrize("task", ["harmonize", "edit"])
+def test_a_layer_larger_than_the_model_keeps_its_channels_and_alpha(setup, task: str) -> None:
+    """Larger than the model: the core works at the layer's resolution; an RGB model, an RGBA layer."""
+    client, model_id, arr = setup
+    big = np.repeat(np.repeat(arr, 2, axis=0), 2, axis=1)
+    alpha = np.full((2 * H, 2 * W, 1), 255, np.uint8)
+    alpha[:4, :4] = 9
+    mask = np.zeros((2 * H, 2 * W), np.uint8)
+    mask[16:32, 20:40] = 255
+    layer = RawImage(2 * W, 2 * H, 4, np.concatenate([big, alpha], axis=2).tobytes(), mask=mask.tobytes())
+    result = getattr(client, task)(model_id, layer, seed=1)
+    assert (result.width, result.height, result.channels) == (2 * W, 2 * H, 4)
+    assert np.array_equal(pixels(result)[:, :, 3:], alpha)
+
+
 def test_injection_scale_is_checked(setup) -> None:
     client, model_id, arr = setup
     layer, _ = layer_with_selection(arr)

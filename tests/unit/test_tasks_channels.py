@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from singan_core.tasks.channels import match_channels, restore_alpha, unlearned_alpha
+from singan_core.tasks.channels import match_channels, restore_alpha, split_for_model, unlearned_alpha
 
 
 def rgba(h: int = 6, w: int = 8, dtype: type = np.uint8) -> np.ndarray:
@@ -56,3 +56,12 @@ def test_restore_alpha_resizes_to_a_larger_result() -> None:
     assert out.shape == (12, 18, 4)
     assert (out[:, :7, 3] == 0).all() and (out[:, 11:, 3] == 255).all()
     assert np.array_equal(out[:, :, 3], out[:1, :, 3].repeat(12, axis=0))  # rows stay identical
+
+
+def test_split_for_model_keeps_the_bit_depth_and_takes_the_unlearned_alpha() -> None:
+    img = rgba(dtype=np.uint16)
+    arr, alpha = split_for_model(img, 1)
+    assert arr.shape == (6, 8, 1) and arr.dtype == np.uint16
+    assert np.array_equal(alpha, img[:, :, 3:])
+    arr, alpha = split_for_model(img, 4)
+    assert np.array_equal(arr, img) and alpha is None
