@@ -145,6 +145,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         meta, real_png, packed = read_results(args.results)
+        if "N" not in packed:
+            raise ResultsError(
+                f"{args.results}: the GPU run wrote no samples (its training finished no scale)"
+            )
         cpu_model = _cpu_model(args, meta)
         stem = load_inception(allow_random=args.smoke)
         rows = measure(meta, real_png, packed, cpu_model, stem)

@@ -126,3 +126,22 @@ def test_second_half_refuses_a_cpu_model_of_other_settings(smoke_run, tiny_model
         timeout=300,
     )
     assert missing.returncode == 2 and "no such results file" in missing.stderr
+
+
+def test_without_cuda_the_real_run_stops_at_once_with_one_line(tmp_path):
+    env = {**os.environ, "OUT": str(tmp_path), "PYTHON": sys.executable, "CUDA_VISIBLE_DEVICES": ""}
+    proc = subprocess.run(
+        ["bash", "bench/gpu.sh"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 2, proc.stdout
+    assert "bench/gpu.sh: CUDA is not available" in proc.stdout and "Traceback" not in proc.stdout
+    assert "pytest" not in proc.stdout and not (tmp_path / "gpu-results.zip").exists()
+    direct = subprocess.run(
+        [sys.executable, "bench/gpu.py", "--out", str(tmp_path)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert direct.returncode == 2 and "CUDA is not available" in direct.stderr
+    assert len(direct.stderr.strip().splitlines()) == 1
