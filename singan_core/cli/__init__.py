@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import SinGANError
-from . import apps, core_cmds
+from . import apps, train_sample_info
 from .eval import add_eval_parser
 
 
@@ -18,7 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Scale indices count from the coarsest scale: 0 is the paper's N, 1 is N-1, and so on.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    core_cmds.add_parsers(sub)
+    train_sample_info.add_parsers(sub)
     apps.add_parsers(sub)
     add_eval_parser(sub)
     return parser

@@ -23,8 +23,7 @@ from ..tasks.animate import animate
 from ..tasks.masks import BLUR_SIGMA, EDIT_DILATION, HARMONIZE_DILATION
 from ..tasks.super_resolve import sr_config, sr_steps, super_resolve
 from ..train import train
-from .core_cmds import add_device_arg, add_size_args, output_size, write_json
-from .options import add_preset_arg
+from .options import add_device_arg, add_preset_arg, add_size_args, output_size, write_json
 from .progress import ProgressBar, format_seconds
 
 ANIMATION_FORMATS = {".gif": "GIF", ".webp": "WEBP"}

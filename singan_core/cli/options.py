@@ -1,10 +1,14 @@
-"""Command-line options shared by several ``singan`` commands."""
+"""Command-line options shared by several ``singan`` commands, and the options file written next to outputs."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
+from typing import Any
 
 from ..config import PRESETS
+from ..model import SinGANModel
 
 #: The presets ``--help`` offers. ``tiny`` (3 scales on a 32 px image, trained in seconds) is for tests and
 #: scripts: ``--preset tiny`` works, but it is not advertised to users.
@@ -22,3 +26,38 @@ def add_preset_arg(p: argparse.ArgumentParser, help: str) -> None:
     p.add_argument(
         "--preset", default="fast", type=preset_name, metavar="{" + ",".join(OFFERED_PRESETS) + "}", help=help
     )
+
+
+def add_device_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--device", default="auto", help="auto (CUDA, then Apple MPS, then CPU), cpu, cuda, cuda:N or mps"
+    )
+
+
+def add_size_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--scale-h", type=float, default=1.0, help="horizontal scale of the output (e.g. 1.5 = 50%% wider)"
+    )
+    p.add_argument("--scale-v", type=float, default=1.0, help="vertical scale of the output")
+    p.add_argument("--width", type=int, help="exact output width in px (overrides --scale-h/--scale-v)")
+    p.add_argument("--height", type=int, help="exact output height in px (with --width)")
+    p.add_argument(
+        "--start-scale",
+        type=int,
+        default=0,
+        help="0 = start from noise at the coarsest scale; k > 0 keeps the training image's layout below scale k",
+    )
+
+
+def output_size(args: argparse.Namespace, model: SinGANModel) -> tuple[int, int] | None:
+    if args.width is None and args.height is None:
+        return None
+    fh, fw = model.shapes[-1]
+    w = args.width if args.width is not None else round(args.height * fw / fh)
+    h = args.height if args.height is not None else round(args.width * fh / fw)
+    return (h, w)
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")

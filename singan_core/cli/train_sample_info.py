@@ -1,4 +1,4 @@
-"""``singan train``, ``singan sample`` and ``singan info``."""
+"""``singan train`` (make a model from one image), ``singan sample`` (random samples) and ``singan info``."""
 
 from __future__ import annotations
 
@@ -20,43 +20,8 @@ from ..imageio import DEFAULT_MAX_PIXELS, load_image, prepare_training_image, sa
 from ..pyramid import plan_pyramid
 from ..tasks.sample import generate
 from ..train import train
-from .options import add_preset_arg
+from .options import add_device_arg, add_preset_arg, add_size_args, output_size, write_json
 from .progress import ProgressBar, format_seconds
-
-
-def add_device_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--device", default="auto", help="auto (CUDA, then Apple MPS, then CPU), cpu, cuda, cuda:N or mps"
-    )
-
-
-def add_size_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--scale-h", type=float, default=1.0, help="horizontal scale of the output (e.g. 1.5 = 50%% wider)"
-    )
-    p.add_argument("--scale-v", type=float, default=1.0, help="vertical scale of the output")
-    p.add_argument("--width", type=int, help="exact output width in px (overrides --scale-h/--scale-v)")
-    p.add_argument("--height", type=int, help="exact output height in px (with --width)")
-    p.add_argument(
-        "--start-scale",
-        type=int,
-        default=0,
-        help="0 = start from noise at the coarsest scale; k > 0 keeps the training image's layout below scale k",
-    )
-
-
-def output_size(args: argparse.Namespace, model: Any) -> tuple[int, int] | None:
-    if args.width is None and args.height is None:
-        return None
-    fh, fw = model.shapes[-1]
-    w = args.width if args.width is not None else round(args.height * fw / fh)
-    h = args.height if args.height is not None else round(args.width * fh / fw)
-    return (h, w)
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
