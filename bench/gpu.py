@@ -11,7 +11,9 @@ network). Within ``--budget-s`` seconds counted from ``--t0`` (gpu.sh's start, s
    it runs out of its share of the time, the rest is extrapolated), and the paper preset in fp32, with
    torch.compile, and with compile + CUDA graphs, timed by ``bench/speed.py``'s timing_row: ``--iters``
    iterations at the coarsest, middle and finest scale, the rest extrapolated by cost, plus the
-   measured first-run set-up (compiling) per scale. A row that fails or has no time left says so.
+   measured first-run set-up (compiling) per scale. One more timed row repeats the full row's settings,
+   so the table shows how far that extrapolation lands from a measured total. A row that fails or has
+   no time left says so.
 
 Writes under ``--out``: ``gpu-results.zip`` (see ``gpu_pack.py``), the trained model
 ``paper-gpu.singan`` and ``table.md``; prints one Markdown table last. The second half,
@@ -40,17 +42,19 @@ MODEL_NAME = "paper-gpu.singan"
 
 sys.path.insert(0, str(HERE))
 from gpu_pack import write_results  # noqa: E402 - beside this script, which is run as a file
-from speed import _fmt_s, _fmt_total, _peak_memory, _sync, timing_row  # noqa: E402
+from speed import _fmt_total, _peak_memory, _sync, timing_row  # noqa: E402
 from speed_rows import Row, resolve  # noqa: E402
 
 _COMPILE = {"train.compile": True}
 FULL = Row("paper, bf16 autocast (the preset as it ships)", "paper", measured=True)
 FP32 = Row("paper, fp32", "paper", {"train.autocast_bf16": False})
+# the full row's settings timed like the short rows: how far their extrapolation is from a measured total
+CHECK = Row("paper, bf16 autocast, timed (extrapolation check)", "paper")
 COMPILED = Row("paper, bf16 + torch.compile", "paper", _COMPILE)
 GRAPHS = Row("paper, bf16 + compile + CUDA graphs", "paper", {**_COMPILE, "train.cuda_graphs": True})
 FAST = Row("fast (160 px, bf16)", "fast", measured=True)
-RUN_ORDER = [FULL, FP32, FAST, COMPILED, GRAPHS]  # the samples first; the slow-to-compile rows last
-TABLE_ORDER = [FP32, FULL, COMPILED, GRAPHS, FAST]
+RUN_ORDER = [FULL, FP32, CHECK, FAST, COMPILED, GRAPHS]  # the samples first; slow compiling last
+TABLE_ORDER = [FP32, FULL, CHECK, COMPILED, GRAPHS, FAST]
 
 # --smoke: every row at a tiny size on the CPU; compiling is left out (minutes on a CPU; the switch
 # has its own unit test) and the table says so.
@@ -228,7 +232,7 @@ def format_table(results: dict[str, dict[str, Any]], device: str, smoke: bool) -
         if "error" in r:
             lines.append(f"| {label} | {r['error']} | - | - | - | - | - |")
             continue
-        per_it = " / ".join("-" if v is None else _fmt_s(v) for v in r["per_it"])
+        per_it = " / ".join("-" if v is None else f"{v:.3g}" for v in r["per_it"])
         if r["total_s"] is None:
             total = "no scale timed"
         elif r.get("stopped", True):
@@ -319,7 +323,8 @@ def main(argv: list[str] | None = None) -> int:
         if row is not FULL and left < MIN_ROW_S:
             results[row.label] = {"error": f"not run: {max(left, 0):.0f} s of the budget left"}
             continue
-        share = left if i == len(RUN_ORDER) - 1 else max(left / (len(RUN_ORDER) - i), MIN_ROW_S)
+        # an even share of what is left, but at least a minute (a timing row needs about that on a GPU)
+        share = left if i == len(RUN_ORDER) - 1 else min(left, max(left / (len(RUN_ORDER) - i), 60.0))
         over = _overrides(row, args.smoke)
         t_row = time.time()
         try:

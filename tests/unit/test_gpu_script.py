@@ -19,7 +19,8 @@ from singan_core.imageio import decode_image
 REPO = Path(__file__).resolve().parents[2]
 ROWS = (
     "paper, fp32",
-    "paper, bf16 autocast",
+    "paper, bf16 autocast (the preset",
+    "paper, bf16 autocast, timed",
     "paper, bf16 + torch.compile",
     "paper, bf16 + compile + CUDA graphs",
     "fast (160 px, bf16)",
