@@ -140,12 +140,11 @@ def full_row(
     fit = IterationTimeModel()
     for s, rate in rates.items():
         fit.observe(s, iteration_cost(cfg, model.shapes, s), rate)
-    left = 0.0  # the time the scales not trained would have taken
+    left = 0.0  # the time the scales not trained would have taken (a started one's set-up is in wall)
     for s in range(done, n):
         ran = max((it for it, _ in marks.get(s, [])), default=0)
-        left += fit.predict(iteration_cost(cfg, model.shapes, s)) * (iters[s] - ran) + float(
-            np.mean(setup or [0])
-        )
+        left += fit.predict(iteration_cost(cfg, model.shapes, s)) * (iters[s] - ran)
+        left += 0.0 if ran else float(np.mean(setup or [0.0]))
     out: dict[str, Any] = {
         "scales": n,
         "finest": list(model.shapes[-1]),
