@@ -139,8 +139,14 @@ def train(
     should_stop: Callable[[], bool] | None = None,
     on_scale_done: Callable[[SinGANModel], None] | None = None,
     resume: SinGANModel | None = None,
+    finite_checks: bool = True,
 ) -> SinGANModel:
     """Train (or continue training) a SinGAN on ``image`` (HxWxC uint8/uint16).
+
+    With ``finite_checks`` (the default; False only to measure what the checks cost or what happens
+    without them) the losses are checked every iteration and the weights every ``SNAPSHOT_EVERY``
+    iterations and at the end of each scale; a non-finite value restores the scale's last finite state
+    and retries, and :class:`TrainingDiverged` (carrying the finished scales) ends what cannot recover.
 
     Stops at a safe point when ``should_stop()`` returns True and raises :class:`TrainingCancelled`
     carrying the model with every finished scale. ``on_scale_done(model)`` runs after each scale.
@@ -161,7 +167,9 @@ def train(
                 raise TrainingCancelled(model)
             t_scale = time.perf_counter()
             timer.start_scale()
-            critic, done = _train_scale(model, scale, reals[scale], timer, progress, should_stop, tuner)
+            critic, done = _train_scale(
+                model, scale, reals[scale], timer, progress, should_stop, tuner, finite_checks
+            )
             model.critic_state = {
                 k: v.detach().cpu().contiguous().clone() for k, v in critic.state_dict().items()
             }
@@ -229,6 +237,7 @@ def _train_scale(
     progress: ProgressFn | None,
     should_stop: Callable[[], bool] | None,
     tuner: ThreadTuner,
+    finite_checks: bool = True,
 ) -> tuple[nn.Module, int]:
     """Train scale ``scale``; returns its critic and the iterations run (fewer after an early stop)."""
     cfg = model.config.train
@@ -294,7 +303,8 @@ def _train_scale(
     while True:
         # The weights are checked at every snapshot and at the end (as they will be saved).
         end = it >= iterations or stop
-        if (end or it % SNAPSHOT_EVERY == 0) and it != snapshot.iteration and not snapshot.take(it):
+        due = finite_checks and (end or it % SNAPSHOT_EVERY == 0) and it != snapshot.iteration
+        if due and not snapshot.take(it):
             it, notice = recovery.fail(it, "non-finite weights")
             stop = False
             if progress is not None:
@@ -331,7 +341,7 @@ def _train_scale(
         sched_d.step()
         tuner.after(it)
         losses = {"d": loss_d, "gp": gp, "g_adv": adv, "rec": rec}
-        if not all_finite(list(losses.values())):
+        if finite_checks and not all_finite(list(losses.values())):
             it, notice = recovery.fail(it + 1, losses_problem(losses))
             if progress is not None:
                 report(it, losses, notice)
