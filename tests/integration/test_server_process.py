@@ -39,8 +39,10 @@ BLOCK_GRPC = textwrap.dedent(
 
 
 def server_command() -> str:
-    exe = shutil.which("singan-server")
-    assert exe, "the singan-server console script is not on PATH: run `pip install -e .` first"
+    """The console script of the environment running the tests (.venv/bin), else the one on PATH."""
+    beside = Path(sys.executable).parent / "singan-server"
+    exe = str(beside) if beside.is_file() else shutil.which("singan-server")
+    assert exe, "the singan-server console script is not installed: run `bash installers/setup-dev.sh`"
     return exe
 
 
