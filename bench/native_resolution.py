@@ -8,7 +8,7 @@ Photos: bench/photos/*.jpg (three CC-BY-4.0 photos, 2400 px; see bench/photos/RE
 wild_bush.jpg (2048x1536). One model per photo (preset fast, 160 px, with --iterations; kept in
 OUT/models/ and reused). Per photo three tasks, each in a region of the photo:
 - harmonize: an ellipse cut from the next photo, pasted; rows ``today`` (resolution=model),
-  ``delta`` and ``bands`` (resolution=native with that method);
+  ``delta``, ``bands`` and ``ladder`` (resolution=native with that method);
 - edit: a rectangle of the photo copied elsewhere in it; same rows;
 - paint: an ellipse painted crudely in two flat colours; paint-to-image, the result blended into the
   photo inside the painted ellipse (as a host does with a selection); rows ``today`` (resized) and
@@ -194,8 +194,8 @@ def run_task(model: Any, task: str, path: str, image: np.ndarray, mask: np.ndarr
 
 
 ROWS = {
-    "harmonize": ("today", "delta", "bands"),
-    "edit": ("today", "delta", "bands"),
+    "harmonize": ("today", "delta", "bands", "ladder"),
+    "edit": ("today", "delta", "bands", "ladder"),
     "paint": ("today", "ladder"),
 }
 DILATION = {

@@ -130,8 +130,19 @@ def _blend_task(
     out = run_from(model, prev, shapes, n, seed)
     if at_native:
         crop = native.full_weight(mask, arr.shape[:2], dilation, blur_sigma)
+        detail = None
+        if method == "ladder":
+            h, w = crop.weight.shape
+            roi = (slice(crop.top, crop.top + h), slice(crop.left, crop.left + w))
+            detail = (upscale.upscale(model, out, arr.shape[:2], seed=seed, roi=roi), arr)
         return native.compose(
-            as_hwc(image), x, out, crop, method=method, alpha_from_model=model.channels in (2, 4)
+            as_hwc(image),
+            x,
+            out,
+            crop,
+            method=method,
+            alpha_from_model=model.channels in (2, 4),
+            detail=detail,
         )
     generated = to_array(resize(out, arr.shape[:2]), model.dtype)
     full_weight = masks.resize_weight(weight, arr.shape[:2])

@@ -9,7 +9,10 @@ gives a soft blob at 100% zoom. Here only the *change* crosses the scales:
   input's size and added to the full-resolution input inside the blurred mask:
   ``out = input + m * up(delta)``. That is a two-band Laplacian blend: the model's bands below its
   finest scale, the input's bands above it.
-- ``bands``: the same, plus a per-band texture statistic transfer: the input's octave bands above the
+- ``ladder``: the generated image itself brought to the input's size through the finest generator
+  (:mod:`.upscale`, refined only around the mask), blended in: the model's own synthesized detail
+  instead of the input's (for edits that change content, where the input's detail would ghost).
+- ``bands``: the same as ``delta``, plus a per-band texture statistic transfer: the input's octave bands above the
   model's scale (differences of Gaussians at sigma 1, 2, 4 ... up to the scale ratio / 2) get, per
   channel, the gain that brings their median magnitude inside the mask to the one in a ring around it
   (clamped to [1/2, 2]), so a pasted object's grain and sharpness follow its new surroundings.
@@ -39,9 +42,9 @@ from ..tensors import to_tensor
 from . import masks
 
 Resolution = Literal["auto", "native", "model"]
-Method = Literal["delta", "bands"]
+Method = Literal["delta", "bands", "ladder"]
 RESOLUTIONS: tuple[str, ...] = ("auto", "native", "model")
-METHODS: tuple[str, ...] = ("delta", "bands")
+METHODS: tuple[str, ...] = ("delta", "bands", "ladder")
 STRIP = 256  # rows per full-resolution strip
 RING = 48  # px: width of the ring around the blend region whose band statistics ``bands`` copies
 GAIN_RANGE = (0.5, 2.0)
@@ -304,9 +307,13 @@ def compose(
     *,
     method: str = "delta",
     alpha_from_model: bool = False,
+    detail: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Region:
     """Carry the change ``generated - work_input`` (both ``[1, Cm, h, w]`` at the work size) to ``image``
-    (HxWxC, the input at full resolution, any channels and bit depth) inside ``crop``'s weight."""
+    (HxWxC, the input at full resolution, any channels and bit depth) inside ``crop``'s weight.
+    ``method="ladder"`` takes the change at full resolution instead: ``detail`` = (the generated image
+    brought to the input's size by :func:`singan_core.tasks.upscale.upscale`, the input in the model's
+    format), both HxWxCm arrays."""
     check_choice(method, METHODS, "method")
     arr = as_hwc(image)
     H, W, c = arr.shape
@@ -323,7 +330,15 @@ def compose(
     for y in range(0, h, STRIP):
         rows = slice(crop.top + y, crop.top + min(y + STRIP, h))
         wgt = crop.weight[y : y + STRIP][None, None]  # [1, 1, s, w]
-        change = sample_window(delta, (H, W), rows, cols)
+        if method == "ladder":
+            if detail is None:
+                raise ConfigError("method ladder needs the generated image at full resolution")
+            ours, theirs = (to_tensor(np.ascontiguousarray(d[rows, cols])) for d in detail)
+            change = to_input_channels(ours - theirs, c) * (top / 2)
+            if not alpha_from_model and c in (2, 4):
+                change[:, -1] = 0
+        else:
+            change = sample_window(delta, (H, W), rows, cols)
         x, oy, ox = _strip(arr, rows, cols, _halo(sigmas))
         if gains is not None:
             for g, band in zip(gains, bands_of(x, sigmas), strict=True):

@@ -85,6 +85,21 @@ def tile_noise(
     return window
 
 
+def _meets(a: slice, b: slice) -> bool:
+    return a.start < b.stop and b.start < a.stop
+
+
+def _scaled_roi(
+    roi: tuple[slice, slice], size: tuple[int, int], shape: tuple[int, int], margin: int
+) -> tuple[slice, slice]:
+    """``roi`` of an image of ``size`` in an image of ``shape``, ``margin`` px wider on each side."""
+    out = []
+    for sl, full, n in zip(roi, size, shape, strict=True):
+        a, b = math.floor(sl.start * n / full) - margin, math.ceil(sl.stop * n / full) + margin
+        out.append(slice(max(a, 0), min(b, n)))
+    return out[0], out[1]
+
+
 @torch.no_grad()
 def refine_tiles(
     model: SinGANModel,
@@ -94,16 +109,21 @@ def refine_tiles(
     noise: Callable[[slice, slice], torch.Tensor],
     write: Callable[[slice, slice, torch.Tensor], None],
     tile: int = TILE,
+    roi: tuple[slice, slice] | None = None,
 ) -> None:
     """One ladder step: ``G_scale(amp * z + up(src), up(src))`` at ``size``, tile by tile. ``src``
     ``[1, C, h, w]``; ``noise(rows, cols)`` gives the noise map's window; ``write(rows, cols, x)`` takes
-    each finished tile ``[1, C, th, tw]`` (clamped to [-1, 1])."""
+    each finished tile ``[1, C, th, tw]`` (clamped to [-1, 1]). With ``roi`` (rows, cols), tiles that
+    miss it are only upsampled (no generator)."""
     gen = model.generators[scale]
     pad, amp = gen.pad, model.noise_amps[scale]
     H, W = size
     for y in range(0, H, tile):
         for x in range(0, W, tile):
             rows, cols = slice(y, min(y + tile, H)), slice(x, min(x + tile, W))
+            if roi is not None and not (_meets(rows, roi[0]) and _meets(cols, roi[1])):
+                write(rows, cols, sample_window(src, size, rows, cols).clamp(-1, 1))
+                continue
             # the window with a ``pad`` halo, clipped to the image; zeros beyond it, as the generator pads
             wr = slice(max(y - pad, 0), min(rows.stop + pad, H))
             wc = slice(max(x - pad, 0), min(cols.stop + pad, W))
@@ -131,12 +151,15 @@ def upscale(
     seed: int = 0,
     method: str = "ladder",
     dtype: type | None = None,
+    roi: tuple[slice, slice] | None = None,
 ) -> np.ndarray:
     """``image`` (``[1, C, h, w]`` in [-1, 1], e.g. a generated result at the model's size) at ``size``
-    = (H, W) as an HxWxC array of ``dtype`` (default the model's), through the finest generator."""
+    = (H, W) as an HxWxC array of ``dtype`` (default the model's), through the finest generator.
+    ``roi`` (rows, cols at ``size``): refine only there (and a margin that keeps it exact-looking);
+    elsewhere the result is a plain resize (for a change confined to a region of a large image)."""
     check_choice(method, UPSCALERS, "upscaler")
     H, W = size
-    if H * W > MAX_OUTPUT_PIXELS:
+    if H * W > MAX_OUTPUT_PIXELS and roi is None:
         raise ConfigError(f"requested output {W}x{H} is over the {MAX_OUTPUT_PIXELS / 1e6:.0f} MP limit")
     dtype = dtype or model.dtype
     if method == "plain" or tuple(image.shape[-2:]) == tuple(size):
@@ -150,20 +173,28 @@ def upscale(
     channels = model.noise_channels(scale)
     image = image.to(model.device)
     x = image
+    pad = model.generators[scale].pad
+
+    def area(step: int) -> tuple[slice, slice] | None:  # what step ``step`` must refine for ``roi``
+        margin = (pad + 3) * (len(shapes) - step) + 8
+        return None if roi is None else _scaled_roi(roi, size, shapes[step], margin)
+
     for step, shape in enumerate(shapes[:-1]):
         nxt = torch.empty(1, image.shape[1], *shape, device=model.device)
 
         def into(rows: slice, cols: slice, t: torch.Tensor, nxt: torch.Tensor = nxt) -> None:
             nxt[:, :, rows, cols] = t
 
-        refine_tiles(model, scale, x, shape, tile_noise([seed, step], channels, shape, TILE), into)
+        noise = tile_noise([seed, step], channels, shape, TILE)
+        refine_tiles(model, scale, x, shape, noise, into, roi=area(step))
         x = match_low(nxt, image)
     out = np.empty((H, W, image.shape[1]), dtype)
 
     def write(rows: slice, cols: slice, t: torch.Tensor) -> None:
         out[rows, cols] = to_array(t, dtype)
 
-    refine_tiles(model, scale, x, size, tile_noise([seed, len(shapes) - 1], channels, size, TILE), write)
+    noise = tile_noise([seed, len(shapes) - 1], channels, size, TILE)
+    refine_tiles(model, scale, x, size, noise, write, roi=area(len(shapes) - 1))
     # the last step's drift, corrected once strip by strip (the output is never held as floats)
     err = image.cpu() - work_tensor(out, tuple(image.shape[-2:]))
     for y in range(0, H, TILE):

@@ -226,3 +226,21 @@ def test_cli_resolution_method_and_region(tiny_model, big, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([str(a) for a in base + ["--resolution", "huge"]])
     assert "invalid choice: 'huge'" in capsys.readouterr().err
+
+
+def test_ladder_method_synthesizes_detail_only_around_the_mask(tiny_model, big):
+    img, mask = big
+    kw = dict(injection_scale=1, dilation=3, blur_sigma=2.0)
+    out = inject.edit(tiny_model, img, mask, method="ladder", **kw)
+    far = far_from(mask, masks.support_radius(3, 2.0))
+    assert out.shape == img.shape and np.array_equal(out[far], img[far])
+    inside = mask > 0
+    change = out.astype(np.int32) - img
+    # the high frequencies inside are the model's (the change is not smooth), unlike ``delta``'s
+    assert lap(change)[inside].mean() > 0.5 * lap(img)[inside].mean()
+    x = to_tensor(img[:24, :32])
+    roi = (slice(700, 740), slice(900, 950))  # tiles are 384 px: the top-left one misses it
+    part = upscale.upscale(tiny_model, x, (768, 1024), roi=roi)
+    plain = upscale.upscale(tiny_model, x, (768, 1024), method="plain")
+    assert lap(part[roi]).mean() > 2 * lap(plain[roi]).mean()
+    assert part.shape == (768, 1024, 3)
