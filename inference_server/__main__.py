@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from .auth import read_token_file
+from .auth import new_token, read_token_file, token_file_warning
 from .config import DEFAULT_HOST, DEFAULT_PORT, ServerConfig, default_models_dir
 from .server import serve
 
@@ -18,7 +18,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="singan-server",
         description="SinGAN Studio inference server (gRPC API singan.v1). Listens on loopback by default; "
-        "listening on any other address requires --token/--token-file or TLS.",
+        "listening on any other address requires --token/--token-file (or TLS client certificates, "
+        "--tls-client-ca).",
     )
     p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST})")
     p.add_argument(
@@ -34,6 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token-file", type=Path, default=None, help="file whose first line is the bearer token")
     p.add_argument("--tls-cert", type=Path, default=None, help="PEM certificate chain (enables TLS)")
     p.add_argument("--tls-key", type=Path, default=None, help="PEM private key for --tls-cert")
+    p.add_argument(
+        "--tls-client-ca",
+        type=Path,
+        default=None,
+        help="PEM CA certificates: require every client to present a certificate they signed",
+    )
+    p.add_argument("--new-token", action="store_true", help="print a strong random token and exit")
     p.add_argument(
         "--max-pixels", type=int, default=defaults.max_pixels, help="largest width*height accepted"
     )
@@ -55,6 +63,9 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         if token:
             raise ValueError("use --token or --token-file, not both")
         token = read_token_file(args.token_file)
+        warning = token_file_warning(args.token_file)
+        if warning:
+            logging.getLogger("singan.server").warning("%s", warning)
     if not 0 <= args.port < 65536:
         raise ValueError(f"--port must be in 0..65535, got {args.port}")
     if args.max_message_mb < 4 or args.max_message_mb > 2047:
@@ -67,6 +78,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         token=token,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
+        tls_client_ca=args.tls_client_ca,
         max_pixels=args.max_pixels,
         max_message_bytes=args.max_message_mb << 20,
         inference_threads=max(1, args.inference_threads),
@@ -76,6 +88,9 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.new_token:
+        print(new_token())
+        return 0
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import hmac
 import logging
+import os
+import secrets
+import stat
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -13,35 +16,17 @@ import grpc
 log = logging.getLogger("singan.server")
 
 
-def _aborter(code: grpc.StatusCode, message: str) -> Callable[..., Awaitable[Any]]:
-    async def abort(request: Any, context: grpc.aio.ServicerContext) -> Any:
+def _rejecting_handler(code: grpc.StatusCode, message: str) -> grpc.RpcMethodHandler:
+    """A handler that answers ``code`` without reading the request.
+
+    It is request-streaming whatever the method's kind: grpc.aio reads a unary request in full before
+    calling its handler (up to --max-message-mb), but leaves a stream's messages unread until iterated.
+    """
+
+    async def reject(request_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
         await context.abort(code, message)
 
-    return abort
-
-
-def _rejecting_handler(
-    handler: grpc.RpcMethodHandler, code: grpc.StatusCode, message: str
-) -> grpc.RpcMethodHandler:
-    """A handler of the same streaming kind as ``handler`` that aborts with ``code``."""
-    fn = _aborter(code, message)
-    if handler.request_streaming and handler.response_streaming:
-
-        async def stream_stream(request_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
-            await fn(None, context)
-            yield  # pragma: no cover - never reached
-
-        return grpc.stream_stream_rpc_method_handler(stream_stream)
-    if handler.request_streaming:
-        return grpc.stream_unary_rpc_method_handler(fn)
-    if handler.response_streaming:
-
-        async def unary_stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            await fn(request, context)
-            yield  # pragma: no cover - never reached
-
-        return grpc.unary_stream_rpc_method_handler(unary_stream)
-    return grpc.unary_unary_rpc_method_handler(fn)
+    return grpc.stream_unary_rpc_method_handler(reject)
 
 
 class BearerTokenInterceptor(grpc.aio.ServerInterceptor):
@@ -58,27 +43,48 @@ class BearerTokenInterceptor(grpc.aio.ServerInterceptor):
         metadata = dict(details.invocation_metadata or ())
         given = metadata.get("authorization", "")
         given_bytes = given.encode() if isinstance(given, str) else bytes(given)
-        handler = await continuation(details)
-        if handler is None:
-            return handler
         if hmac.compare_digest(given_bytes, self._expected):
-            return handler
+            return await continuation(details)
+        # decided on the metadata alone: the request's message is never read, let alone buffered
         reason = "missing" if not given else "wrong"
         log.info("%s UNAUTHENTICATED (%s token)", details.method, reason)
         return _rejecting_handler(
-            handler,
             grpc.StatusCode.UNAUTHENTICATED,
             f"{reason} bearer token: this server requires 'authorization: Bearer <token>' "
             "(set the token in the plugin's settings)",
         )
 
 
-def server_credentials(cert: Path, key: Path) -> grpc.ServerCredentials:
-    return grpc.ssl_server_credentials([(Path(key).read_bytes(), Path(cert).read_bytes())])
+def server_credentials(cert: Path, key: Path, client_ca: Path | None = None) -> grpc.ServerCredentials:
+    """TLS with ``cert``/``key``; with ``client_ca``, only clients holding a certificate it signed get in."""
+    pairs = [(Path(key).read_bytes(), Path(cert).read_bytes())]
+    if client_ca is None:
+        return grpc.ssl_server_credentials(pairs)
+    return grpc.ssl_server_credentials(
+        pairs, root_certificates=Path(client_ca).read_bytes(), require_client_auth=True
+    )
+
+
+def new_token() -> str:
+    """A strong bearer token: 256 random bits, URL-safe (43 characters)."""
+    return secrets.token_urlsafe(32)
+
+
+def token_file_warning(path: str | Path) -> str | None:
+    """A warning when others than the owner may read the token file (POSIX permissions), else None."""
+    if os.name != "posix":
+        return None
+    mode = Path(path).stat().st_mode
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return (
+            f"token file {path} can be read by other users (mode {stat.S_IMODE(mode):o}); "
+            f"make it private: chmod 600 {path}"
+        )
+    return None
 
 
 def read_token_file(path: str | Path) -> str:
-    """The first non-empty line of ``path``."""
+    """The first non-empty line of ``path`` (surrounding whitespace removed)."""
     for line in Path(path).read_text(encoding="utf-8").splitlines():
         if line.strip():
             return line.strip()

@@ -10,6 +10,19 @@ import platformdirs
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 50051
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+MIN_TOKEN_CHARS = 16
+
+
+def token_problem(token: str) -> str | None:
+    """Why ``token`` is too weak to guard a server, or None."""
+    if token != token.strip() or not token.isprintable():
+        return "the token must not start or end with whitespace or hold control characters"
+    if len(token) < MIN_TOKEN_CHARS:
+        return (
+            f"the token has {len(token)} characters; use at least {MIN_TOKEN_CHARS} "
+            "(`singan-server --new-token` prints a strong one)"
+        )
+    return None
 
 
 def default_models_dir() -> Path:
@@ -26,6 +39,7 @@ class ServerConfig:
     token: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    tls_client_ca: Path | None = None  # PEM CA bundle: clients must present a certificate it signed
     max_pixels: int = 64_000_000  # largest width*height of any image in a request (8000x8000)
     max_message_bytes: int = 1 << 30  # 1 GiB: an 8000x8000 RGBA 16-bit layer is 512 MiB
     max_samples: int = 64
@@ -50,10 +64,18 @@ class ServerConfig:
         """Why this configuration must not start, or None."""
         if (self.tls_cert is None) != (self.tls_key is None):
             return "TLS needs both --tls-cert and --tls-key"
-        if not self.is_loopback and not self.token and not self.tls:
+        if self.tls_client_ca is not None and not self.tls:
+            return "--tls-client-ca needs --tls-cert and --tls-key"
+        if self.token is not None:
+            problem = token_problem(self.token)
+            if problem:
+                return problem
+        if not self.is_loopback and not self.token and self.tls_client_ca is None:
             return (
-                f"refusing to listen on {self.host} without protection: anyone on the network could use "
-                "this machine's GPU and read your models. Pass --token TOKEN (or --token-file FILE) and/or "
-                "--tls-cert CERT --tls-key KEY, or listen on 127.0.0.1"
+                f"refusing to listen on {self.host} without authentication: anyone on the network could use "
+                "this machine's GPU and read your models (TLS alone encrypts, it does not tell who is "
+                "calling). Pass --token-file FILE (`singan-server --new-token` prints a token), or require "
+                "client certificates with --tls-cert CERT --tls-key KEY --tls-client-ca CA, "
+                "or listen on 127.0.0.1"
             )
         return None

@@ -85,7 +85,9 @@ class _Parts:
             else f"[{cfg.host}]:{cfg.port}"
         )
         if cfg.tls:
-            self.port = server.add_secure_port(address, server_credentials(cfg.tls_cert, cfg.tls_key))
+            self.port = server.add_secure_port(
+                address, server_credentials(cfg.tls_cert, cfg.tls_key, cfg.tls_client_ca)
+            )
         else:
             self.port = server.add_insecure_port(address)
         if self.port == 0:
@@ -96,13 +98,14 @@ class _Parts:
         await self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
         await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
         log.info(
-            "singan-server listening on %s:%d (%s, device %s, models in %s%s%s)",
+            "singan-server listening on %s:%d (%s, device %s, models in %s%s%s%s)",
             cfg.host,
             self.port,
             "TLS" if cfg.tls else "plaintext",
             device,
             store.root,
             ", token required" if cfg.token else "",
+            ", client certificates required" if cfg.tls_client_ca else "",
             f", resuming {resumed} job(s)" if resumed else "",
         )
 

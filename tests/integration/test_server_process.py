@@ -153,7 +153,7 @@ def test_pure_python_client_against_the_console_script(tmp_path: Path) -> None:
 
 def test_token_required_beyond_loopback(tmp_path: Path) -> None:
     token_file = tmp_path / "token"
-    token_file.write_text("s3cret-token\n")
+    token_file.write_text("s3cret-token-for-tests\n")
     server = ServerProcess(
         "--host", "0.0.0.0", "--port", "0", "--models", str(tmp_path / "m"), "--token-file", str(token_file)
     )
@@ -165,7 +165,7 @@ def test_token_required_beyond_loopback(tmp_path: Path) -> None:
         with Client(address=f"127.0.0.1:{port}", token="wrong") as wrong:
             with pytest.raises(Unauthenticated):
                 wrong.list_models()
-        with Client(address=f"127.0.0.1:{port}", token="s3cret-token") as good:
+        with Client(address=f"127.0.0.1:{port}", token="s3cret-token-for-tests") as good:
             assert good.server_info().auth_required
         assert server.terminate() == 0
     finally:
