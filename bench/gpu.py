@@ -54,6 +54,7 @@ COMPILED = Row("paper, bf16 + torch.compile", "paper", _COMPILE)
 GRAPHS = Row("paper, bf16 + compile + CUDA graphs", "paper", {**_COMPILE, "train.cuda_graphs": True})
 FAST = Row("fast (160 px, bf16)", "fast", measured=True)
 RUN_ORDER = [FULL, FP32, CHECK, FAST, COMPILED, GRAPHS]  # the samples first; slow compiling last
+KEYS = dict(zip(("full", "fp32", "check", "fast", "compile", "graphs"), RUN_ORDER, strict=True))  # --rows
 TABLE_ORDER = [FP32, FULL, CHECK, COMPILED, GRAPHS, FAST]
 
 # --smoke: every row at a tiny size on the CPU; compiling is left out (minutes on a CPU; the switch
@@ -226,7 +227,7 @@ def format_table(results: dict[str, dict[str, Any]], device: str, smoke: bool) -
         "|---|---|---|---|---|---|---|",
     ]
     for row in TABLE_ORDER:
-        r = results.get(row.label, {"error": "not run"})
+        r = results.get(row.label, {"error": "not asked for (--rows)"})
         label = row.label + (" (smoke: compile off)" if smoke and "train.compile" in row.overrides else "")
         if "error" in r:
             lines.append(f"| {label} | {r['error']} | - | - | - | - | - |")
@@ -275,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--iters", type=int, default=100, help="timed iterations per scale in timing rows")
     ap.add_argument("--samples", type=int, default=50, help="samples from N and from N-1 (default 50)")
+    ap.add_argument("--rows", default=",".join(KEYS), help=f"rows to run, of {','.join(KEYS)} (default all)")
     args = ap.parse_args(argv)
     device = args.device or ("cpu" if args.smoke else "cuda")
     iters = 2 if args.smoke else args.iters
@@ -317,13 +319,17 @@ def main(argv: list[str] | None = None) -> int:
         (args.out / "table.md").write_text(table + "\n")
         return table
 
-    for i, row in enumerate(RUN_ORDER):
+    picked = [k for k in args.rows.split(",") if k]
+    if not picked or set(picked) - set(KEYS):
+        ap.error(f"--rows takes a comma separated list of {', '.join(KEYS)}")
+    todo = [row for row in RUN_ORDER if any(row is KEYS[k] for k in picked)]
+    for i, row in enumerate(todo):
         left = end - FINAL_RESERVE_S - time.time()
         if row is not FULL and left < MIN_ROW_S:
             results[row.label] = {"error": f"not run: {max(left, 0):.0f} s of the budget left"}
             continue
         # an even share of what is left, but at least a minute (a timing row needs about that on a GPU)
-        share = left if i == len(RUN_ORDER) - 1 else min(left, max(left / (len(RUN_ORDER) - i), 60.0))
+        share = left if i == len(todo) - 1 else min(left, max(left / (len(todo) - i), 60.0))
         over = _overrides(row, args.smoke)
         t_row = time.time()
         try:
@@ -363,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         "timed (extrapolated by cost).\n"
     )
     print(table)
-    return 0 if "samples" in full else 1
+    return 0 if "samples" in full or FULL not in todo else 1
 
 
 if __name__ == "__main__":
