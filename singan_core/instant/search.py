@@ -1,0 +1,113 @@
+"""Nearest-neighbour search of patch features: exact in chunks (with GPNN's usage normalisation) or
+PatchMatch (propagation with jumps + random search), both within a memory budget.
+
+Features are ``[N, d]`` float tensors (one row per patch position, row-major over the patch grid).
+"""
+
+from __future__ import annotations
+
+import torch
+
+_INF = float("inf")
+
+
+def _rows_per_chunk(n_cols: int, budget_bytes: int, floats_per_entry: int = 3) -> int:
+    return max(1, budget_bytes // max(1, n_cols * 4 * floats_per_entry))
+
+
+def _sq_dist(q: torch.Tensor, k: torch.Tensor, kk: torch.Tensor) -> torch.Tensor:
+    """||q_i - k_j||^2 for a block of queries [n, d] against all keys [m, d] -> [n, m]."""
+    d = torch.addmm(kk[None, :], q, k.T, beta=1.0, alpha=-2.0)
+    d += (q * q).sum(1, keepdim=True)
+    return d.clamp_min_(0.0)
+
+
+def exact_nn(q: torch.Tensor, k: torch.Tensor, alpha: float | None, budget_bytes: int) -> torch.Tensor:
+    """Index of each query's nearest key [Nq] (int64).
+
+    With ``alpha`` the distance is normalised as in GPNN: ``D[i, j] / (alpha + min_i' D[i', j])``, so a key
+    that some query already matches well costs more for every other query; the output then uses more of
+    the source instead of repeating its most typical patch. Two passes over query blocks when the whole
+    distance matrix does not fit in ``budget_bytes``.
+    """
+    kk = (k * k).sum(1)
+    rows = _rows_per_chunk(k.shape[0], budget_bytes)
+    blocks = range(0, q.shape[0], rows)
+    if alpha is None:
+        return torch.cat([_sq_dist(q[s : s + rows], k, kk).argmin(1) for s in blocks])
+    if rows >= q.shape[0]:
+        d = _sq_dist(q, k, kk)
+        return (d / (alpha + d.amin(0, keepdim=True))).argmin(1)
+    key_min = torch.full_like(kk, _INF)
+    for s in blocks:
+        key_min = torch.minimum(key_min, _sq_dist(q[s : s + rows], k, kk).amin(0))
+    norm = (alpha + key_min)[None, :]
+    return torch.cat([(_sq_dist(q[s : s + rows], k, kk) / norm).argmin(1) for s in blocks])
+
+
+class PatchMatch:
+    """Approximate nearest neighbours on a query grid [gh, gw] over a key grid [kh, kw] (Barnes et al. 2009),
+    vectorised: every query tries its neighbours' matches shifted by the jump (Jacobi-style jump flooding),
+    then random candidates around its current match at decreasing radii.
+    """
+
+    def __init__(
+        self,
+        fq: torch.Tensor,
+        q_grid: tuple[int, int],
+        fk: torch.Tensor,
+        k_grid: tuple[int, int],
+        key_ok: torch.Tensor | None,
+        budget_bytes: int,
+    ) -> None:
+        self.fq, self.fk, self.q_grid, self.k_grid = fq, fk, q_grid, k_grid
+        self.key_ok = None if key_ok is None else key_ok.reshape(-1)
+        self.rows = _rows_per_chunk(fq.shape[1], budget_bytes, floats_per_entry=4)
+
+    def dist(self, ky: torch.Tensor, kx: torch.Tensor) -> torch.Tensor:
+        """Distance of every query to the key at (ky, kx) [gh, gw] -> [gh, gw] (inf for invalid keys)."""
+        idx = (ky * self.k_grid[1] + kx).reshape(-1)
+        out = torch.empty(idx.shape[0], device=self.fq.device)
+        for s in range(0, idx.shape[0], self.rows):
+            diff = self.fq[s : s + self.rows] - self.fk.index_select(0, idx[s : s + self.rows])
+            out[s : s + self.rows] = (diff * diff).sum(1)
+        if self.key_ok is not None:
+            out = torch.where(self.key_ok[idx], out, torch.full_like(out, _INF))
+        return out.reshape(self.q_grid)
+
+    def _try(self, state: list[torch.Tensor], cy: torch.Tensor, cx: torch.Tensor) -> None:
+        ky, kx, best = state
+        cy = cy.clamp(0, self.k_grid[0] - 1)
+        cx = cx.clamp(0, self.k_grid[1] - 1)
+        d = self.dist(cy, cx)
+        better = d < best
+        state[0] = torch.where(better, cy, ky)
+        state[1] = torch.where(better, cx, kx)
+        state[2] = torch.where(better, d, best)
+
+    def run(
+        self,
+        ky: torch.Tensor,
+        kx: torch.Tensor,
+        iterations: int,
+        radius: int,
+        gen: torch.Generator,
+        random_tries: int = 4,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Improve the field (ky, kx) [gh, gw] for ``iterations`` rounds; ``radius`` bounds the random search."""
+        state = [ky, kx, self.dist(ky, kx)]
+        for it in range(iterations):
+            jump = 2 ** max(iterations - 1 - it, 0)
+            for dy, dx in ((jump, 0), (-jump, 0), (0, jump), (0, -jump)):
+                ny = torch.roll(state[0], shifts=(dy, dx), dims=(0, 1))
+                nx = torch.roll(state[1], shifts=(dy, dx), dims=(0, 1))
+                self._try(state, ny + dy, nx + dx)
+            r = radius
+            for _ in range(random_tries):
+                if r < 1:
+                    break
+                oy = torch.randint(-r, r + 1, self.q_grid, generator=gen).to(ky.device)
+                ox = torch.randint(-r, r + 1, self.q_grid, generator=gen).to(ky.device)
+                self._try(state, state[0] + oy, state[1] + ox)
+                r //= 2
+        return state[0], state[1]

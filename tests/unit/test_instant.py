@@ -1,0 +1,184 @@
+"""The instant (training-free) patch engine: usage normalisation, fills that keep the outside bit for bit,
+seeds, sizes, progress/cancel and the memory budget."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from singan_core.errors import ImageError
+from singan_core.instant import (
+    InstantCancelled,
+    InstantConfig,
+    edit,
+    extend,
+    fill,
+    variation,
+    variation_with_field,
+)
+from singan_core.instant.search import exact_nn
+
+SMALL = InstantConfig(coarsest=14)
+
+
+@pytest.fixture(scope="module")
+def balloons_small(balloons_path) -> np.ndarray:
+    return np.asarray(Image.open(balloons_path).convert("RGB").resize((64, 48), Image.BICUBIC))
+
+
+def _used_fraction(image: np.ndarray, alpha: float | None, seed: int) -> float:
+    cfg = InstantConfig(alpha=alpha, coarsest=14, exact_pairs=10**9)  # every level searched exactly
+    _, field = variation_with_field(image, seed=seed, config=cfg)
+    used = torch.unique(field.ky * 10_000 + field.kx).numel()
+    return used / field.ky.numel()
+
+
+def test_usage_normalisation_uses_most_source_patches(balloons_small):
+    # balloons is mostly sky: plain nearest neighbours copy the same few sky patches over and over
+    with_alpha = np.mean([_used_fraction(balloons_small, 0.005, s) for s in range(3)])
+    plain = np.mean([_used_fraction(balloons_small, None, s) for s in range(3)])
+    assert with_alpha >= 0.8, with_alpha
+    assert with_alpha >= plain + 0.1, (with_alpha, plain)
+
+
+@pytest.mark.parametrize("budget", [2**14, 2**30])
+def test_exact_search_in_blocks_matches_one_block(budget):
+    gen = torch.Generator().manual_seed(1)
+    q, k = torch.randn(300, 6, generator=gen), torch.randn(250, 6, generator=gen)
+    ref = (torch.cdist(q, k) ** 2 / (0.01 + (torch.cdist(q, k) ** 2).amin(0))).argmin(1)
+    assert torch.equal(exact_nn(q, k, 0.01, budget), ref)
+
+
+def test_same_seed_same_image_other_seed_other_image(balloons_small):
+    a = variation(balloons_small, seed=3, config=SMALL)
+    b = variation(balloons_small, seed=3, config=SMALL)
+    c = variation(balloons_small, seed=4, config=SMALL)
+    assert a.shape == balloons_small.shape and a.dtype == np.uint8
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_any_size_and_aspect(balloons_small):
+    out = variation(balloons_small, size=(40, 120), seed=0, config=SMALL)
+    assert out.shape == (40, 120, 3)
+
+
+def test_detail_levels_above_the_working_size(balloons_small):
+    cfg = InstantConfig(coarsest=14, working_size=32)  # 64 px: one x2 refinement level at full size
+    out = variation(balloons_small, seed=0, config=cfg)
+    assert out.shape == balloons_small.shape
+    assert np.abs(out.astype(int) - balloons_small.astype(int)).mean() < 60  # a picture, not noise
+
+
+def _mask(hw, box):
+    m = np.zeros(hw, np.uint8)
+    r0, r1, c0, c1 = box
+    m[r0:r1, c0:c1] = 255
+    return m
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_fill_keeps_every_pixel_outside_the_mask(dtype, channels):
+    rng = np.random.default_rng(0)
+    top = np.iinfo(dtype).max
+    img = rng.integers(0, top, size=(40, 56, channels), endpoint=True).astype(dtype)
+    if channels == 4:
+        img[:, :, 3] = np.where(np.arange(56) < 40, top, top // 2)
+    mask = _mask((40, 56), (10, 22, 20, 35))
+    out = fill(img, mask, seed=1, config=SMALL)
+    assert out.dtype == img.dtype and out.shape == img.shape
+    outside = mask == 0
+    assert np.array_equal(out[outside], img[outside])
+    assert not np.array_equal(out[~outside], img[~outside])
+
+
+def test_fill_from_a_source_copies_the_source_look():
+    img = np.zeros((48, 48, 3), np.uint8)
+    img[:, :, 0] = 200  # red image
+    source = np.zeros((32, 40, 3), np.uint8)
+    source[:, :, 2] = 220  # blue source
+    mask = _mask((48, 48), (12, 36, 12, 36))
+    out = fill(img, mask, source=source, seed=0, config=SMALL)
+    inner = out[18:30, 18:30].astype(int)
+    assert inner[:, :, 2].mean() > 150 and inner[:, :, 0].mean() < 60
+    assert np.array_equal(out[mask == 0], img[mask == 0])
+
+
+def test_fill_continues_a_texture_without_a_seam():
+    y, x = np.mgrid[0:64, 0:64]
+    img = (127 + 100 * np.sin(x / 2.0))[:, :, None].repeat(3, 2).astype(np.uint8)  # vertical stripes
+    mask = _mask((64, 64), (20, 44, 20, 44))
+    out = fill(img, mask, seed=0, config=SMALL)
+    err = np.abs(out.astype(int) - img.astype(int))[20:44, 20:44].mean()
+    assert err < 25, err  # the stripes continue through the hole
+
+
+def test_extend_keeps_the_image_and_outpaints_the_border(balloons_small):
+    out = extend(balloons_small, left=8, top=0, right=16, bottom=4, seed=0, config=SMALL)
+    assert out.shape == (52, 88, 3)
+    assert np.array_equal(out[0:48, 8:72], balloons_small)
+    border = out[:, 72:]
+    assert border.std() > 1  # not a flat colour
+
+
+def test_edit_with_mask_changes_only_the_mask(balloons_small):
+    edited = balloons_small.copy()
+    edited[10:20, 10:30] = balloons_small[30:40, 30:50]  # a pasted piece
+    mask = _mask((48, 64), (8, 22, 8, 32))
+    out = edit(balloons_small, edited, mask, seed=0, config=SMALL)
+    assert np.array_equal(out[mask == 0], edited[mask == 0])
+
+
+def test_progress_and_cancel(balloons_small):
+    seen = []
+    variation(balloons_small, seed=0, config=SMALL, progress=seen.append)
+    assert seen[-1].level == seen[-1].num_levels - 1 and seen[-1].shape == (48, 64)
+    with pytest.raises(InstantCancelled):
+        variation(balloons_small, seed=0, config=SMALL, should_stop=lambda: True)
+
+
+def test_bad_input_is_a_one_line_error(balloons_small):
+    with pytest.raises(ImageError, match="mask is 10x10"):
+        fill(balloons_small, np.zeros((10, 10), np.uint8))
+    with pytest.raises(ImageError, match="mask is empty"):
+        fill(balloons_small, np.zeros((48, 64), np.uint8))
+    with pytest.raises(ImageError, match="no 7x7 patch"):
+        fill(balloons_small, np.full((48, 64), 255, np.uint8))
+    with pytest.raises(ImageError, match="at least 7x7"):
+        variation(balloons_small[:5], seed=0)
+
+
+MEMORY_SCRIPT = textwrap.dedent(
+    """
+    import resource, sys, numpy as np, torch
+    from singan_core.instant import InstantConfig, variation
+    from singan_core.instant.search import exact_nn
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, size=(360, 480, 3), dtype=np.uint8)
+    q, k = torch.randn(6000, 16), torch.randn(6000, 16)
+    exact_nn(q[:10], k[:10], 0.005, 2**20)  # warm up the kernels
+    def peak():
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    base = peak()
+    exact_nn(q, k, 0.005, int(sys.argv[1]) * 2**20)  # a full 6000 x 6000 matrix would be 137 MiB
+    after_search = peak()
+    variation(img, seed=0, config=InstantConfig(memory_mb=int(sys.argv[1]), exact_pairs=36_000_000))
+    print(after_search - base, peak() - base)
+    """
+)
+
+
+def test_memory_stays_under_a_small_budget():
+    run = subprocess.run(
+        [sys.executable, "-c", MEMORY_SCRIPT, "16"], capture_output=True, text=True, timeout=300, check=True
+    )
+    search_mb, total_mb = (float(v) for v in run.stdout.split())
+    assert search_mb < 80, search_mb  # 16 MiB blocks, not the 137 MiB matrix
+    assert total_mb < 250, total_mb  # the whole 480x360 variation
