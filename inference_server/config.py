@@ -43,6 +43,7 @@ class ServerConfig:
     max_pixels: int = 64_000_000  # largest width*height of any image in a request (8000x8000)
     max_message_bytes: int = 1 << 30  # 1 GiB: an 8000x8000 RGBA 16-bit layer is 512 MiB
     max_samples: int = 64
+    max_batch_pixels: int = 64_000_000  # n x width x height of one Generate
     max_frames: int = 1000
     max_output_side: int = 8192
     inference_threads: int = 2

@@ -32,6 +32,8 @@ from .store import JobRecord, ModelRecord, ModelStore, StoreError, check_id
 log = logging.getLogger("singan.server")
 
 _PUBLISH_INTERVAL_S = 0.25
+#: A running job publishes at least this often, even inside a long scale or its set-up (a heartbeat).
+HEARTBEAT_S = 1.0
 
 
 class UnknownJob(StoreError):
@@ -143,8 +145,11 @@ class JobManager:
         with self._lock:
             self._shutting_down = True
             running = self._running
+            queued, self._pending = self._pending, []
         if running is not None:
             running.stop.set()
+        for job in queued:  # their watchers get a final event now, not a dropped connection
+            self._finish(job, JobState.INTERRUPTED)
         self._queue.put(None)
         if self._thread.is_alive():
             self._thread.join(timeout)
@@ -314,22 +319,40 @@ class JobManager:
                     "job %s: cannot resume from checkpoint (%s); starting over", job.record.job_id, exc
                 )
         started = time.monotonic()
+        reported = [started]  # when the training last reported (the heartbeat ages elapsed/eta from it)
 
         def progress(p: TrainProgress) -> None:
-            view = job.progress
-            view.scale, view.num_scales = p.scale, p.num_scales
-            view.iteration, view.iterations = p.iteration, p.iterations
-            if p.losses:
-                view.losses = {k: float(v) for k, v in p.losses.items()}
-            view.elapsed_s, view.eta_s = float(p.elapsed_s), float(p.eta_s)
-            if p.eta_s > 0 and p.elapsed_s > 0:
-                view.fraction = p.elapsed_s / (p.elapsed_s + p.eta_s)
-            elif p.num_scales:
-                view.fraction = (p.scale + p.iteration / max(1, p.iterations)) / p.num_scales
+            with self._lock:
+                view = job.progress
+                view.scale, view.num_scales = p.scale, p.num_scales
+                view.iteration, view.iterations = p.iteration, p.iterations
+                if p.losses:
+                    view.losses = {k: float(v) for k, v in p.losses.items()}
+                view.elapsed_s, view.eta_s = float(p.elapsed_s), float(p.eta_s)
+                view.fraction = max(view.fraction, progress_fraction(p))  # never backwards
+                reported[0] = time.monotonic()
             scale_done = p.scale_done or p.preview is not None
-            if scale_done and p.eta_s <= 0:
-                view.fraction = (p.scale + 1) / max(1, p.num_scales)
             self._publish(job, preview=p.preview if scale_done else None)
+
+        halt = threading.Event()
+
+        def heartbeat() -> None:
+            while not halt.wait(HEARTBEAT_S) and not job.stop.is_set():
+                with self._lock:  # held while publishing: no beat can follow the final event
+                    if job.record.state.final or halt.is_set():
+                        return
+                    view, now = job.progress, time.monotonic()
+                    if view.num_scales:  # training has reported: age its figures
+                        view.elapsed_s += now - reported[0]
+                        if view.eta_s > 0:
+                            view.eta_s = max(0.0, view.eta_s - (now - reported[0]))
+                    else:
+                        view.elapsed_s = now - started
+                    reported[0] = now
+                    self._publish(job, force=True)
+
+        beat = threading.Thread(target=heartbeat, name="singan-heartbeat", daemon=True)
+        beat.start()
 
         def on_scale_done(model: SinGANModel) -> None:
             self.store.save_model(model, name=job.record.name, sr_factor=job.record.sr_factor)
@@ -364,6 +387,9 @@ class JobManager:
         except Exception as exc:  # noqa: BLE001 - reported to the client as FAILED
             log.error("job %s failed: %s\n%s", job.record.job_id, exc, traceback.format_exc())
             self._finish(job, JobState.FAILED, error=str(exc) or exc.__class__.__name__)
+        finally:
+            halt.set()
+            beat.join()
 
     def _finish(self, job: Job, state: JobState, error: str = "") -> None:
         with self._lock:
@@ -374,6 +400,19 @@ class JobManager:
         if state.final:  # an interrupted job resumes from its saved image
             self.store.drop_job_image(job.record.job_id)
         self._publish(job, force=True)
+
+
+def progress_fraction(p: TrainProgress) -> float:
+    """Share of the training's predicted time done: the elapsed time over elapsed plus the ETA, whose
+    remaining scales are weighted by their measured per-iteration cost (concurrent stages included, see
+    :mod:`singan_core.eta`); by scales and iterations until there is an ETA."""
+    if p.eta_s > 0 and p.elapsed_s > 0:
+        return p.elapsed_s / (p.elapsed_s + p.eta_s)
+    if not p.num_scales:
+        return 0.0
+    if p.scale_done or p.preview is not None:
+        return (p.scale + 1) / p.num_scales
+    return (p.scale + p.iteration / max(1, p.iterations)) / p.num_scales
 
 
 def _deliver(targets: list[asyncio.Queue[JobSnapshot]], snap: JobSnapshot) -> None:

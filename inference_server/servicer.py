@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,12 +19,13 @@ from singan_api import singan_pb2_grpc
 from singan_api.job_state import JobState
 from singan_core.config import PRESETS, SinGANConfig, get_preset, with_overrides
 from singan_core.device import describe_device
+from singan_core.errors import CheckpointError
 from singan_core.imageio import prepare_training_image
 from singan_core.model import SinGANModel
 from singan_core.tasks.animate import animate
 from singan_core.tasks.channels import restore_alpha, split_for_model
 from singan_core.tasks.inject import edit, harmonize, paint_to_image
-from singan_core.tasks.sample import generate
+from singan_core.tasks.sample import generate, work_shapes
 from singan_core.tasks.super_resolve import check_factor, sr_config, super_resolve
 
 from . import __version__
@@ -45,6 +47,7 @@ from .store import ModelStore, check_id
 log = logging.getLogger("singan.server")
 
 EXPORT_CHUNK = 1 << 20
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 #: What GetServerInfo.capabilities lists: every RPC family this server answers.
 CAPABILITIES = ("train", "generate", "harmonize", "edit", "paint_to_image", "super_resolve", "animate")
 
@@ -263,7 +266,12 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
                     fh.write(chunk.data)
             if size == 0:
                 raise invalid("empty upload: send the checkpoint file's bytes in FileChunk.data")
-            record = await self._in_pool(self.store.import_file, upload, name=name)
+            try:
+                record = await self._in_pool(self.store.import_file, upload, name=name)
+            except CheckpointError as exc:  # its message names the upload's temporary path: drop it
+                raise invalid(
+                    f"the uploaded file is not a usable model: {str(exc).removeprefix(f'{upload}: ')}"
+                ) from None
         finally:
             upload.unlink(missing_ok=True)
         self.cache.evict(record.model_id)
@@ -275,15 +283,24 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
     ) -> tuple[np.ndarray, np.ndarray | None]:
         return image_from_proto(msg, what=what, max_pixels=self.config.max_pixels, need_mask=need_mask)
 
-    def _check_side(self, w: int, h: int) -> None:
+    def _check_side(self, w: float, h: float) -> None:
+        """Refuse an output size over the limits (``w``/``h`` may be unrounded, even infinite)."""
         side = self.config.max_output_side
-        if w <= 0 or h <= 0:
-            raise invalid(f"output size must be positive, got {w}x{h}")
         if w > side or h > side or w * h > self.config.max_pixels:
             raise RequestError(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
-                f"output {w}x{h} is over this server's limit ({side} px per side, "
+                f"output {w:.0f}x{h:.0f} is over this server's limit ({side} px per side, "
                 f"{self.config.max_pixels / 1e6:.0f} MP)",
+            )
+        if round(w) <= 0 or round(h) <= 0:
+            raise invalid(f"output size must be positive, got {w:.0f}x{h:.0f}")
+
+    def _check_batch(self, n: int, w: int, h: int) -> None:
+        if n * w * h > self.config.max_batch_pixels:
+            raise RequestError(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                f"{n} samples of {w}x{h} are {n * w * h / 1e6:.0f} MP, over this server's limit of "
+                f"{self.config.max_batch_pixels / 1e6:.0f} MP per request: ask for fewer or smaller samples",
             )
 
     @unary
@@ -295,8 +312,7 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
             raise RequestError(
                 grpc.StatusCode.RESOURCE_EXHAUSTED, f"n={n} is over the limit of {self.config.max_samples}"
             )
-        if request.scale_h < 0 or request.scale_v < 0:
-            raise invalid("scale_h and scale_v must be positive")
+        scale_h, scale_v = _scale(request.scale_h, "scale_h"), _scale(request.scale_v, "scale_v")
         self.store.get(request.model_id)
         model = await self._in_pool(self.cache.get, request.model_id)
         h, w = model.image.shape[:2]
@@ -304,8 +320,10 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         if request.HasField("size"):
             size = (request.size.height, request.size.width)
             self._check_side(request.size.width, request.size.height)
+            self._check_batch(n, request.size.width, request.size.height)
         else:
-            self._check_side(round(w * (request.scale_h or 1.0)), round(h * (request.scale_v or 1.0)))
+            self._check_side(w * scale_h, h * scale_v)
+            self._check_batch(n, round(w * scale_h), round(h * scale_v))
         if request.start_scale >= model.num_scales:
             raise invalid(f"start_scale must be in 0..{model.num_scales - 1}, got {request.start_scale}")
         images = await self._in_pool(
@@ -313,8 +331,8 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
             model,
             n=n,
             seed=request.seed,
-            scale_h=request.scale_h or 1.0,
-            scale_v=request.scale_v or 1.0,
+            scale_h=scale_h,
+            scale_v=scale_v,
             size=size,
             start_scale=request.start_scale,
         )
@@ -341,6 +359,8 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         model = await self._in_pool(self.cache.get, request.model_id)
         arr, alpha = split_for_model(arr, model.channels)  # the artist's transparency goes back on the result
         scale = self._injection_scale(model, request.injection_scale)
+        if kw.get("fine_tune"):
+            _check_fine_tune(model, arr.shape[:2])
         args = (model, arr, mask) if need_mask else (model, arr)
         result = await self._in_pool(task, *args, injection_scale=scale, seed=request.seed, **kw)
         return pb.ImageResponse(
@@ -377,6 +397,11 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         if request.HasField("image") and request.image.width:
             arr, _ = self._input(request.image, "image")
             offset = (request.image.offset_x * factor, request.image.offset_y * factor)
+            if not all(INT32_MIN <= v <= INT32_MAX for v in offset):
+                raise invalid(
+                    f"the image's offset ({request.image.offset_x}, {request.image.offset_y}) times the factor "
+                    f"{factor} does not fit the result's 32-bit offset: send a smaller offset"
+                )
         self.store.get(request.model_id)
         model = await self._in_pool(self.cache.get, request.model_id)
         h, w = (arr if arr is not None else model.image).shape[:2]
@@ -420,3 +445,26 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
                 return
             yield pb.AnimationFrame(index=index, total=frames, image=image_to_proto(frame))
             index += 1
+
+
+def _scale(value: float, name: str) -> float:
+    """A Generate scale factor: 0 (unset) means 1; otherwise a positive finite number."""
+    if value == 0:
+        return 1.0
+    if not math.isfinite(value) or value < 0:
+        raise invalid(f"{name} must be a positive finite number, got {value}")
+    return value
+
+
+def _check_fine_tune(model: SinGANModel, size: tuple[int, int]) -> None:
+    """Fine-tuning trains the finest scales on the input at the model's working size, so that size must be
+    as trainable as the model's own coarsest scale (its shorter side at least pyramid.min_size)."""
+    shortest = min(min(shape) for shape in work_shapes(model, size)[-2:])
+    need = model.config.pyramid.min_size
+    if shortest < need:
+        h, w = size
+        raise invalid(
+            f"a {w}x{h} input is too elongated to fine-tune on: at this model's working size its shorter "
+            f"side is {shortest} px, fine-tuning needs {need}; send a less elongated region, or turn "
+            "fine-tuning off"
+        )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -260,28 +261,67 @@ def with_overrides(cfg: SinGANConfig, overrides: dict[str, Any]) -> SinGANConfig
     return config_from_dict(data)
 
 
+#: Upper bounds of the config's fields: far beyond any useful value, low enough that a request cannot ask
+#: for absurd memory or time through one number (the server's memory budget then checks the whole).
+MAX_CHANNELS = 512
+MAX_SIDE = 4096
+MAX_ITERATIONS = 1_000_000
+
+
+def _finite_in(value: float, low: float, high: float) -> bool:
+    return math.isfinite(value) and low <= value <= high
+
+
 def validate_config(cfg: SinGANConfig) -> None:
-    """Raise :class:`ConfigError` for values that cannot train."""
+    """Raise :class:`ConfigError` for values that cannot train or are out of their valid range."""
     p, n, t = cfg.pyramid, cfg.network, cfg.train
     checks = [
         (0.1 <= p.scale_factor < 1.0, "pyramid.scale_factor must be in [0.1, 1)"),
         (p.min_size >= 2 * n.num_layers, f"pyramid.min_size must be at least {2 * n.num_layers} px"),
         (p.max_size >= p.min_size, "pyramid.max_size must be >= pyramid.min_size"),
-        (n.num_layers >= 2, "network.num_layers must be >= 2"),
+        (p.max_size <= MAX_SIDE, f"pyramid.max_size must be <= {MAX_SIDE}"),
+        (2 <= n.num_layers <= 16, "network.num_layers must be in 2..16"),
         (n.kernel_size in (1, 3, 5), "network.kernel_size must be 1, 3 or 5"),
         (1 <= n.base_channels <= n.max_channels, "need 1 <= network.base_channels <= network.max_channels"),
-        (n.channel_double_every >= 1, "network.channel_double_every must be >= 1"),
+        (n.max_channels <= MAX_CHANNELS, f"network.max_channels must be <= {MAX_CHANNELS}"),
+        (1 <= n.channel_double_every <= 1000, "network.channel_double_every must be in 1..1000"),
         (n.coarse_noise_channels in (0, 1), "network.coarse_noise_channels must be 0 or 1"),
-        (t.iterations >= 1, "train.iterations must be >= 1"),
+        (1 <= t.iterations <= MAX_ITERATIONS, f"train.iterations must be in 1..{MAX_ITERATIONS}"),
         (1.0 <= t.coarse_iterations_factor <= 100.0, "train.coarse_iterations_factor must be in [1, 100]"),
-        (t.d_steps >= 1 and t.g_steps >= 1, "train.d_steps and train.g_steps must be >= 1"),
-        (t.lr_g > 0 and t.lr_d > 0, "learning rates must be positive"),
-        (t.prev_bank_size >= 0 and t.prev_bank_refresh >= 1, "bad prev_bank_size / prev_bank_refresh"),
-        (t.concurrent_stages >= 1, "train.concurrent_stages must be >= 1"),
+        (
+            1 <= t.d_steps <= 100 and 1 <= t.g_steps <= 100,
+            "train.d_steps and train.g_steps must be in 1..100",
+        ),
+        (
+            _finite_in(t.lr_g, 1e-12, 1.0) and _finite_in(t.lr_d, 1e-12, 1.0),
+            "learning rates must be in (0, 1]",
+        ),
+        (
+            _finite_in(t.beta1, 0, 0.9999) and _finite_in(t.beta2, 0, 0.999999),
+            "train.beta1/beta2 must be in [0, 1)",
+        ),
+        (
+            1 <= t.lr_decay_iteration <= MAX_ITERATIONS,
+            f"train.lr_decay_iteration must be in 1..{MAX_ITERATIONS}",
+        ),
+        (_finite_in(t.lr_decay_gamma, 0, 1), "train.lr_decay_gamma must be in [0, 1]"),
+        (
+            all(_finite_in(w, 0, 1e6) for w in (t.gp_weight, t.rec_weight, t.noise_amp_weight)),
+            "train.gp_weight, rec_weight and noise_amp_weight must be in [0, 1e6]",
+        ),
+        (0 <= t.seed < 2**63, "train.seed must be in 0..2**63-1"),
+        (
+            0 <= t.prev_bank_size <= 1024 and 1 <= t.prev_bank_refresh <= MAX_ITERATIONS,
+            "bad prev_bank_size (0..1024) / prev_bank_refresh (>= 1)",
+        ),
+        (1 <= t.concurrent_stages <= 32, "train.concurrent_stages must be in 1..32"),
         (0 < t.stage_lr_scale <= 1, "train.stage_lr_scale must be in (0, 1]"),
-        (t.early_stop_window >= 1 and t.early_stop_tol >= 0, "bad early_stop_window / early_stop_tol"),
+        (
+            1 <= t.early_stop_window <= MAX_ITERATIONS and _finite_in(t.early_stop_tol, 0, 1e6),
+            "bad early_stop_window / early_stop_tol",
+        ),
         (0 <= t.early_stop_min_fraction <= 1, "train.early_stop_min_fraction must be in [0, 1]"),
-        (t.threads >= 0, "train.threads must be >= 0 (0 = automatic)"),
+        (0 <= t.threads <= 1024, "train.threads must be in 0..1024 (0 = automatic)"),
     ]
     for ok, message in checks:
         if not ok:
