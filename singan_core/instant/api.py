@@ -7,6 +7,7 @@ synthesise). Pixels outside a mask are copied from the input bit for bit.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import torch
@@ -57,20 +58,10 @@ def _engine(cfg, seed, progress, should_stop) -> tuple[Engine, torch.Generator]:
     return Engine(cfg, gen, progress, should_stop), gen
 
 
-def variation(
-    image: np.ndarray,
-    size: tuple[int, int] | None = None,
-    *,
-    seed: int = 0,
-    config: InstantConfig = DEFAULT,
-    device: torch.device | str = "cpu",
-    progress: ProgressFn | None = None,
-    should_stop: StopFn | None = None,
-) -> np.ndarray:
-    """A random variation of ``image`` at ``size`` = (H, W) (default: the image's own size)."""
-    return variation_with_field(
-        image, size, seed=seed, config=config, device=device, progress=progress, should_stop=should_stop
-    )[0]
+def variation(image: np.ndarray, size: tuple[int, int] | None = None, **options: Any) -> np.ndarray:
+    """A random variation of ``image`` at ``size`` = (H, W) (default: the image's own size); ``options``
+    as for :func:`variation_with_field` (seed, config, device, progress, should_stop)."""
+    return variation_with_field(image, size, **options)[0]
 
 
 def variation_with_field(
