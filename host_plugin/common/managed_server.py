@@ -236,6 +236,7 @@ class ManagedServer:
     # -- start, reuse, release, stop --------------------------------------------------------------
     def ensure(self, on_status: Callable[[str], None] | None = None) -> ServerState:
         """The running managed server (this editor joins its users), started first when none answers."""
+        self._command()  # no environment: say so before anything is written
         with file_lock(self.folder / LOCK_FILE):
             state = self.read_state()
             if state is not None and state.alive():

@@ -123,3 +123,30 @@ def test_port_taken(tmp_path, listening):
         manager = _manager(tmp_path, port=port)
         with pytest.raises(ms.ManagedServerError, match=f"cannot listen on port {port}: the port is taken"):
             manager.ensure()
+
+
+def test_settings_choose_local_or_remote(tmp_path):
+    from host_plugin.common.settings import (
+        REMOTE,
+        MemoryStore,
+        Settings,
+        load_settings,
+        managed_server,
+        server_connection,
+    )
+
+    store = MemoryStore()
+    assert load_settings(store, environ={}).managed  # a fresh install: the managed local server
+    store.values["address"] = "gpu-box:6000"  # stored before there was a choice: that server
+    assert load_settings(store, environ={}).server_mode == REMOTE
+    store.values["server_mode"] = "local"
+    assert load_settings(store, environ={}).managed
+    assert load_settings(store, environ={"SINGAN_SERVER": "a:1"}).server_mode == REMOTE
+    with pytest.raises(ValueError, match="the server must be one of local, remote"):
+        Settings(server_mode="cloud")
+    remote = Settings(address="gpu-box:6000", token="t" * 20, server_mode=REMOTE)
+    assert server_connection(remote).address == "gpu-box:6000"
+    local = Settings(server_env=str(tmp_path / "env"))
+    assert managed_server(local, user=5).env == tmp_path / "env" and managed_server(local, user=5).user == 5
+    with pytest.raises(ms.ManagedServerError, match="no server environment at"):
+        server_connection(local)
