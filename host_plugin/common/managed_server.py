@@ -268,7 +268,7 @@ class ManagedServer:
         command += ["--host", "127.0.0.1", "--port", str(self.port), "--token-file", str(token_path)]
         if self.models is not None:
             command += ["--models", str(self.models)]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.extra_env}
+        env = {**_clean_environ(), "PYTHONUNBUFFERED": "1", **self.extra_env}
         with open(self.log_path, "wb") as log:
             try:
                 process = subprocess.Popen(
@@ -318,7 +318,12 @@ class ManagedServer:
         with open(self.folder / "managed-server-watch.log", "ab") as log:
             try:
                 return subprocess.Popen(
-                    command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, **_detached()
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    env={**_clean_environ(), **self.extra_env},
+                    **_detached(),
                 ).pid
             except OSError:
                 return 0  # the editors still stop the server they started when they quit
@@ -358,6 +363,12 @@ class ManagedServer:
             with contextlib.suppress(OSError):
                 os.kill(state.pid, signal.SIGKILL)
         self.write_state(None)
+
+
+def _clean_environ() -> dict[str, str]:
+    """The editor's environment without what points its own Python elsewhere (Krita's AppImage and
+    GIMP set PYTHONHOME/PYTHONPATH for their bundled Python; the server's environment has its own)."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONHOME", "PYTHONPATH", "VIRTUAL_ENV")}
 
 
 def _detached() -> dict[str, object]:

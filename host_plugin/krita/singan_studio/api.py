@@ -3,7 +3,8 @@
 Inside Krita (Tools > Scripts > Scripter, or another plugin)::
 
     from singan_studio import api
-    api.configure(address="127.0.0.1:50051")
+    api.configure(server_mode="local")            # the managed local server (the default), or:
+    api.configure(address="gpu-box:50051", token="...")   # a remote server (address + token)
     api.train(preset="fast")                      # the active layer (or the selection's bounding box)
     names = api.generate_variations(n=4).names     # new layers in a new group
 
@@ -22,12 +23,24 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from host_plugin.client import Client, ClientError, JobUpdate, RawImage
+from host_plugin.client import Client, ClientError, ConnectionSettings, JobUpdate, RawImage
 from host_plugin.common import flows
 from host_plugin.common.document import Document
+from host_plugin.common.managed_server import ManagedServerError
 from host_plugin.common.models import ActionError, ModelRef, resolve
 from host_plugin.common.runner import Outcome, Plan, Task, TaskRunner
-from host_plugin.common.settings import MemoryStore, Settings, SettingsStore, load_settings, save_settings
+from host_plugin.common.server_watch import training_running
+from host_plugin.common.settings import (
+    REMOTE,
+    SERVER_MODES,
+    MemoryStore,
+    Settings,
+    SettingsStore,
+    load_settings,
+    managed_server,
+    save_settings,
+    server_connection,
+)
 
 TRAIN_HINT = "use Tools > SinGAN > Train on this layer first"
 
@@ -62,6 +75,7 @@ class ServerStatus:
     device: str = ""
     presets: tuple[str, ...] = ()
     capabilities: tuple[str, ...] = ()
+    server: str = ""  # which kind is in use: "local (managed)" or "address + token"
 
 
 class Session:
@@ -77,7 +91,8 @@ class Session:
         self.documents = documents
         self.runner = TaskRunner(post)
         self._client: Client | None = None
-        self._client_settings: Settings | None = None
+        self._connection: ConnectionSettings | None = None
+        self.used_managed = False  # this Krita joined the managed server: release it when quitting
 
     @property
     def settings(self) -> Settings:
@@ -88,14 +103,26 @@ class Session:
         save_settings(self.store, settings)
         return settings
 
-    def client(self) -> Client:
+    def client(self, on_status: Callable[[str], None] | None = None) -> Client:
+        """A client for the server in use; the managed local server is started first when none answers
+        (``on_status`` hears "starting the local server..."); ManagedServerError says why it cannot."""
         settings = self.settings
-        if self._client is None or self._client_settings != settings:
+        connection = server_connection(settings, on_status)
+        self.used_managed = self.used_managed or settings.managed
+        if self._client is None or self._connection != connection:
             if self._client is not None:
                 self._client.close()
-            self._client = Client(settings.connection())
-            self._client_settings = settings
+            self._client = Client(connection)
+            self._connection = connection
         return self._client
+
+    def release_server(self) -> str:
+        """Krita quits: stop the managed server unless another editor uses it or a training runs."""
+        self.close()
+        if not self.used_managed:
+            return ""
+        self.used_managed = False
+        return managed_server(self.settings).release(busy=training_running)
 
     def document(self, document: Document | None) -> Document:
         doc = document or self.documents()
@@ -145,18 +172,39 @@ def configure(
     token: str | None = None,
     default_preset: str | None = None,
     default_n: int | None = None,
+    server_mode: str | None = None,
 ) -> Settings:
-    """Change and persist settings; returns all of them."""
+    """Change and persist settings; returns all of them. ``server_mode``: "local" (the managed local
+    server) or "remote" (``address`` + ``token``); giving an address alone means remote."""
+    if server_mode is None and address is not None:
+        server_mode = REMOTE
     return _session.update_settings(
-        address=address, token=token, default_preset=default_preset, default_n=default_n
+        address=address,
+        token=token,
+        default_preset=default_preset,
+        default_n=default_n,
+        server_mode=server_mode,
     )
 
 
-def server_status() -> ServerStatus:
-    """Ask the server for its version and device; never raises (the message says what is wrong)."""
+def server_log() -> str:
+    """The managed local server's log file (the settings dialog's "Open log")."""
+    return str(managed_server(_session.settings).log_path)
+
+
+def server_status(on_status: Callable[[str], None] | None = None, start: bool = True) -> ServerStatus:
+    """Ask the server in use for its version and device; never raises (the message says what is wrong).
+    With the managed local server, one is started when none answers unless ``start`` is false."""
     settings = _session.settings
+    kind = SERVER_MODES[settings.server_mode]
+    if settings.managed and not start and managed_server(settings).running() is None:
+        return ServerStatus(
+            False, "the local server is not running: it starts with the first action", server=kind
+        )
     try:
-        info = _session.client().server_info()
+        info = _session.client(on_status).server_info()
+    except ManagedServerError as err:
+        return ServerStatus(False, str(err), server=kind)
     except ClientError as err:
         if err.code == "UNAUTHENTICATED":
             message = "the server refused the token: set it in Tools > SinGAN > Settings"
@@ -164,15 +212,17 @@ def server_status() -> ServerStatus:
             message = f"no singan-server at {settings.address}: start it with `singan-server`, then Retry"
         else:
             message = f"{err.code}: {err.message}"
-        return ServerStatus(False, message)
+        return ServerStatus(False, message, server=kind)
     device = info.device.name or info.device.kind
+    where = "local server" if settings.managed else "singan-server"
     return ServerStatus(
         True,
-        f"connected: singan-server {info.version} on {device}",
+        f"connected: {where} {info.version} on {device}",
         info.version,
         device,
         tuple(info.presets),
         tuple(info.capabilities),
+        kind,
     )
 
 

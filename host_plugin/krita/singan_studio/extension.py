@@ -8,22 +8,26 @@ from krita import DockWidgetFactory, DockWidgetFactoryBase, Extension, Krita
 
 from host_plugin.client import Cancelled
 from host_plugin.common.runner import Task, describe_error
-from host_plugin.common.settings import USER_PRESETS
+from host_plugin.common.settings import LOCAL, SERVER_MODES, USER_PRESETS
 
 from . import api
 from .docker import DOCKER_ID, SinGANDocker
 from .krita_document import KritaDocument, KritaSettingsStore
 from .qt import (
     QComboBox,
+    QDesktopServices,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QInputDialog,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QObject,
+    QPushButton,
     QSpinBox,
     Qt,
+    QUrl,
     pyqtSignal,
 )
 
@@ -66,6 +70,17 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("SinGAN settings")
         settings = api.session().settings
         form = QFormLayout(self)
+        self.server = QComboBox()
+        for mode, label in SERVER_MODES.items():
+            self.server.addItem(label, mode)
+        self.server.setCurrentIndex(list(SERVER_MODES).index(settings.server_mode))
+        self.server.currentIndexChanged.connect(self._mode_changed)
+        status = api.server_status(start=False)
+        self.in_use = QLabel(f"in use: {SERVER_MODES[settings.server_mode]}; {status.message}")
+        self.in_use.setWordWrap(True)
+        self.open_log = QPushButton("Open log")
+        self.open_log.setToolTip(api.server_log())
+        self.open_log.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(api.server_log())))
         self.address = QLineEdit(settings.address)
         self.token = QLineEdit(settings.token)
         self.token.setEchoMode(QLineEdit.Password)
@@ -76,6 +91,9 @@ class SettingsDialog(QDialog):
         self.n = QSpinBox()
         self.n.setRange(1, 64)
         self.n.setValue(settings.default_n)
+        form.addRow("Server", self.server)
+        form.addRow("", self.in_use)
+        form.addRow("Local server log", self.open_log)
         form.addRow("Server address", self.address)
         form.addRow("Token", self.token)
         form.addRow("Default preset", self.preset)
@@ -84,9 +102,16 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        self._mode_changed()
+
+    def _mode_changed(self) -> None:
+        remote = self.server.currentData() != LOCAL
+        self.address.setEnabled(remote)
+        self.token.setEnabled(remote)
 
     def save(self) -> None:
         api.configure(
+            server_mode=self.server.currentData(),
             address=self.address.text().strip(),
             token=self.token.text().strip(),
             default_preset=self.preset.currentText(),
@@ -110,6 +135,17 @@ class SinGANExtension(Extension):
         )
         api.install_session(session)
         session.runner.listeners.append(self._on_task_event)
+        Krita.instance().notifier().applicationClosing.connect(self._closing)
+
+    def _closing(self) -> None:
+        """Stop the managed local server this Krita used, unless another editor uses it or a training
+        runs (then its watcher stops it once the training is done)."""
+        try:
+            message = api.session().release_server()
+        except Exception as err:  # never block Krita's quit
+            message = describe_error(err)
+        if message:
+            print(f"SinGAN Studio: {message}")
 
     def _on_task_event(self, task: Task, event: str, payload: object) -> None:
         if event == "failed":

@@ -1,8 +1,8 @@
 """The one module of the Krita plugin that imports Qt (Krita 5 ships PyQt5; Krita 6 moves to PyQt6:
 port the imports and the few renamed enums here)."""
 
-from PyQt5.QtCore import QByteArray, QObject, Qt, pyqtSignal
-from PyQt5.QtGui import QImage, QPixmap
+from PyQt5.QtCore import QByteArray, QObject, Qt, QUrl, pyqtSignal
+from PyQt5.QtGui import QDesktopServices, QImage, QPixmap
 from PyQt5.QtWidgets import (
     QComboBox,
     QDialog,
@@ -23,6 +23,7 @@ from PyQt5.QtWidgets import (
 __all__ = [
     "QByteArray",
     "QComboBox",
+    "QDesktopServices",
     "QDialog",
     "QDialogButtonBox",
     "QFormLayout",
@@ -40,5 +41,6 @@ __all__ = [
     "QVBoxLayout",
     "QWidget",
     "Qt",
+    "QUrl",
     "pyqtSignal",
 ]
