@@ -86,7 +86,8 @@ def _add_blend_args(p: argparse.ArgumentParser, dilation: int, default_scale: st
         choices=native.METHODS,
         default="delta",
         help="native: how the model's change meets the input's detail: delta (the change, upsampled) or "
-        "bands (also the input's finer bands scaled to the grain around the mask) (default delta)",
+        "bands (also the input's finer bands scaled to the grain around the mask) or ladder (detail drawn by "
+        "the finest generator; slow, weak with small models) (default delta)",
     )
     p.add_argument(
         "--region",
