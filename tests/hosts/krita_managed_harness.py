@@ -49,6 +49,23 @@ def _scenario(results: dict, spec: dict) -> None:
     results["log"] = str(managed_server(session.settings).log_path)
     _write(results)
 
+    def dialog() -> dict:
+        from singan_studio.extension import SettingsDialog
+
+        shown = SettingsDialog()
+        shown.adjustSize()
+        shown.grab().save(os.path.join(spec["workdir"], "settings_dialog.png"))
+        return {
+            "choices": [shown.server.itemText(i) for i in range(shown.server.count())],
+            "current": shown.server.currentText(),
+            "in_use": shown.in_use.text(),
+            "status": shown.status.text(),
+            "address_enabled": shown.address.isEnabled(),
+            "log": shown.open_log.toolTip(),
+        }
+
+    _step(results, "dialog", dialog)
+
     doc = Krita.instance().createDocument(64, 48, "managed", "RGBA", "U8", "", 72.0)
     doc.setBatchmode(True)
     source = doc.rootNode().childNodes()[0]

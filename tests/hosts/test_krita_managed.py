@@ -51,7 +51,11 @@ def _run_krita(root: Path, variant: str, overrides: dict[str, str]) -> dict:
     pykrita = dirs["data"] / "krita" / "pykrita"
     krita_installer.install(pykrita, kritarc=dirs["config"] / "kritarc")
     spec, result = root / "spec.json", root / "result.json"
-    spec.write_text(json.dumps({"server_env": str(SERVER_ENV), "variant": variant, "overrides": overrides}))
+    spec.write_text(
+        json.dumps(
+            {"server_env": str(SERVER_ENV), "variant": variant, "overrides": overrides, "workdir": str(root)}
+        )
+    )
     env.update(
         PYTHONPATH=os.pathsep.join([str(pykrita), str(HARNESS_DIR)]),
         SINGAN_KRITA_SPEC=str(spec),
@@ -95,6 +99,13 @@ def test_plugin_starts_the_managed_server_trains_and_the_server_goes_with_krita(
     print(f"first managed start from Krita: {status['seconds']} s (status call, server start included)")
     state = run["state"]
     assert state["users"] == [run["krita_pid"]] and state["host"] == "127.0.0.1"
+    dialog = run["steps"]["dialog"]
+    assert dialog["ok"], dialog.get("traceback")
+    assert dialog["value"]["choices"] == ["local (managed)", "address + token"]
+    assert dialog["value"]["current"] == "local (managed)" and not dialog["value"]["address_enabled"]
+    assert dialog["value"]["in_use"] == "local (managed)"
+    assert dialog["value"]["status"] == status["message"] and status["device"] in status["message"]
+    assert dialog["value"]["log"] == run["log"]
     train = run["steps"]["train"]
     assert train["ok"], train.get("traceback")
     assert train["value"]["model_id"]
@@ -102,7 +113,11 @@ def test_plugin_starts_the_managed_server_trains_and_the_server_goes_with_krita(
     assert any(models.iterdir()), f"no model saved in {models}"
     assert "singan-server ready on 127.0.0.1" in Path(run["log"]).read_text()
     assert _wait_gone(state["pid"], 30), f"the managed server (pid {state['pid']}) outlived Krita"
-    assert ManagedServer(folder=Path(run["folder"])).read_state() is None
+    manager = ManagedServer(folder=Path(run["folder"]))
+    deadline = time.monotonic() + 10  # the stopper removes the state file just after the process
+    while manager.read_state() is not None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert manager.read_state() is None
 
 
 def test_a_training_running_at_quit_keeps_the_server(tmp_path: Path) -> None:
