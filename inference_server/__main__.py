@@ -46,12 +46,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-pixels", type=int, default=defaults.max_pixels, help="largest width*height accepted"
     )
     p.add_argument(
+        "--max-batch-pixels",
+        type=int,
+        default=defaults.max_batch_pixels,
+        help="largest n x width x height of one Generate",
+    )
+    p.add_argument(
         "--max-message-mb",
         type=int,
         default=defaults.max_message_bytes >> 20,
         help="largest gRPC message in MiB",
     )
     p.add_argument("--inference-threads", type=int, default=defaults.inference_threads)
+    p.add_argument(
+        "--max-memory-gb",
+        type=float,
+        default=None,
+        help="refuse a request whose estimated peak memory is over this (default: 80%% of the memory "
+        "free at start; the GPU's with --device cuda)",
+    )
     p.add_argument("--no-resume", action="store_true", help="do not resume unfinished training jobs")
     p.add_argument("--quiet", action="store_true", help="log warnings only (default: one line per request)")
     return p
@@ -70,6 +83,9 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         raise ValueError(f"--port must be in 0..65535, got {args.port}")
     if args.max_message_mb < 4 or args.max_message_mb > 2047:
         raise ValueError("--max-message-mb must be in 4..2047")
+    memory = args.max_memory_gb
+    if memory is not None and not 0.1 <= memory <= 1e6:  # also refuses nan
+        raise ValueError("--max-memory-gb must be in 0.1..1000000")
     return ServerConfig(
         host=args.host,
         port=args.port,
@@ -80,8 +96,10 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         tls_key=args.tls_key,
         tls_client_ca=args.tls_client_ca,
         max_pixels=args.max_pixels,
+        max_batch_pixels=args.max_batch_pixels,
         max_message_bytes=args.max_message_mb << 20,
         inference_threads=max(1, args.inference_threads),
+        max_memory_bytes=None if memory is None else int(memory * 2**30),
         resume_jobs=not args.no_resume,
     )
 

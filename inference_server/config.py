@@ -47,6 +47,7 @@ class ServerConfig:
     max_frames: int = 1000
     max_output_side: int = 8192
     inference_threads: int = 2
+    max_memory_bytes: int | None = None  # a request's estimated peak; None: 80% of what is free at start
     resume_jobs: bool = True
 
     @property

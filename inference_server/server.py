@@ -27,6 +27,7 @@ from .auth import BearerTokenInterceptor, server_credentials
 from .config import ServerConfig
 from .jobs import JobManager
 from .model_cache import ModelCache
+from .resources import default_budget_bytes
 from .servicer import SinGANServicer
 from .store import ModelStore
 
@@ -56,6 +57,8 @@ class _Parts:
         if problem:
             raise ServerSecurityError(problem)
         device = resolve_device(cfg.device)
+        if cfg.max_memory_bytes is None:
+            cfg = self.config = replace(cfg, max_memory_bytes=default_budget_bytes(device))
         store = ModelStore(cfg.models_path)
         self.pool = ThreadPoolExecutor(max_workers=cfg.inference_threads, thread_name_prefix="singan-infer")
         self.jobs = JobManager(store, device=device, loop=asyncio.get_running_loop())
@@ -98,7 +101,7 @@ class _Parts:
         await self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
         await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
         log.info(
-            "singan-server listening on %s:%d (%s, device %s, models in %s%s%s%s)",
+            "singan-server listening on %s:%d (%s, device %s, models in %s%s%s%s%s)",
             cfg.host,
             self.port,
             "TLS" if cfg.tls else "plaintext",
@@ -106,6 +109,7 @@ class _Parts:
             store.root,
             ", token required" if cfg.token else "",
             ", client certificates required" if cfg.tls_client_ca else "",
+            f", memory budget {cfg.max_memory_bytes / 2**30:.1f} GiB" if cfg.max_memory_bytes else "",
             f", resuming {resumed} job(s)" if resumed else "",
         )
 

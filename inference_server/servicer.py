@@ -17,6 +17,7 @@ import torch
 from singan_api import singan_pb2 as pb
 from singan_api import singan_pb2_grpc
 from singan_api.job_state import JobState
+from singan_core.budget import inference_peak_bytes, training_peak_bytes
 from singan_core.config import PRESETS, SinGANConfig, get_preset, with_overrides
 from singan_core.device import describe_device
 from singan_core.errors import CheckpointError
@@ -41,6 +42,7 @@ from .convert import (
 )
 from .jobs import Job, JobManager, JobSnapshot
 from .model_cache import ModelCache
+from .resources import check_budget
 from .rpc import streaming, unary
 from .store import ModelStore, check_id
 
@@ -132,6 +134,10 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
     ) -> AsyncIterator[pb.JobEvent]:
         image, _ = image_from_proto(request.image, what="image", max_pixels=self.config.max_pixels)
         config = self._train_config(request)
+        h, w, c = image.shape
+        check_budget(
+            training_peak_bytes(config, h, w, c), self.config.max_memory_bytes, f"training on {w}x{h}"
+        )
         # fail fast on unusable images (fully transparent...), off the event loop: layers can be huge
         await self._in_pool(prepare_training_image, image, max_pixels=self.config.max_pixels)
         sub = await self._in_pool(
@@ -324,6 +330,8 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         else:
             self._check_side(w * scale_h, h * scale_v)
             self._check_batch(n, round(w * scale_h), round(h * scale_v))
+        out_h, out_w = size or (round(h * scale_v), round(w * scale_h))
+        self._check_inference(model, out_h, out_w, n, f"{n} sample(s) of {out_w}x{out_h}")
         if request.start_scale >= model.num_scales:
             raise invalid(f"start_scale must be in 0..{model.num_scales - 1}, got {request.start_scale}")
         images = await self._in_pool(
@@ -337,6 +345,10 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
             start_scale=request.start_scale,
         )
         return pb.ImagesResponse(images=[image_to_proto(img) for img in images])
+
+    def _check_inference(self, model: SinGANModel, h: int, w: int, n: int, what: str) -> None:
+        needed = inference_peak_bytes(model.config, model.num_scales, model.channels, h, w, n)
+        check_budget(needed, self.config.max_memory_bytes, what)
 
     def _injection_scale(self, model: SinGANModel, value: int) -> int | None:
         if value == 0:
@@ -357,6 +369,7 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         arr, mask = self._input(msg, what, need_mask=need_mask)
         self.store.get(request.model_id)
         model = await self._in_pool(self.cache.get, request.model_id)
+        self._check_inference(model, *arr.shape[:2], 1, f"a {arr.shape[1]}x{arr.shape[0]} {what}")
         arr, alpha = split_for_model(arr, model.channels)  # the artist's transparency goes back on the result
         scale = self._injection_scale(model, request.injection_scale)
         if kw.get("fine_tune"):
@@ -406,6 +419,9 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         model = await self._in_pool(self.cache.get, request.model_id)
         h, w = (arr if arr is not None else model.image).shape[:2]
         self._check_side(w * factor, h * factor)
+        self._check_inference(
+            model, h * factor, w * factor, 1, f"super-resolving to {w * factor}x{h * factor}"
+        )
         if arr is not None:
             arr, alpha = split_for_model(arr, model.channels)
         result = await self._in_pool(super_resolve, model, arr, factor=factor, seed=request.seed)

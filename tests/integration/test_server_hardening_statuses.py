@@ -171,3 +171,29 @@ def test_a_job_whose_config_is_out_of_range_fails_instead_of_resuming(tmp_path: 
         assert srv.jobs.queue_length == 0
         (job,) = client.list_jobs()
         assert job.state == pb.JOB_STATE_FAILED and "max_channels" in job.error
+
+
+def test_requests_over_the_memory_budget_are_refused_before_work(tmp_path: Path) -> None:
+    with (
+        build_server(port=0, models_dir=tmp_path, max_memory_bytes=400 << 20) as srv,
+        Client(address=srv.address) as client,
+        grpc.insecure_channel(srv.address) as channel,
+    ):
+        done = client.train(make_image(5), preset="tiny", overrides=QUICK)
+        assert done.state == "SUCCEEDED", done.error
+        stub = singan_pb2_grpc.SinGANStub(channel)
+        big = pb.GenerateRequest(model_id=done.model_id, size=pb.Size(width=4000, height=3000))
+        code, message = status_of(stub.Generate, big)
+        assert code == EXHAUSTED and "--max-memory-gb" in message, message
+        overrides = {
+            "pyramid.max_size": "1024",
+            "network.base_channels": "256",
+            "network.max_channels": "256",
+        }
+        train = pb.TrainRequest(image=rgb(1024, 768), preset="tiny", overrides=overrides)
+        code, message = status_of(lambda r, timeout: list(stub.Train(r, timeout=timeout)), train)
+        assert code == EXHAUSTED and "budget" in message, message
+        assert srv.jobs.queue_length == 0 and not client.list_jobs(active_only=True)
+        assert (
+            status_of(stub.Generate, pb.GenerateRequest(model_id=done.model_id, n=2))[0] == grpc.StatusCode.OK
+        )
