@@ -51,6 +51,27 @@ def legacy_gradient_penalty(critic, real, fake, weight, generator=None):
     return weight * ((grad.norm(2, dim=1) - 1) ** 2).mean()
 
 
+def _poisoned(penalty, cfg, image, where: str):
+    """``penalty`` that returns NaN once, at the last critic step of iteration ITERATION of SCALE."""
+    from singan_core.config import iterations_at
+    from singan_core.imageio import prepare_training_image
+    from singan_core.pyramid import plan_pyramid
+
+    scale, it = (int(v) for v in where.split(":"))
+    arr = prepare_training_image(image)
+    n = plan_pyramid(arr.shape[0], arr.shape[1], cfg.pyramid).num_scales
+    before = sum(iterations_at(cfg.train, s, n) for s in range(scale))
+    target = (before + it + 1) * cfg.train.d_steps
+    calls = {"n": 0}
+
+    def poisoned(*args, **kwargs):
+        calls["n"] += 1
+        out = penalty(*args, **kwargs)
+        return out * float("nan") if calls["n"] == target else out
+
+    return poisoned
+
+
 def config_for(preset: str, size: int, iterations: int, seed: int, overrides: dict[str, str]):
     from singan_core.config import get_preset, iteration_overrides, with_overrides
 
@@ -77,10 +98,12 @@ def run_one(job: dict) -> dict:
 
     train_module = importlib.import_module("singan_core.train")
     before = job["variant"] == "before"
-    if before:
-        train_module.gradient_penalty = legacy_gradient_penalty
+    penalty = legacy_gradient_penalty if before else train_module.gradient_penalty
     cfg = config_for(job["preset"], job["size"], job["iterations"], job["seed"], job["overrides"])
+    train_module.gradient_penalty = penalty
     image = load_image(IMAGES_DIR / job["image"] if not Path(job["image"]).is_file() else job["image"])
+    if job.get("inject"):  # one NaN penalty at SCALE:ITERATION (0-based scale): a forced divergence
+        train_module.gradient_penalty = _poisoned(penalty, cfg, image, job["inject"])
     seen: dict[str, object] = {"first": None, "notices": []}
 
     def progress(p) -> None:
@@ -126,14 +149,18 @@ def _key(r: dict) -> tuple:
     )
 
 
+def _extra(r: dict) -> str:
+    """The run's overrides and forced NaN, as the table shows them."""
+    parts = [f"{k}={v}" for k, v in sorted(r["overrides"].items())]
+    return " ".join(parts + ([f"NaN at {r['inject']}"] if r.get("inject") else []))
+
+
 def summarise(records: list[dict]) -> str:
     groups: dict[tuple, list[dict]] = {}
     for r in records:
-        groups.setdefault(
-            (r["preset"], r["variant"], r["size"], r["iterations"], json.dumps(r["overrides"])), []
-        ).append(r)
+        groups.setdefault((r["preset"], r["variant"], r["size"], r["iterations"], _extra(r)), []).append(r)
     lines = [
-        "| preset | variant | size | it/scale | overrides | runs | hit non-finite | recovered | usable | "
+        "| preset | variant | size | it/scale | overrides, forced | runs | hit non-finite | recovered | usable | "
         "stopped with error | broken written silently | median s/it |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -141,7 +168,7 @@ def summarise(records: list[dict]) -> str:
         recovered = sum(r["hit"] and r["usable"] for r in rs)
         broken = sum(r["complete"] and bool(r["problems"]) and not r["error"] for r in rs)
         lines.append(
-            f"| {preset} | {variant} | {size} | {iters} | {over if over != '{}' else ''} | {len(rs)} | "
+            f"| {preset} | {variant} | {size} | {iters} | {over} | {len(rs)} | "
             f"{sum(r['hit'] for r in rs)} | {recovered} | {sum(r['usable'] for r in rs)} | "
             f"{sum(bool(r['error']) for r in rs)} | {broken} | {statistics.median(r['s_per_it'] for r in rs):.3f} |"
         )
@@ -198,6 +225,7 @@ def main() -> int:
     ap.add_argument(
         "--force-lr", type=float, default=1.0, help="multiply both learning rates (force divergence)"
     )
+    ap.add_argument("--inject", default="", metavar="SCALE:ITERATION", help="force one NaN loss there")
     ap.add_argument("--set", action="append", default=[], metavar="SECTION.FIELD=VALUE")
     ap.add_argument("--jobs", type=int, default=1, help="trainings at a time, one process each")
     ap.add_argument(
@@ -222,6 +250,7 @@ def main() -> int:
             "size": args.size,
             "iterations": args.iterations,
             "overrides": over,
+            "inject": args.inject,
         }
         for p in args.presets
         for s in args.seeds

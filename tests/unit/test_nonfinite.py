@@ -211,3 +211,19 @@ def test_a_fixed_seed_and_thread_count_train_bit_identical_models(tiny_rgb):
     for ga, gb in zip(a.generators, b.generators, strict=True):
         for (name, x), y in zip(ga.state_dict().items(), gb.state_dict().values(), strict=True):
             assert torch.equal(x, y), name
+
+
+def test_the_gradient_penalty_is_finite_where_the_critic_gradient_vanishes():
+    # a critic that sees only the left half: every pixel of the right half has a zero gradient
+    w = torch.randn(1, 3, 1, 1, requires_grad=True)
+
+    def critic(x: torch.Tensor) -> torch.Tensor:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            return (x[..., :4] * w).sum(dim=1, keepdim=True).float()
+
+    real, fake = torch.rand(1, 3, 6, 8), torch.rand(1, 3, 6, 8)
+    gp = gradient_penalty(critic, real, fake, 0.1)
+    (dw,) = torch.autograd.grad(gp, w)
+    assert torch.isfinite(gp) and torch.isfinite(dw).all() and dw.abs().sum() > 0
+    # half the pixels have norm 0: their term is (0 - 1)^2 = 1
+    assert gp.item() >= 0.1 * 0.5 - 1e-6
