@@ -11,6 +11,7 @@ from dataclasses import dataclass
 MENU_PATH = "<Image>/Filters/SinGAN"
 PRESETS = (("fast", "Fast (minutes)"), ("paper", "Paper (best, slow)"))  # common.settings.USER_PRESETS
 MAX_SEED = 2**31 - 1
+SERVER_CHOICES = (("local", "local (managed)"), ("remote", "address + token"))  # common.settings.SERVER_MODES
 
 
 @dataclass(frozen=True)
@@ -217,11 +218,23 @@ PROCEDURES: tuple[Procedure, ...] = (
         "plug-in-singan-settings",
         "Se_rver Settings...",
         "Where the SinGAN server runs",
-        "Sets the SinGAN server's address (host:port) and bearer token.",
+        "Chooses the SinGAN server: the local one the plug-in starts and stops itself (local, managed), "
+        "or a server elsewhere (its address host:port and bearer token). Shows the one in use, its "
+        "device and version.",
         (
+            Arg("server", "choice", "Ser_ver", "Which server", "local", choices=SERVER_CHOICES),
             Arg("address", "string", "Server _address", "host:port of singan-server", "127.0.0.1:50051"),
             Arg("token", "string", "_Token", "Bearer token (empty for a local server)", ""),
+            Arg("status", "string", "_In use (information only)", "The server in use and its state", ""),
         ),
+        on_image=False,
+    ),
+    Procedure(
+        "plug-in-singan-server-log",
+        "Open Server _Log",
+        "Open the local server's log",
+        "Opens the log file of the local (managed) SinGAN server in the desktop's viewer for text files.",
+        (),
         on_image=False,
     ),
 )

@@ -100,7 +100,7 @@ try:
             }
         )
 
-    call("plug-in-singan-settings", address=PARAMS["address"], token=PARAMS.get("token", ""))
+    call("plug-in-singan-settings", server="remote", address=PARAMS["address"], token=PARAMS.get("token", ""))
 
     image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(PARAMS["png"]))
     layer = image.get_layers()[0]

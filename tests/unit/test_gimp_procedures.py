@@ -15,7 +15,8 @@ def test_the_issue_procedures_exist_with_their_arguments() -> None:
         "plug-in-singan-paint-to-image": {"scale", "model-layer", "model-image"},
         "plug-in-singan-super-resolve": {"factor"},
         "plug-in-singan-animate": {"frames", "start-scale"},
-        "plug-in-singan-settings": {"address", "token"},
+        "plug-in-singan-settings": {"server", "address", "token", "status"},
+        "plug-in-singan-server-log": set(),
     }
     assert set(BY_NAME) == set(expected)
     for name, args in expected.items():

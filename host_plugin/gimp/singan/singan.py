@@ -44,11 +44,20 @@ import gi  # noqa: E402
 
 gi.require_version("Gimp", "3.0")
 gi.require_version("Gegl", "0.4")
-from gi.repository import Gimp, GLib, GObject  # noqa: E402
+from gi.repository import Gimp, Gio, GLib, GObject  # noqa: E402
 
 from host_plugin.client import Client, ClientError  # noqa: E402
+from host_plugin.common.managed_server import ManagedServerError  # noqa: E402
 from host_plugin.common.models import resolve  # noqa: E402
-from host_plugin.common.settings import JsonFileStore, load_settings, save_settings  # noqa: E402
+from host_plugin.common.settings import (  # noqa: E402
+    SERVER_MODES,
+    JsonFileStore,
+    Settings,
+    load_settings,
+    managed_server,
+    save_settings,
+    server_connection,
+)
 from host_plugin.gimp import actions  # noqa: E402
 from host_plugin.gimp.cancel_watch import CancelWatch  # noqa: E402
 from host_plugin.gimp.gimp_document import GimpDocument, GimpProgress, read_parasite  # noqa: E402
@@ -56,7 +65,13 @@ from host_plugin.gimp.procedures import BY_NAME, MENU_PATH, PROCEDURES, Arg  # n
 from host_plugin.gimp.procedures import Procedure as Spec  # noqa: E402
 
 RW = GObject.ParamFlags.READWRITE
-EXPECTED_ERRORS = (ClientError, ValueError)  # ValueError: regions, formats, models, settings, failed jobs
+#: GIMP is this plug-in's parent: the managed local server's user, gone when GIMP quits
+GIMP_PID = os.getppid()
+EXPECTED_ERRORS = (
+    ClientError,
+    ValueError,
+    ManagedServerError,
+)  # ValueError: regions, formats, models, settings, failed jobs
 
 
 def _add_arg(procedure: Gimp.Procedure, arg: Arg, *, return_value: bool = False) -> None:
@@ -123,9 +138,9 @@ def _run_image(spec: Spec, procedure, run_mode, image, drawables, config) -> Gim
     ):
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     doc = GimpDocument(image, drawables[0], show=interactive)
-    conn = load_settings(_settings()).connection()
     bar = GimpProgress(f"SinGAN: {spec.task}")
     try:
+        conn = server_connection(load_settings(_settings()), bar.pulse, user=GIMP_PID)
         with Client(conn) as client:
             training = spec.task in actions.TRAINING
             model = None if training else _model(config, doc)
@@ -149,19 +164,49 @@ def _run_image(spec: Spec, procedure, run_mode, image, drawables, config) -> Gim
         bar.end()
 
 
+def server_status(settings: Settings) -> str:
+    """The server in use, its version and device (the managed one is not started just to say so)."""
+    kind = SERVER_MODES[settings.server_mode]
+    if settings.managed and managed_server(settings).running() is None:
+        return f"{kind}: not running (it starts with the first action)"
+    try:
+        with Client(server_connection(settings, user=GIMP_PID)) as client:
+            info = client.server_info()
+    except EXPECTED_ERRORS as exc:
+        return f"{kind}: {exc}"
+    return f"{kind}: singan-server {info.version} on {info.device.name or info.device.kind}"
+
+
 def _run_settings(procedure, config, _data) -> Gimp.ValueArray:
     store = _settings()
     current = load_settings(store, environ={})
     if config.get_property("run-mode") == Gimp.RunMode.INTERACTIVE:
+        config.set_property("server", current.server_mode)
         config.set_property("address", current.address)
         config.set_property("token", current.token)
+        config.set_property("status", server_status(current))
         if not _dialog(procedure, config, "SinGAN: server settings", BY_NAME["plug-in-singan-settings"]):
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     try:
         address, token = config.get_property("address"), config.get_property("token") or ""
-        save_settings(store, replace(current, address=address, token=token))
+        mode = config.get_property("server")
+        save_settings(store, replace(current, server_mode=mode, address=address, token=token))
     except (ValueError, OSError) as exc:
         return _error(procedure, f"SinGAN settings: {exc}")
+    return _success(procedure)
+
+
+def _run_server_log(procedure, config, _data) -> Gimp.ValueArray:
+    """Opens the managed server's log in the desktop's viewer (one menu click)."""
+    log = managed_server(load_settings(_settings())).log_path
+    if not log.exists():
+        return _error(
+            procedure, f"SinGAN: no local server log yet ({log}); it appears when the server starts"
+        )
+    try:
+        Gio.AppInfo.launch_default_for_uri(log.as_uri(), None)
+    except GLib.Error as exc:
+        return _error(procedure, f"SinGAN: cannot open {log}: {exc.message}")
     return _success(procedure)
 
 
@@ -183,7 +228,8 @@ class SinGANPlugIn(Gimp.PlugIn):
             procedure.set_image_types("RGB*, GRAY*")
             procedure.set_sensitivity_mask(Gimp.ProcedureSensitivityMask.DRAWABLE)
         else:
-            procedure = Gimp.Procedure.new(self, name, Gimp.PDBProcType.PLUGIN, _run_settings, None)
+            run_plain = _run_server_log if name == "plug-in-singan-server-log" else _run_settings
+            procedure = Gimp.Procedure.new(self, name, Gimp.PDBProcType.PLUGIN, run_plain, None)
             procedure.add_enum_argument(
                 "run-mode", "Run mode", "The run mode", Gimp.RunMode, Gimp.RunMode.INTERACTIVE, RW
             )
