@@ -35,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 
+from singan_core.finite import SNAPSHOT_EVERY
+
 IMAGES_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "singan-inputs" / "Images"
 DEFAULT_IMAGES = ["mountains3.png", "seascape.png", "birds.png", "tree.png", "lightning1.png"]
 FLAT_STD = 2.0  # a sample whose pixel std (of 255) is below this is "one flat colour"
@@ -189,12 +191,45 @@ def cost(args: argparse.Namespace) -> None:
             per[checks].append(sum(model.train_seconds) / (args.iterations * model.num_scales))
             print(f"rep {rep} checks={checks}: {per[checks][-1]:.4f} s/it", file=sys.stderr, flush=True)
     on, off = statistics.median(per[True]), statistics.median(per[False])
-    print("| preset | size | it/scale | runs each | s/it with checks | s/it without | cost |")
+    check_s, snap_s = _check_costs(model)
+    print("| preset | size | it/scale | runs each | s/it with checks | s/it without | difference |")
     print("|---|---|---|---|---|---|---|")
     print(
         f"| {args.presets[0]} | {args.size} | {args.iterations} | {args.cost} | {on:.4f} | {off:.4f} | "
         f"{(on / off - 1) * 100:+.1f}% |"
     )
+    per_it = check_s + snap_s / SNAPSHOT_EVERY
+    print(
+        f"\nThe checks alone (timed in isolation, less exposed to other load): loss check {check_s * 1e6:.0f} us "
+        f"per iteration, snapshot of the finest scale's state {snap_s * 1e3:.2f} ms every {SNAPSHOT_EVERY} "
+        f"iterations: {per_it * 1e6:.0f} us per iteration = {per_it / off * 100:.3f}% of {off:.4f} s/it."
+    )
+
+
+def _check_costs(model, reps: int = 2000) -> tuple[float, float]:
+    """Seconds for one loss check (4 scalars) and one snapshot of a scale's state like training takes
+    (generator, critic, two Adam optimizers with state, schedulers, generators, bank)."""
+    import torch
+
+    from singan_core.finite import Snapshot, all_finite
+    from singan_core.networks import Discriminator
+
+    losses = [torch.tensor(float(k), requires_grad=True) * 2 for k in range(4)]
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        all_finite(losses)
+    check = (time.perf_counter() - t0) / reps
+    g = model.generators[-1].train().requires_grad_(True)
+    d = Discriminator(model.channels, g.body[0][0].out_channels, model.config.network)
+    opts = [torch.optim.Adam(g.parameters()), torch.optim.Adam(d.parameters())]
+    for net, opt in zip((g, d), opts, strict=True):  # give Adam its state
+        sum(p.sum() for p in net.parameters()).backward()
+        opt.step()
+    snap = Snapshot([g, d, *opts, torch.Generator()])
+    t0 = time.perf_counter()
+    for _ in range(20):
+        snap.take(0)
+    return check, (time.perf_counter() - t0) / 20
 
 
 def _overrides(args: argparse.Namespace) -> dict[str, str]:
