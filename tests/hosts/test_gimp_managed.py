@@ -1,0 +1,99 @@
+"""Host test in real GIMP 3 with the managed local server: the test starts no server. The plug-in,
+installed as in test_gimp.py, has the settings the one-command installer records (server_mode local,
+server_env this Python's environment); its Train procedure starts ``singan-server`` itself, trains the
+tiny preset, GIMP quits, and the server is gone afterwards (its watcher sees GIMP, the plug-in's parent,
+gone). GIMP runs in a chroot (gimp_chroot.py): the server's environment and this checkout are
+bind-mounted into it at the same paths, so the plug-in inside starts the same singan-server.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sysconfig
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import gimp_chroot
+import pytest
+from test_gimp import REPO, _install, _sample_png, gimp_root  # noqa: F401 (gimp_root: the fixture)
+
+from host_plugin.common.managed_server import pid_alive
+
+pytestmark = [pytest.mark.host, pytest.mark.slow]
+
+SERVER_ENV = Path(sysconfig.get_path("scripts")).parent  # holds bin/singan-server and bin/python
+
+SCRIPT = """
+import json, traceback
+from gi.repository import Gimp, Gio
+out = {"status": None, "error": ""}
+try:
+    pdb = Gimp.get_pdb()
+    image = Gimp.file_load(Gimp.RunMode.NONINTERACTIVE, Gio.File.new_for_path(PARAMS["png"]))
+    proc = pdb.lookup_procedure("plug-in-singan-train")
+    config = proc.create_config()
+    config.set_property("run-mode", Gimp.RunMode.NONINTERACTIVE)
+    config.set_property("image", image)
+    config.set_core_object_array("drawables", [image.get_layers()[0]])
+    config.set_property("preset-name", "tiny")
+    result = proc.run(config)
+    out["status"] = result.index(0).value_nick.upper()
+    out["error"] = pdb.get_last_error() or ""
+    out["model_id"] = result.index(1) if result.length() > 1 else ""
+    import os
+    with open(os.path.expanduser("~/.local/share/singan-studio/managed-server.json")) as fh:
+        out["state"] = json.load(fh)
+    out["gimp_pid"] = os.getppid()
+except Exception:
+    out["error"] = traceback.format_exc()
+with open(PARAMS["result"], "w") as fh:
+    json.dump(out, fh)
+"""
+
+
+@contextmanager
+def _bound(root: Path, *paths: Path):
+    """``paths`` bind-mounted read-only into the chroot at the same place; unmounted afterwards."""
+    targets = []
+    try:
+        for path in paths:
+            target = root / str(path.resolve()).lstrip("/")
+            target.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["mount", "--bind", str(path.resolve()), str(target)], check=True)
+            subprocess.run(["mount", "-o", "remount,bind,ro", str(target)], check=False)
+            targets.append(target)
+        yield
+    finally:
+        for target in reversed(targets):
+            subprocess.run(["umount", "-l", str(target)], check=False)
+
+
+def test_train_starts_the_managed_server_and_it_goes_with_gimp(gimp_root: Path) -> None:  # noqa: F811
+    assert (SERVER_ENV / "bin" / "singan-server").exists(), f"no singan-server in {SERVER_ENV}/bin"
+    with gimp_chroot.session(gimp_root) as chroot, _bound(gimp_root, SERVER_ENV, REPO):
+        _install(chroot)
+        settings = chroot.home_outside / ".config" / "GIMP" / "3.0" / "singan-studio.json"
+        settings.write_text(json.dumps({"server_mode": "local", "server_env": str(SERVER_ENV)}))
+        png = _sample_png(chroot, (32, 24))
+        result = chroot.home_outside / "result.json"
+        params = {"png": chroot.to_inside(png), "result": chroot.to_inside(result)}
+        run = chroot.run_batch(f"PARAMS = {params!r}\n" + SCRIPT, timeout=400)
+        assert result.exists(), f"no result (GIMP exit {run.returncode}):\n{run.output[-5000:]}"
+        found = json.loads(result.read_text())
+        folder = chroot.home_outside / ".local" / "share" / "singan-studio"
+        log = (folder / "managed-server.log").read_text() if (folder / "managed-server.log").exists() else ""
+        assert found["status"] == "SUCCESS", f"{found}\n{run.output[-3000:]}\nserver log:\n{log[-2000:]}"
+        assert found["model_id"]
+        assert "singan-server ready on 127.0.0.1" in log
+        assert any((folder / "models").iterdir()), "the model was not saved in the data folder's models/"
+        pid = found["state"]["pid"]
+        assert found["state"]["users"] == [found["gimp_pid"]]  # GIMP, the plug-ins' parent
+        deadline = time.monotonic() + 30
+        while pid_alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not pid_alive(pid), f"the managed server (pid {pid}) outlived GIMP"
+        watch = (folder / "managed-server-watch.log").read_text()
+        assert "stopped the local server" in watch, watch
+    print(f"GIMP run with the managed server's first start and a tiny training: {run.seconds:.1f} s")
