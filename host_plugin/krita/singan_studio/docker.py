@@ -98,7 +98,10 @@ class SinGANDocker(DockWidget):
         session = api.session()
 
         def work() -> None:
-            status = api.server_status()
+            # the managed local server may start first: say so ("starting the local server...")
+            status = api.server_status(
+                on_status=lambda text: session.runner.post(lambda: self.status.setText(text))
+            )
             session.runner.post(lambda: self._show_status(status))
 
         threading.Thread(target=work, name="singan-status", daemon=True).start()
