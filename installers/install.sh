@@ -2,7 +2,7 @@
 # One install for artists (Linux, macOS): finds a Python 3.10+ and runs installers/install.py with it.
 #   bash installers/install.sh [install|uninstall|plan] [--krita-dir DIR] [--gimp-dir DIR] [--cpu|--cuda]
 set -u
-here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+here="$(cd "${BASH_SOURCE[0]%/*}" && pwd)"
 for candidate in "${SINGAN_PYTHON:-}" python3.13 python3.12 python3.11 python3.10 python3 python; do
     [ -n "$candidate" ] || continue
     if command -v "$candidate" >/dev/null 2>&1 &&
