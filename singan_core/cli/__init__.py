@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import SinGANError
-from . import apps, train_sample_info
+from . import apps, instant, train_sample_info
 from .eval import add_eval_parser
 
 
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     train_sample_info.add_parsers(sub)
     apps.add_parsers(sub)
+    instant.add_parsers(sub)
     add_eval_parser(sub)
     return parser
 

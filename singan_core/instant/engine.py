@@ -106,6 +106,15 @@ class Engine:
         self.basis: torch.Tensor | None = None
 
     def run(self, p: Problem) -> tuple[torch.Tensor, Field]:
+        before = torch.get_num_threads()
+        if self.cfg.threads and p.init.device.type == "cpu":
+            torch.set_num_threads(self.cfg.threads)
+        try:
+            return self._run(p)
+        finally:
+            torch.set_num_threads(before)
+
+    def _run(self, p: Problem) -> tuple[torch.Tensor, Field]:
         k = self.cfg.patch_size
         y = p.init
         field: Field | None = None

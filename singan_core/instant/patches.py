@@ -106,15 +106,19 @@ def smooth_fill(img: torch.Tensor, known: torch.Tensor) -> torch.Tensor:
     """Fill unknown pixels of ``img`` [C, H, W] by push-pull interpolation of the ``known`` [H, W] ones."""
     w = known.to(img.dtype)[None]
     levels = [(img * w, w)]
-    while bool((levels[-1][1] == 0).any()) and min(levels[-1][1].shape[-2:]) > 1:
+    while bool((levels[-1][1] == 0).any()) and max(levels[-1][1].shape[-2:]) > 1:
         num, den = levels[-1]
-        levels.append(
-            (F.avg_pool2d(num[None], 2, ceil_mode=True)[0], F.avg_pool2d(den[None], 2, ceil_mode=True)[0])
-        )
+        kernel = (min(2, den.shape[-2]), min(2, den.shape[-1]))
+        levels.append(tuple(F.avg_pool2d(t[None], kernel, ceil_mode=True)[0] for t in (num, den)))
     num, den = levels[-1]
-    est = num / den.clamp_min(1e-8)
-    if bool((den == 0).any()):  # nothing known at all: mid-grey
-        est = torch.where(den > 0, est, torch.full_like(est, 0.5))
+    if bool((den == 0).any()):  # nothing known at all: the mean of what is known, or mid-grey
+        total = w.sum()
+        mean = (
+            (img * w).sum((1, 2), keepdim=True) / total if total > 0 else torch.full_like(num[:, :1, :1], 0.5)
+        )
+        est = torch.where(den > 0, num / den.clamp_min(1e-8), mean.expand_as(num))
+    else:
+        est = num / den
     for num, den in reversed(levels[:-1]):
         up = F.interpolate(est[None], size=num.shape[-2:], mode="bilinear", align_corners=False)[0]
         est = torch.where(den > 0, num / den.clamp_min(1e-8), up)

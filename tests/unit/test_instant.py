@@ -125,8 +125,9 @@ def test_extend_keeps_the_image_and_outpaints_the_border(balloons_small):
     out = extend(balloons_small, left=8, top=0, right=16, bottom=4, seed=0, config=SMALL)
     assert out.shape == (52, 88, 3)
     assert np.array_equal(out[0:48, 8:72], balloons_small)
-    border = out[:, 72:]
+    border = out[:, 72:].astype(float)
     assert border.std() > 1  # not a flat colour
+    assert abs(border.mean() - balloons_small[:, 48:].mean()) < 40  # continues the image, not washed out
 
 
 def test_edit_with_mask_changes_only_the_mask(balloons_small):
