@@ -2,7 +2,7 @@
 installed as in test_gimp.py, has the settings the one-command installer records (server_mode local,
 server_env this Python's environment); its Train procedure starts ``singan-server`` itself, trains the
 tiny preset, GIMP quits, and the server is gone afterwards (its watcher sees GIMP, the plug-in's parent,
-gone). GIMP runs in a chroot (gimp_chroot.py): the server's environment and this checkout are
+gone); with a training still running at the quit, the server stays (the test then stops it). GIMP runs in a chroot (gimp_chroot.py): the server's environment and this checkout are
 bind-mounted into it at the same paths, so the plug-in inside starts the same singan-server.
 """
 
@@ -19,7 +19,7 @@ import gimp_chroot
 import pytest
 from test_gimp import REPO, _install, _sample_png, gimp_root  # noqa: F401 (gimp_root: the fixture)
 
-from host_plugin.common.managed_server import pid_alive
+from host_plugin.common.managed_server import ManagedServer, pid_alive
 
 pytestmark = [pytest.mark.host, pytest.mark.slow]
 
@@ -46,6 +46,23 @@ try:
     with open(os.path.expanduser("~/.local/share/singan-studio/managed-server.json")) as fh:
         out["state"] = json.load(fh)
     out["gimp_pid"] = os.getppid()
+    if PARAMS["long_job"]:  # a training still running when GIMP quits: submitted, then no longer watched
+        import sys
+        sys.path[:0] = [PARAMS["plugin"] + "/_vendor", PARAMS["plugin"]]
+        from host_plugin.client import CancelToken, Client, ConnectionSettings, RawImage
+        state, stop_watching = out["state"], CancelToken()
+        pixels = bytes((x * 7 + y * 13 + c * 50) % 256 for y in range(24) for x in range(32) for c in range(3))
+        settings = ConnectionSettings(address="127.0.0.1:%d" % state["port"], token=state["token"])
+        with Client(settings) as client:
+            try:
+                client.train(
+                    RawImage(32, 24, 3, pixels), preset="tiny", retrain=True, cancel=stop_watching,
+                    overrides={"train.iterations": "4000", "train.lr_decay_iteration": "3000"},
+                    on_update=lambda update: stop_watching.cancel(),
+                )
+            except Exception as exc:
+                out["stopped_watching"] = type(exc).__name__
+            out["active"] = [job.job_id for job in client.list_jobs(active_only=True)]
 except Exception:
     out["error"] = traceback.format_exc()
 with open(PARAMS["result"], "w") as fh:
@@ -70,7 +87,8 @@ def _bound(root: Path, *paths: Path):
             subprocess.run(["umount", "-l", str(target)], check=False)
 
 
-def test_train_starts_the_managed_server_and_it_goes_with_gimp(gimp_root: Path) -> None:  # noqa: F811
+@pytest.mark.parametrize("long_job", [False, True], ids=["idle at quit", "training at quit"])
+def test_train_starts_the_managed_server_and_it_goes_with_gimp(gimp_root: Path, long_job: bool) -> None:  # noqa: F811
     assert (SERVER_ENV / "bin" / "singan-server").exists(), f"no singan-server in {SERVER_ENV}/bin"
     with gimp_chroot.session(gimp_root) as chroot, _bound(gimp_root, SERVER_ENV, REPO):
         _install(chroot)
@@ -78,7 +96,9 @@ def test_train_starts_the_managed_server_and_it_goes_with_gimp(gimp_root: Path) 
         settings.write_text(json.dumps({"server_mode": "local", "server_env": str(SERVER_ENV)}))
         png = _sample_png(chroot, (32, 24))
         result = chroot.home_outside / "result.json"
-        params = {"png": chroot.to_inside(png), "result": chroot.to_inside(result)}
+        plugin = chroot.to_inside(chroot.plugins_outside / "singan")
+        params = {"png": chroot.to_inside(png), "result": chroot.to_inside(result), "long_job": long_job}
+        params["plugin"] = plugin
         run = chroot.run_batch(f"PARAMS = {params!r}\n" + SCRIPT, timeout=400)
         assert result.exists(), f"no result (GIMP exit {run.returncode}):\n{run.output[-5000:]}"
         found = json.loads(result.read_text())
@@ -90,10 +110,16 @@ def test_train_starts_the_managed_server_and_it_goes_with_gimp(gimp_root: Path) 
         assert any((folder / "models").iterdir()), "the model was not saved in the data folder's models/"
         pid = found["state"]["pid"]
         assert found["state"]["users"] == [found["gimp_pid"]]  # GIMP, the plug-ins' parent
+        if long_job:
+            assert found["active"], f"no training running at GIMP's quit: {found}"
+            time.sleep(8)  # several of the watcher's rounds after GIMP is gone
+            assert pid_alive(pid), "the managed server was stopped although a training was running"
+            assert ManagedServer(folder=folder).stop()  # the test stops it
         deadline = time.monotonic() + 30
         while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
         assert not pid_alive(pid), f"the managed server (pid {pid}) outlived GIMP"
-        watch = (folder / "managed-server-watch.log").read_text()
-        assert "stopped the local server" in watch, watch
+        if not long_job:
+            watch = (folder / "managed-server-watch.log").read_text()
+            assert "stopped the local server" in watch, watch
     print(f"GIMP run with the managed server's first start and a tiny training: {run.seconds:.1f} s")
