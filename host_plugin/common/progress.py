@@ -7,10 +7,12 @@ and the calling thread handles them and ticks at least every ``interval`` second
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from host_plugin.client import JobUpdate
@@ -26,8 +28,9 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def describe(update: JobUpdate) -> str:
-    """One line for the progress bar, e.g. ``SinGAN: scale 2/3, iteration 12/30, 0:05 left``."""
+def describe(update: JobUpdate, with_eta: bool = True) -> str:
+    """One line for the progress bar, e.g. ``SinGAN: scale 2/3, iteration 12/30, 0:05 left`` (the raw
+    ETA; :class:`ProgressModel` shows a smoothed one)."""
     if update.state == "QUEUED":
         ahead = f" (position {update.queue_position})" if update.queue_position else ""
         return f"SinGAN: waiting for the server{ahead}"
@@ -40,9 +43,106 @@ def describe(update: JobUpdate) -> str:
     parts = [f"SinGAN: scale {update.scale + 1}/{update.num_scales}"]
     if update.iterations:
         parts.append(f"iteration {update.iteration}/{update.iterations}")
-    if update.eta_s >= 0:
+    if with_eta and update.eta_s >= 0:
         parts.append(f"{format_duration(update.eta_s)} left")
     return ", ".join(parts)
+
+
+def rounded_duration(seconds: float) -> str:
+    """A duration as a person says it: ``about 40 s``, ``about 6 min``, ``about 1 h 20 min``."""
+    seconds = max(0.0, seconds)
+    if seconds < 55:
+        return f"{max(10, int(round(seconds / 10.0)) * 10)} s"
+    minutes = seconds / 60.0
+    if minutes < 10:
+        return f"{max(1, int(round(minutes)))} min"
+    if minutes < 60:
+        return f"{int(round(minutes / 5.0)) * 5} min"
+    hours, rest = divmod(int(round(minutes / 10.0)) * 10, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def duration_range(low: float, high: float) -> str:
+    """``3-8 min``; both ends in one unit where they share it, e.g. ``40 s-2 min`` otherwise."""
+    a, b = rounded_duration(low), rounded_duration(high)
+    if a == b:
+        return a
+    unit_a, unit_b = a.rsplit(" ", 1), b.rsplit(" ", 1)
+    if unit_a[1] == unit_b[1] and " " not in unit_a[0] and " " not in unit_b[0]:
+        return f"{unit_a[0]}-{b}"
+    return f"{a}-{b}"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a progress bar shows for one moment of a job (see :class:`ProgressModel`)."""
+
+    fraction: float  # 0..1, never decreasing over a job
+    seconds_left: float | None  # the smoothed estimate; None until the server has one
+    low: float | None = None  # a range while the estimate is unsettled (None once it is stable)
+    high: float | None = None
+    text: str = ""
+
+    @property
+    def stable(self) -> bool:
+        return self.seconds_left is not None and self.low is None
+
+
+class ProgressModel:
+    """Turns one job's updates into a progress bar that does not lie.
+
+    - ``fraction`` is the server's share of the training's predicted cost done (see the server's
+      ``progress_fraction``), never allowed to go back here either (an older server, a reattach);
+    - the time left comes from the predicted total duration (elapsed + the server's ETA, i.e. the
+      measured seconds per unit of cost times the whole cost) smoothed by an exponentially weighted
+      average whose time constant is ``smoothing`` of the current estimate (so a 3-minute and a 3-hour
+      training settle alike), minus the elapsed time;
+    - while the raw estimates of the last ``window`` share of the time disagree by more than
+      ``spread`` it is shown as a range (``3-8 min left``), then rounded (``about 6 min left``).
+
+    Time is the server's ``elapsed_s`` (heartbeats advance it at least every second), so the same
+    updates always give the same display; :meth:`feed` returns what to show.
+    """
+
+    def __init__(self, smoothing: float = 0.08, window: float = 0.1, spread: float = 0.25) -> None:
+        self.smoothing, self.window, self.spread = smoothing, window, spread
+        self.fraction = 0.0
+        self.total: float | None = None  # smoothed predicted duration of the whole job, seconds
+        self.elapsed = 0.0
+        self.recent: list[tuple[float, float]] = []  # (elapsed, raw predicted total)
+
+    def feed(self, update: JobUpdate) -> Shown:
+        if update.state == "SUCCEEDED":
+            self.fraction = 1.0
+            return Shown(1.0, 0.0, text=describe(update))
+        self.fraction = max(self.fraction, fraction(update))
+        running = update.state == "RUNNING" and update.num_scales > 0
+        if running and update.eta_s >= 0 and update.elapsed_s >= self.elapsed:
+            self._observe(update.elapsed_s, update.elapsed_s + update.eta_s)
+        if not running or self.total is None:
+            return Shown(self.fraction, None, text=describe(update))
+        left = max(0.0, self.total - self.elapsed)
+        raw = [total - self.elapsed for _, total in self.recent]
+        low, high = min(raw + [left]), max(raw + [left])
+        settled = high - low <= self.spread * max(left, 1.0)
+        base = describe(update, with_eta=False)
+        if settled or left < 20:
+            return Shown(self.fraction, left, text=f"{base}, about {rounded_duration(left)} left")
+        low, high = max(0.0, low), max(high, 0.0)
+        return Shown(self.fraction, left, low, high, text=f"{base}, {duration_range(low, high)} left")
+
+    def _observe(self, elapsed: float, total: float) -> None:
+        if self.total is None:
+            self.total = total
+        else:
+            tau = max(1.0, self.smoothing * self.total)
+            weight = 1.0 - math.exp(-(elapsed - self.elapsed) / tau)
+            self.total += weight * (total - self.total)
+        self.elapsed = elapsed
+        self.recent.append((elapsed, total))
+        horizon = elapsed - max(5.0, self.window * self.total)
+        while len(self.recent) > 1 and self.recent[0][0] < horizon:
+            self.recent.pop(0)
 
 
 def fraction(update: JobUpdate) -> float:

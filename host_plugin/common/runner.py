@@ -104,7 +104,9 @@ def _quietly(callback: Callable[[], None]) -> None:
         pass
 
 
-Listener = Callable[[Task, str, object], None]  # (task, event, payload): "progress"|"done"|"failed"
+#: (task, event, payload): "started" (payload: what it does, e.g. "generating"), "progress" (a JobUpdate),
+#: "done" (an Outcome) or "failed" (the error)
+Listener = Callable[[Task, str, object], None]
 
 
 class TaskRunner:
@@ -120,9 +122,17 @@ class TaskRunner:
     def run_blocking(
         self, plan: Plan, doc: Document, client: Client, on_progress: Progress | None = None
     ) -> Outcome:
-        """Everything on the calling thread (scripts, tests)."""
+        """Blocks the calling thread (scripts, tests). ``on_progress`` is called on the client's I/O
+        thread; :attr:`listeners` (UI: Krita's docker) do not hear of it: they would be called off the UI
+        thread, which crashed Krita with the docker open (a scripted training, seen in a Krita window)."""
         task = Task(plan.title, on_progress)
-        ctx = RunContext(client, task, lambda update: self._progress(task, update, direct=True))
+
+        def report(update: JobUpdate) -> None:
+            task.last_update = update
+            if on_progress is not None:
+                on_progress(update)
+
+        ctx = RunContext(client, task, report)
         task.outcome = plan.apply(doc, plan.run(ctx))
         task.done.set()
         return task.outcome
@@ -151,7 +161,7 @@ class TaskRunner:
             self._notify(task, "failed", err)
 
         def work() -> None:
-            ctx = RunContext(client, task, lambda update: self._progress(task, update, direct=False))
+            ctx = RunContext(client, task, lambda update: self._progress(task, update))
             try:
                 result = plan.run(ctx)
             except BaseException as exc:  # handed to the UI thread
@@ -160,10 +170,11 @@ class TaskRunner:
                 return
             self.post(lambda: finish_ok(result))
 
+        self.post(lambda: self._notify(task, "started", plan.doing))  # a UI shows every call, with Cancel
         threading.Thread(target=work, name=f"singan-{plan.title}", daemon=True).start()
         return task
 
-    def _progress(self, task: Task, update: JobUpdate, direct: bool) -> None:
+    def _progress(self, task: Task, update: JobUpdate) -> None:
         task.last_update = update
 
         def deliver() -> None:
@@ -171,10 +182,7 @@ class TaskRunner:
                 task.on_progress(update)
             self._notify(task, "progress", update)
 
-        if direct:
-            deliver()
-        else:
-            self.post(deliver)
+        self.post(deliver)
 
 
 def run_waiting(

@@ -12,7 +12,7 @@ from host_plugin.client import Client, JobUpdate, RawImage
 from host_plugin.common import flows
 from host_plugin.common.document import Document
 from host_plugin.common.models import ModelRef
-from host_plugin.common.progress import describe, format_duration, fraction
+from host_plugin.common.progress import ProgressModel, Shown, format_duration
 from host_plugin.common.runner import Outcome, Plan, run_waiting
 
 from .procedures import factor_value
@@ -97,18 +97,19 @@ def _preset(arg: Callable[[str], object]) -> str:
 
 def run(plan: Plan, doc: Document, client: Client, bar: Progress, watch: Watch | None = None) -> Outcome:
     """Run ``plan``, keeping GIMP's progress bar moving; ``watch`` hears of the training job."""
-    latest: list[JobUpdate] = []
+    latest: list[Shown] = []
     doing = plan.doing
+    shown = ProgressModel()
 
     def on_update(update: JobUpdate) -> None:
-        latest.append(update)
+        latest.append(shown.feed(update))
         if watch is not None:
             watch.job(update.job_id)
-        bar.update(fraction(update), describe(update))
+        bar.update(latest[-1].fraction, latest[-1].text)
 
     def on_idle(elapsed: float) -> None:
         if latest:
-            bar.update(fraction(latest[-1]), describe(latest[-1]) + f" [{format_duration(elapsed)}]")
+            bar.update(latest[-1].fraction, latest[-1].text + f" [{format_duration(elapsed)}]")
         else:
             bar.pulse(f"SinGAN: {doing} ({format_duration(elapsed)})")
 

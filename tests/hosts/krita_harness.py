@@ -59,6 +59,18 @@ def _select(doc, x: int, y: int, w: int, h: int) -> None:
     doc.setSelection(sel)
 
 
+def _paint_source(doc) -> None:
+    """Names the 80x64 document's first layer "Source", fills it with the pattern, makes it active."""
+    source = doc.rootNode().childNodes()[0]
+    source.setName("Source")
+    rgba = _pattern(80, 64)
+    bgra = bytearray(rgba)
+    bgra[0::4], bgra[2::4] = rgba[2::4], rgba[0::4]
+    source.setPixelData(bytes(bgra), 0, 0, 80, 64)
+    doc.setActiveNode(source)
+    doc.refreshProjection()
+
+
 def _step(results: dict, name: str, fn) -> None:
     started = time.monotonic()
     try:
@@ -83,9 +95,15 @@ def _write(results: dict) -> None:
 
 
 def main(*_args) -> None:
+    run_scenario(_scenario)
+
+
+def run_scenario(scenario) -> None:
+    """Runs ``scenario(results)``, writing the results before, after every step and at the end."""
     results: dict = {"steps": {}, "python": sys.version}
+    _write(results)
     try:
-        _scenario(results)
+        scenario(results)
     except Exception:
         results["fatal"] = traceback.format_exc()
     results["finished"] = True
@@ -113,14 +131,7 @@ def _scenario(results: dict) -> None:
     app = Krita.instance()
     doc = app.createDocument(80, 64, "harness", "RGBA", "U8", "", 72.0)
     doc.setBatchmode(True)
-    source = doc.rootNode().childNodes()[0]
-    source.setName("Source")
-    rgba = _pattern(80, 64)
-    bgra = bytearray(rgba)
-    bgra[0::4], bgra[2::4] = rgba[2::4], rgba[0::4]
-    source.setPixelData(bytes(bgra), 0, 0, 80, 64)
-    doc.setActiveNode(source)
-    doc.refreshProjection()
+    _paint_source(doc)
     kdoc = KritaDocument(doc)
     api.configure(address=spec["address"], default_n=3)
 

@@ -11,16 +11,14 @@ and quit Krita.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "hosts"))
 
 HELPER = """
 from krita import Extension, Krita
@@ -72,47 +70,24 @@ def main() -> int:
     parser.add_argument("--wait", type=float, default=20.0, help="seconds of training before the grab")
     args = parser.parse_args()
 
+    import krita_window
+
     from inference_server.server import build_server
-    from installers import krita as installer
 
     root = Path(tempfile.mkdtemp(prefix="singan-krita-shot-"))
-    pykrita = root / "data" / "krita" / "pykrita"
-    installer.install(pykrita, kritarc=root / "config" / "kritarc")
-    helper = pykrita / "singan_shot"
-    helper.mkdir()
     out = args.out.resolve()
-    (helper / "__init__.py").write_text(HELPER.format(out=str(out), wait_ms=int(args.wait * 1000)))
-    (pykrita / "singan_shot.desktop").write_text(
-        "[Desktop Entry]\nType=Service\nServiceTypes=Krita/PythonPlugin\nX-KDE-Library=singan_shot\n"
-        "X-Python-2-Compatible=false\nName=SinGAN screenshot helper\n"
-    )
-    with open(root / "config" / "kritarc", "a", encoding="utf-8") as fh:
-        fh.write("enable_singan_shot=true\n")  # the installer ended the file inside [python]
-
     server = build_server(port=0, models_dir=root / "models")
-    kritarc = root / "config" / "kritarc"
-    kritarc.write_text(
-        kritarc.read_text() + f"\n[SinGAN Studio]\naddress={server.address}\ndefault_preset=tiny\n"
-    )
-    env = dict(os.environ, HOME=str(root / "home"), XDG_DATA_HOME=str(root / "data"),
-               XDG_CONFIG_HOME=str(root / "config"), DISPLAY=args.display)  # fmt: skip
-    env["PATH"] = "/usr/bin:/bin"  # Krita's Python finds its prefix via the first python3 on PATH
-    env.pop("PYTHONPATH", None)
-    (root / "home").mkdir()
-    xvfb = subprocess.Popen(["Xvfb", args.display, "-screen", "0", "1600x1000x24"], stderr=subprocess.DEVNULL)
     try:
-        time.sleep(2)
-        krita = subprocess.run(
-            ["krita", "--nosplash", str(args.image)], env=env, capture_output=True, text=True, timeout=180
-        )
+        helper = HELPER.format(out=str(out), wait_ms=int(args.wait * 1000))
+        env = krita_window.install(root, "singan_shot", helper, server.address)
+        with krita_window.xvfb(args.display) as display:
+            krita = krita_window.run_krita(env, display, [str(args.image)], 180)
         if not out.exists():
             print(krita.stdout[-3000:], krita.stderr[-3000:])
             return 1
         print(f"wrote {out}")
         return 0
     finally:
-        xvfb.terminate()
-        xvfb.wait()
         server.stop()
         shutil.rmtree(root, ignore_errors=True)
 

@@ -10,7 +10,7 @@ import pytest
 
 from host_plugin.client import Cancelled, ConnectionSettings, JobUpdate, RawImage
 from host_plugin.common import flows
-from host_plugin.common.geometry import Rect, RegionError
+from host_plugin.common.geometry import Rect, RegionError, with_context
 from host_plugin.common.mock_document import MockDocument
 from host_plugin.common.models import ActionError, ModelRef
 from host_plugin.common.runner import Outcome, Plan, Task, TaskRunner, describe_error, run_waiting
@@ -138,10 +138,50 @@ def test_edit_sends_the_visible_image_with_the_selection_and_checks_it() -> None
     doc.select(Rect(12, 6, 2, 2))
     run(flows.plan_inject(doc, STYLE, "edit", ModelRef("m", region=Rect(10, 5, 20, 10))), doc, client)
     _, (_, image), kw = client.calls[-1]
-    assert (image.width, image.height) == (20, 10) and image.mask.count(255) == 4
+    # the selection plus 32 px of context (not the model's region, not the whole layer), on the canvas
+    assert (image.width, image.height) == (46, 40) and image.mask.count(255) == 4
+    assert kw["region_only"] is True
     assert "quantize" not in kw
     with pytest.raises(ActionError, match="unknown injection"):
         flows.plan_inject(doc, STYLE, "sharpen", ModelRef("m"))
+
+
+def test_a_changed_region_lands_at_its_own_offset_with_the_model_scale() -> None:
+    doc, client = document(), FakeClient()
+
+    def harmonize(model_id, image, **kw):  # the server's region_only answer: a smaller RGBA at (30, 20)
+        client.calls.append(("harmonize", (model_id, image), kw))
+        return RawImage(6, 5, 4, bytes([1, 2, 3, 0]) * 30, offset_x=30, offset_y=20)
+
+    client.harmonize = harmonize
+    client.get_model = lambda model_id: type("Info", (), {"width": 16, "height": 12})()
+    doc.select(Rect(31, 21, 4, 3))
+    outcome = run(flows.plan_inject(doc, STYLE, "harmonize", ModelRef("m")), doc, client)
+    sent = client.calls[-1][1][1]
+    assert Rect(sent.offset_x, sent.offset_y, sent.width, sent.height) == Rect(0, 0, 64, 48)
+    assert outcome.layers[0].rect == Rect(30, 20, 6, 5)
+    assert outcome.message.endswith("(model: 1 px = 4 document px)")  # 64x48 seen at 16x12
+
+
+def test_variations_cover_the_trained_region_at_its_document_size() -> None:
+    doc, client = document(), FakeClient()
+    run(flows.plan_generate(doc, STYLE, ModelRef("m", region=Rect(10, 5, 20, 10)), 1), doc, client)
+    assert client.calls[-1][2]["size"] == (20, 10) and client.calls[-1][2]["at_document_size"] is True
+    run(
+        flows.plan_generate(doc, STYLE, ModelRef("m", region=Rect(10, 5, 20, 10)), 1, scale=(2.0, 1.0)),
+        doc,
+        client,
+    )
+    assert "at_document_size" not in client.calls[-1][2] and client.calls[-1][2]["size"] is None
+    run(flows.plan_generate(doc, STYLE, ModelRef("elsewhere"), 1), doc, client)
+    assert "at_document_size" not in client.calls[-1][2]
+
+
+def test_context_around_a_selection_stays_on_the_canvas() -> None:
+    canvas = Rect(0, 0, 2400, 1600)
+    assert with_context(Rect(1000, 600, 431, 391), canvas) == Rect(784, 384, 863, 823)
+    assert with_context(Rect(0, 0, 10, 10), canvas) == Rect(0, 0, 42, 42)
+    assert with_context(Rect(0, 0, 2400, 1600), canvas) == canvas
 
 
 def test_super_resolve_trains_for_the_factor_when_there_is_no_model() -> None:
@@ -234,6 +274,29 @@ def test_without_an_active_layer_image_reads_use_the_selection_or_the_canvas() -
     assert (upscaled.name, upscaled.rect) == ("x2 of art", Rect(0, 1, 16, 12))  # centred on (8, 7)
     run(flows.plan_inject(doc, STYLE, "harmonize", ModelRef("m")), doc, client)
     _, (_, image), _ = client.calls[-1]
-    assert (image.width, image.height) == (64, 48) and image.mask.count(255) == 48
+    assert (image.width, image.height) == (44, 42) and image.mask.count(255) == 48  # + 32 px context
     with pytest.raises(RegionError, match="no active layer"):
         flows.plan_train(doc, "fast")
+
+
+def test_listeners_hear_a_background_task_start_with_what_it_does() -> None:
+    doc, client = document(), FakeClient()
+    runner = TaskRunner(post=lambda fn: fn())
+    events: list[tuple[str, object]] = []
+    runner.listeners.append(lambda task, event, payload: events.append((event, payload)))
+    plan = flows.plan_generate(doc, STYLE, ModelRef("m"), n=2, seed=1)
+    runner.start(plan, doc, client).wait(30)
+    assert events[0] == ("started", plan.doing) and plan.doing
+    assert events[-1][0] == "done"
+
+
+def test_a_blocking_run_leaves_the_ui_listeners_alone() -> None:
+    """Scripts block the UI thread; their progress comes on the client's I/O thread, where Krita's
+    docker must not be touched (that crashed Krita)."""
+    doc, client = document(), FakeClient()
+    runner = TaskRunner(post=lambda fn: fn())
+    heard: list[str] = []
+    runner.listeners.append(lambda task, event, payload: heard.append(event))
+    updates: list[object] = []
+    runner.run_blocking(flows.plan_train(doc, "fast"), doc, client, updates.append)
+    assert updates and heard == []

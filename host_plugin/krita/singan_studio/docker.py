@@ -8,7 +8,7 @@ from krita import DockWidget
 
 from host_plugin.client import JobUpdate, RawImage
 from host_plugin.common.pixels import to_rgba
-from host_plugin.common.progress import describe
+from host_plugin.common.progress import ProgressModel
 from host_plugin.common.runner import Outcome, Task, describe_error
 from host_plugin.common.settings import TEST_PRESETS, USER_PRESETS
 
@@ -43,6 +43,7 @@ class SinGANDocker(DockWidget):
         self.setWindowTitle("SinGAN")
         self.setObjectName(DOCKER_ID)
         self.task: Task | None = None
+        self.shown = ProgressModel()  # the running training's bar and time left
         root = QWidget(self)
         layout = QVBoxLayout(root)
 
@@ -141,6 +142,7 @@ class SinGANDocker(DockWidget):
     # -- training ---------------------------------------------------------------------------------
     def train(self) -> None:
         try:
+            self.shown = ProgressModel()
             self.task = api.train(preset=self.preset.currentText(), background=True)
         except Exception as err:
             self.progress_label.setText(describe_error(err))
@@ -164,23 +166,31 @@ class SinGANDocker(DockWidget):
                 listeners.remove(self._on_task_event)
 
     def _handle_task_event(self, task: Task, event: str, payload: object) -> None:
-        if self.task is None and task.title == "Train" and event == "progress":
-            self.task = task  # a training started from the menu or a script: show it here too
+        if event == "started":
+            if self.task is not None and task is not self.task:
+                return  # one at a time here; the other still shows its result or error when it ends
+            self.task = task  # any call started from the menu or the docker: show it here, with Cancel
+            self.shown = ProgressModel()
             self.cancel_button.setEnabled(True)
             self.train_button.setEnabled(False)
+            self.progress.setRange(0, 0 if task.title != "Train" else 1000)  # busy until updates come
+            self.progress_label.setText(f"SinGAN: {payload}...")
+            return
         if task is not self.task:
             if event == "done":
                 self.refresh_models()
             return
         if event == "progress":
             update: JobUpdate = payload  # type: ignore[assignment]
-            self.progress.setValue(int(update.fraction * 1000))
-            self.progress_label.setText(describe(update))
+            shown = self.shown.feed(update)
+            self.progress.setValue(int(shown.fraction * 1000))
+            self.progress_label.setText(shown.text)
             if update.preview is not None:
                 pixmap = QPixmap.fromImage(to_qimage(update.preview))
                 self.preview.setPixmap(pixmap.scaled(PREVIEW_SIDE, PREVIEW_SIDE, Qt.KeepAspectRatio))
             return
         self.task = None
+        self.progress.setRange(0, 1000)
         self.cancel_button.setEnabled(False)
         self.train_button.setEnabled(True)
         if event == "done":

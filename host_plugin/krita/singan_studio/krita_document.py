@@ -118,20 +118,23 @@ class KritaDocument:
         return self.find_layer(name) is not None
 
     def add_layers(self, layers: Sequence[NewLayer], group: str | None = None) -> list[Placed]:
+        """One undo step per group: the group is filled while detached and added to the document once
+        (adding each child to an attached group is one undo step per layer); each node gets its pixels
+        before it is added."""
         bit_depth = self.bit_depth
-        parent = self.doc.rootNode()
-        if group is not None:
-            parent = self.doc.createGroupLayer(unique_name(self._taken, group))
-            self.doc.rootNode().addChildNode(parent, None)
+        root = self.doc.rootNode()
+        parent = root if group is None else self.doc.createGroupLayer(unique_name(self._taken, group))
         placed = []
         for new in layers:
             name = new.name if group is not None else unique_name(self._taken, new.name)
             node = self.doc.createNode(name, "paintlayer")
-            parent.addChildNode(node, None)
             node.setPixelData(
                 QByteArray(to_native(new.image, bit_depth)), new.x, new.y, new.image.width, new.image.height
             )
+            parent.addChildNode(node, None)
             placed.append(Placed(self, node.uniqueId().toString(), name, new.rect))
+        if parent is not root:
+            root.addChildNode(parent, None)
         self.doc.refreshProjection()
         return placed
 
