@@ -8,6 +8,7 @@ import logging
 import math
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
 import grpc
@@ -26,8 +27,10 @@ from singan_core.model import SinGANModel
 from singan_core.tasks.animate import animate
 from singan_core.tasks.channels import restore_alpha, split_for_model
 from singan_core.tasks.inject import edit, harmonize, paint_to_image
+from singan_core.tasks.native import Region
 from singan_core.tasks.sample import generate, work_shapes
 from singan_core.tasks.super_resolve import check_factor, sr_config, super_resolve
+from singan_core.tasks.upscale import generate_at_size
 
 from . import __version__
 from .config import ServerConfig
@@ -244,7 +247,12 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
     async def ExportModel(
         self, request: pb.ExportModelRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.FileChunk]:
-        self.store.get(request.model_id)
+        record = self.store.get(request.model_id)
+        if record.problem:
+            raise RequestError(
+                grpc.StatusCode.FAILED_PRECONDITION,
+                f"model {request.model_id} is damaged and is not exported: {record.problem}",
+            )
         path = self.store.checkpoint_path(request.model_id)
         data = await self._in_pool(path.read_bytes)
         for start in range(0, max(1, len(data)), EXPORT_CHUNK):
@@ -334,6 +342,13 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         self._check_inference(model, out_h, out_w, n, f"{n} sample(s) of {out_w}x{out_h}")
         if request.start_scale >= model.num_scales:
             raise invalid(f"start_scale must be in 0..{model.num_scales - 1}, got {request.start_scale}")
+        if request.at_document_size:
+            if size is None:
+                raise invalid("at_document_size needs size: the document's width and height")
+            images = await self._in_pool(
+                generate_at_size, model, size, n=n, seed=request.seed, start_scale=request.start_scale
+            )
+            return pb.ImagesResponse(images=[image_to_proto(img) for img in images])
         images = await self._in_pool(
             generate,
             model,
@@ -375,7 +390,14 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         if kw.get("fine_tune"):
             _check_fine_tune(model, arr.shape[:2])
         args = (model, arr, mask) if need_mask else (model, arr)
+        region_only = getattr(request, "region_only", False)
+        if region_only:
+            kw["as_region"] = True
         result = await self._in_pool(task, *args, injection_scale=scale, seed=request.seed, **kw)
+        if region_only:  # only the changed rectangle moves back: RGBA, transparent outside the mask
+            layer = await self._in_pool(_region_layer, result, alpha)
+            offset = (msg.offset_x + result.left, msg.offset_y + result.top)
+            return pb.ImageResponse(image=image_to_proto(layer, offset=offset))
         return pb.ImageResponse(
             image=image_to_proto(restore_alpha(result, alpha), offset=(msg.offset_x, msg.offset_y))
         )
@@ -461,6 +483,15 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
                 return
             yield pb.AnimationFrame(index=index, total=frames, image=image_to_proto(frame))
             index += 1
+
+
+def _region_layer(region: Region, alpha: np.ndarray | None) -> np.ndarray:
+    """A result region as a layer: the input's alpha (cropped) inside the changed pixels, 0 outside."""
+    if alpha is not None:
+        h, w = region.changed.shape
+        crop = alpha[region.top : region.top + h, region.left : region.left + w]
+        region = replace(region, pixels=restore_alpha(region.pixels, crop))
+    return region.layer()
 
 
 def _scale(value: float, name: str) -> float:

@@ -313,7 +313,7 @@ class FileChunk(_message.Message):
     def __init__(self, data: _Optional[bytes] = ..., total_size: _Optional[int] = ..., name: _Optional[str] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
-    __slots__ = ("model_id", "n", "seed", "scale_h", "scale_v", "size", "start_scale")
+    __slots__ = ("model_id", "n", "seed", "scale_h", "scale_v", "size", "start_scale", "at_document_size")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     N_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
@@ -321,6 +321,7 @@ class GenerateRequest(_message.Message):
     SCALE_V_FIELD_NUMBER: _ClassVar[int]
     SIZE_FIELD_NUMBER: _ClassVar[int]
     START_SCALE_FIELD_NUMBER: _ClassVar[int]
+    AT_DOCUMENT_SIZE_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     n: int
     seed: int
@@ -328,7 +329,8 @@ class GenerateRequest(_message.Message):
     scale_v: float
     size: Size
     start_scale: int
-    def __init__(self, model_id: _Optional[str] = ..., n: _Optional[int] = ..., seed: _Optional[int] = ..., scale_h: _Optional[float] = ..., scale_v: _Optional[float] = ..., size: _Optional[_Union[Size, _Mapping]] = ..., start_scale: _Optional[int] = ...) -> None: ...
+    at_document_size: bool
+    def __init__(self, model_id: _Optional[str] = ..., n: _Optional[int] = ..., seed: _Optional[int] = ..., scale_h: _Optional[float] = ..., scale_v: _Optional[float] = ..., size: _Optional[_Union[Size, _Mapping]] = ..., start_scale: _Optional[int] = ..., at_document_size: _Optional[bool] = ...) -> None: ...
 
 class ImagesResponse(_message.Message):
     __slots__ = ("images",)
@@ -343,30 +345,34 @@ class ImageResponse(_message.Message):
     def __init__(self, image: _Optional[_Union[Image, _Mapping]] = ...) -> None: ...
 
 class HarmonizeRequest(_message.Message):
-    __slots__ = ("model_id", "composite", "injection_scale", "seed", "fine_tune")
+    __slots__ = ("model_id", "composite", "injection_scale", "seed", "fine_tune", "region_only")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     COMPOSITE_FIELD_NUMBER: _ClassVar[int]
     INJECTION_SCALE_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     FINE_TUNE_FIELD_NUMBER: _ClassVar[int]
+    REGION_ONLY_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     composite: Image
     injection_scale: int
     seed: int
     fine_tune: bool
-    def __init__(self, model_id: _Optional[str] = ..., composite: _Optional[_Union[Image, _Mapping]] = ..., injection_scale: _Optional[int] = ..., seed: _Optional[int] = ..., fine_tune: _Optional[bool] = ...) -> None: ...
+    region_only: bool
+    def __init__(self, model_id: _Optional[str] = ..., composite: _Optional[_Union[Image, _Mapping]] = ..., injection_scale: _Optional[int] = ..., seed: _Optional[int] = ..., fine_tune: _Optional[bool] = ..., region_only: _Optional[bool] = ...) -> None: ...
 
 class EditRequest(_message.Message):
-    __slots__ = ("model_id", "image", "injection_scale", "seed")
+    __slots__ = ("model_id", "image", "injection_scale", "seed", "region_only")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
     INJECTION_SCALE_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    REGION_ONLY_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     image: Image
     injection_scale: int
     seed: int
-    def __init__(self, model_id: _Optional[str] = ..., image: _Optional[_Union[Image, _Mapping]] = ..., injection_scale: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+    region_only: bool
+    def __init__(self, model_id: _Optional[str] = ..., image: _Optional[_Union[Image, _Mapping]] = ..., injection_scale: _Optional[int] = ..., seed: _Optional[int] = ..., region_only: _Optional[bool] = ...) -> None: ...
 
 class PaintToImageRequest(_message.Message):
     __slots__ = ("model_id", "paint", "injection_scale", "quantize", "seed")

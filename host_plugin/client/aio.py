@@ -221,11 +221,19 @@ class AsyncClient:
         scale_v: float = 1.0,
         size: tuple[int, int] | None = None,
         start_scale: int = 0,
+        at_document_size: bool = False,
         timeout: float | None = None,
     ) -> list[RawImage]:
-        """``n`` random samples; ``size=(width, height)`` overrides ``scale_h``/``scale_v``."""
+        """``n`` random samples; ``size=(width, height)`` overrides ``scale_h``/``scale_v``;
+        ``at_document_size``: generated at the model's size and brought to ``size`` with detail."""
         request = pb.GenerateRequest(
-            model_id=model_id, n=n, seed=seed, scale_h=scale_h, scale_v=scale_v, start_scale=start_scale
+            model_id=model_id,
+            n=n,
+            seed=seed,
+            scale_h=scale_h,
+            scale_v=scale_v,
+            start_scale=start_scale,
+            at_document_size=at_document_size,
         )
         if size is not None:
             request.size.width, request.size.height = size
@@ -240,15 +248,19 @@ class AsyncClient:
         injection_scale: int = 0,
         seed: int = 0,
         fine_tune: bool = False,
+        region_only: bool = False,
         timeout: float | None = None,
     ) -> RawImage:
-        """``composite`` must carry a mask of the pasted object; 0 = the server's default scale."""
+        """``composite`` must carry a mask of the pasted object; 0 = the server's default scale.
+        ``region_only``: the result is the changed rectangle only (RGBA, transparent outside the mask)
+        at its own offset; otherwise the whole composite at its offset."""
         request = pb.HarmonizeRequest(
             model_id=model_id,
             composite=composite.to_proto(),
             injection_scale=injection_scale,
             seed=seed,
             fine_tune=fine_tune,
+            region_only=region_only,
         )
         return RawImage.from_proto((await self._unary(self._stub.Harmonize, request, timeout)).image)
 
@@ -259,11 +271,16 @@ class AsyncClient:
         *,
         injection_scale: int = 0,
         seed: int = 0,
+        region_only: bool = False,
         timeout: float | None = None,
     ) -> RawImage:
-        """``image`` must carry a mask of the edited region."""
+        """``image`` must carry a mask of the edited region; ``region_only`` as in :meth:`harmonize`."""
         request = pb.EditRequest(
-            model_id=model_id, image=image.to_proto(), injection_scale=injection_scale, seed=seed
+            model_id=model_id,
+            image=image.to_proto(),
+            injection_scale=injection_scale,
+            seed=seed,
+            region_only=region_only,
         )
         return RawImage.from_proto((await self._unary(self._stub.Edit, request, timeout)).image)
 

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from host_plugin.client import Cancelled, JobUpdate, RawImage
+from host_plugin.client import Cancelled, ClientError, JobUpdate, RawImage
 
 from .document import Document, LayerInfo, NewLayer, Placed
-from .geometry import Rect, RegionError, scaled_placement, work_area
+from .geometry import Rect, RegionError, scaled_placement, with_context, work_area
 from .models import ActionError, ModelRef
 from .pixels import is_blank
 from .runner import Outcome, Plan, RunContext
@@ -94,6 +94,31 @@ def in_new_document(doc: Document, name: str, layers: list[NewLayer]) -> list[Pl
         Placed(new_doc, info.layer_id if info else "", layer.name, layer.rect, new_document=True)
         for layer, info in zip(layers, found, strict=True)
     ]
+
+
+def model_scale(ctx: RunContext, model_id: str, area: Rect) -> str:
+    """At what scale the model sees ``area`` (a task works at the model's pixel count with the area's
+    aspect): "model: 1 px = 4 document px"; "" when the server cannot say (no such model info)."""
+    try:
+        info = ctx.client.get_model(model_id)
+    except (ClientError, AttributeError):  # an older server, or a client without model info
+        return ""
+    if not info.width or not info.height or area.is_empty:
+        return ""
+    ratio = max(1.0, (area.width * area.height / (info.width * info.height)) ** 0.5)
+    return f"model: 1 px = {ratio:.3g} document px"
+
+
+def with_note(message: str, note: str) -> str:
+    return f"{message} ({note})" if note else message
+
+
+def result_corner(result: RawImage, source: RawImage) -> tuple[int, int]:
+    """Where a result goes: a result the source's size is the whole area (an older server's answer);
+    a smaller one is the changed region at its own offset."""
+    if (result.width, result.height) == (source.width, source.height):
+        return source.offset_x, source.offset_y
+    return result.offset_x, result.offset_y
 
 
 # -- train -----------------------------------------------------------------------------------------
@@ -180,16 +205,28 @@ class GeneratePlan(Plan):
     def doing(self) -> str:
         return f"generating {self.n} sample{'s' if self.n != 1 else ''}"
 
+    #: variations over the trained region at its document size (generated at the model's size and
+    #: brought to the region's through the model's finest generator), not a model-sized stamp
+    at_document_size: bool = False
+    note: str = ""
+
     def run(self, ctx: RunContext) -> list[RawImage]:
+        size = self.size
+        kwargs: dict[str, object] = {}
+        if self.at_document_size:
+            size = (self.area.width, self.area.height)
+            kwargs["at_document_size"] = True
+            self.note = model_scale(ctx, self.model.model_id, self.area)
         return ctx.client.generate(
             self.model.model_id,
             n=self.n,
             seed=self.seed,
-            size=self.size,
+            size=size,
             scale_h=self.scale[0],
             scale_v=self.scale[1],
             start_scale=self.start_scale,
             cancel=ctx.cancel,
+            **kwargs,
         )
 
     def apply(self, doc: Document, result: list[RawImage]) -> Outcome:
@@ -199,7 +236,7 @@ class GeneratePlan(Plan):
         ]
         placed = doc.add_layers(new, group)
         where = f" in group {group!r}" if group else ""
-        return Outcome(placed, self.model.model_id, f"{len(placed)} samples{where}")
+        return Outcome(placed, self.model.model_id, with_note(f"{len(placed)} samples{where}", self.note))
 
 
 def plan_generate(
@@ -212,12 +249,15 @@ def plan_generate(
     scale: tuple[float, float] = (1.0, 1.0),
     start_scale: int = 0,
 ) -> GeneratePlan:
-    """``n`` random samples as new layers at the model's region (or the selection / the active layer)."""
+    """``n`` random samples as new layers at the model's region (or the selection / the active layer).
+    With neither ``size`` nor ``scale`` asked for, a model trained in this document gives variations of
+    its region at the region's document size (``at_document_size``)."""
     if not 1 <= n <= 64:
         raise ActionError(f"number of samples must be 1..64, got {n}")
     doc.check_format()
     area = model_area(doc, model, doc.active_layer(), on_layer=False)
-    return GeneratePlan(model, area, style, n, seed, size, scale, start_scale)
+    at_size = size is None and scale == (1.0, 1.0) and model.region is not None
+    return GeneratePlan(model, area, style, n, seed, size, scale, start_scale, at_document_size=at_size)
 
 
 # -- harmonize, edit, paint to image ---------------------------------------------------------------
@@ -232,6 +272,7 @@ class InjectPlan(Plan):
     seed: int
     injection_scale: int
     quantize: bool = False
+    note: str = ""
 
     @property
     def title(self) -> str:  # type: ignore[override]
@@ -249,12 +290,18 @@ class InjectPlan(Plan):
         }
         if self.kind == "paint_to_image":
             kwargs["quantize"] = self.quantize
+        else:  # the changed region only, transparent outside the mask, at its own offset
+            kwargs["region_only"] = True
+        image = self.image
+        self.note = model_scale(
+            ctx, self.model.model_id, Rect(image.offset_x, image.offset_y, image.width, image.height)
+        )
         return getattr(ctx.client, self.kind)(self.model.model_id, self.image, **kwargs)
 
     def apply(self, doc: Document, result: RawImage) -> Outcome:
         name = self.style.injected(self.kind, result, self.image)
-        placed = doc.add_layers([NewLayer(name, result, self.image.offset_x, self.image.offset_y)])
-        return Outcome(placed, self.model.model_id, f"new layer {placed[0].name!r}")
+        placed = doc.add_layers([NewLayer(name, result, *result_corner(result, self.image))])
+        return Outcome(placed, self.model.model_id, with_note(f"new layer {placed[0].name!r}", self.note))
 
 
 def plan_inject(
@@ -267,8 +314,9 @@ def plan_inject(
     layer: str | None = None,
     quantize: bool = False,
 ) -> InjectPlan:
-    """Harmonize and edit send the image over the model's region (else the whole active layer) with the
-    selection as the mask; paint to image sends the painted ``layer`` (default: active) there."""
+    """Harmonize and edit send the image over the selection plus context around it (not the whole
+    layer: see :func:`~.geometry.with_context`) with the selection as the mask, and get back the changed
+    region only; paint to image sends the painted ``layer`` (default: active) over the model's region."""
     if kind not in INJECTIONS:
         raise ActionError(f"unknown injection {kind!r}; one of {', '.join(INJECTIONS)}")
     doc.check_format()
@@ -276,7 +324,9 @@ def plan_inject(
         info = resolve_layer(doc, layer)
         image = capture_layer(doc, info, model_area(doc, model, info))
     else:
-        image = doc.read_image(model.region or layer_or_canvas(doc), with_mask=True)
+        selection = doc.selection_bounds()
+        area = with_context(selection, doc.bounds) if selection is not None else layer_or_canvas(doc)
+        image = doc.read_image(area, with_mask=True)
         require_mask(image.mask, INJECTIONS[kind])
     return InjectPlan(kind, model, image, style, seed, injection_scale, quantize)
 

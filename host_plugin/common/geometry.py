@@ -87,6 +87,25 @@ def clip_to(area: Rect, readable: Rect, what: str) -> Rect:
     return clipped
 
 
+#: Context around a selection sent with it (harmonize, edit): this fraction of its longer side per
+#: side, at least CONTEXT_MIN px, so the model sees the surroundings it blends into.
+CONTEXT_FRACTION = 0.5
+CONTEXT_MIN = 32
+
+
+def with_context(selection: Rect, canvas: Rect) -> Rect:
+    """The selection's bounding box grown by its context on each side, clipped to the canvas (never the
+    whole layer when the selection is small: fewer pixels to send, a model scale closer to the document)."""
+    margin = max(CONTEXT_MIN, round(max(selection.width, selection.height) * CONTEXT_FRACTION))
+    grown = Rect(
+        selection.x - margin,
+        selection.y - margin,
+        selection.width + 2 * margin,
+        selection.height + 2 * margin,
+    )
+    return grown.intersect(canvas)
+
+
 def scaled_placement(source: Rect, width: int, height: int, canvas: Rect) -> Rect | None:
     """Where a result of ``width x height`` computed from ``source`` goes: centred on the source and
     shifted to stay on the canvas; ``None`` when it is larger than the canvas (open a new document)."""

@@ -148,7 +148,7 @@ def test_harmonize_sends_the_whole_layer_with_the_selection_mask() -> None:
     doc, client = memory_document(Rect(0, 0, 10, 8), Rect(2, 2, 3, 3)), RecordingClient()
     outcome = call("harmonize", doc, client, model="m1", scale=2, seed=1)
     (_, (model_id, image), kw) = client.calls[0]
-    assert (model_id, image.width, image.height) == ("m1", 10, 8)
+    assert (model_id, image.width, image.height) == ("m1", 37, 37)  # the selection + 32 px of context
     assert (kw["injection_scale"], kw["seed"]) == (2, 1)
     assert sum(1 for v in image.mask if v) == 9
     assert outcome.names == ["SinGAN harmonized"]

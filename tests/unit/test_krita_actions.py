@@ -157,9 +157,10 @@ def test_harmonize_sends_the_visible_region_with_the_selection_as_mask(session) 
     doc.select(Rect(20, 10, 5, 5))
     outcome = api.harmonize_selection(document=doc)
     _, (_model, image), _ = session.fake.calls[-1]
-    assert (image.width, image.height, image.offset_x, image.offset_y) == (40, 30, 10, 5)
+    # the selection plus 32 px of context on the canvas (not the trained region or the whole layer)
+    assert (image.width, image.height, image.offset_x, image.offset_y) == (57, 47, 0, 0)
     assert image.mask is not None and image.mask.count(255) == 25
-    assert outcome.names == ["Harmonized"] and outcome.layers[0].rect == Rect(10, 5, 40, 30)
+    assert outcome.names == ["Harmonized"] and outcome.layers[0].rect == Rect(0, 0, 57, 47)
 
 
 def test_harmonize_without_selection_is_refused(session) -> None:

@@ -1,0 +1,88 @@
+"""Results at the document's resolution through the server: harmonize/edit answer with the changed region
+only (region_only), at the input's resolution; Generate at a document's size (at_document_size)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from host_plugin.client import Client, InvalidArgument, RawImage
+from inference_server.server import build_server
+
+QUICK = {"train.iterations": 4, "train.lr_decay_iteration": 3, "train.d_steps": 1, "train.g_steps": 1}
+W, H = 32, 24
+BIG = 8  # the layer is BIG times the model's size: the native path
+OFFSET = (5, 7)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory):
+    rng = np.random.default_rng(3)
+    arr = rng.integers(0, 256, size=(H, W, 3), dtype=np.uint8)
+    with (
+        build_server(port=0, models_dir=tmp_path_factory.mktemp("models")) as srv,
+        Client(address=srv.address) as c,
+    ):
+        done = c.train(RawImage(W, H, 3, arr.tobytes()), preset="tiny", overrides=QUICK)
+        assert done.state == "SUCCEEDED", done.error
+        yield c, done.model_id
+
+
+def pixels(img: RawImage) -> np.ndarray:
+    return np.frombuffer(img.pixels, np.uint8).reshape(img.height, img.width, img.channels)
+
+
+def big_layer() -> tuple[RawImage, np.ndarray, np.ndarray]:
+    """A sharp RGBA layer (pixel noise) BIG times the model's size with a small selection in it."""
+    h, w = H * BIG, W * BIG
+    rgb = np.random.default_rng(5).integers(0, 256, size=(h, w, 3), dtype=np.uint8)
+    alpha = np.full((h, w, 1), 255, np.uint8)
+    alpha[64:68, 76:86] = 99  # the artist's transparency inside the selection comes back
+    mask = np.zeros((h, w), np.uint8)
+    mask[60:84, 70:106] = 255
+    rgba = np.concatenate([rgb, alpha], axis=2)
+    layer = RawImage(w, h, 4, rgba.tobytes(), mask=mask.tobytes(), offset_x=OFFSET[0], offset_y=OFFSET[1])
+    return layer, rgba, mask
+
+
+def laplacian(grey: np.ndarray) -> np.ndarray:
+    g = grey.astype(np.float64)
+    return np.abs(4 * g[1:-1, 1:-1] - g[:-2, 1:-1] - g[2:, 1:-1] - g[1:-1, :-2] - g[1:-1, 2:])
+
+
+@pytest.mark.parametrize("task", ["harmonize", "edit"])
+def test_region_only_answers_the_changed_rectangle_of_the_whole_result(setup, task: str) -> None:
+    client, model_id = setup
+    layer, rgba, mask = big_layer()
+    whole = pixels(getattr(client, task)(model_id, layer, seed=2))
+    region = getattr(client, task)(model_id, layer, seed=2, region_only=True)
+    px = pixels(region)
+    assert region.channels == 4
+    assert region.width < layer.width and region.height < layer.height  # cropped, not the layer
+    left, top = region.offset_x - OFFSET[0], region.offset_y - OFFSET[1]
+    assert 0 < left <= 70 and 0 < top <= 60  # the dilated mask's corner, inside the layer
+    assert left + region.width >= 106 and top + region.height >= 84  # the whole selection is in it
+    window = (slice(top, top + region.height), slice(left, left + region.width))
+    inside = px[:, :, 3] > 0
+    # where it is opaque it is the whole result (same seed), with the input's alpha; elsewhere
+    # transparent, and there the whole result is the input itself
+    assert np.array_equal(px[inside], whole[window][inside])
+    assert np.array_equal(whole[window][~inside], rgba[window][~inside])
+    assert inside[mask[window] > 0].all()  # the whole selection is opaque
+    assert (px[64 - top : 68 - top, 76 - left : 86 - left, 3] == 99).all()
+    # at the layer's resolution: detail inside the selection is as sharp as the input's there
+    sel = mask[window][1:-1, 1:-1] > 0
+    out_grey, in_grey = px[:, :, :3].mean(axis=2), rgba[window][:, :, :3].mean(axis=2)
+    ratio = laplacian(out_grey)[sel].mean() / laplacian(in_grey)[sel].mean()
+    assert ratio >= 0.8, f"sharpness ratio {ratio:.2f}"
+
+
+def test_generate_at_document_size(setup) -> None:
+    client, model_id = setup
+    size = (W * 3, H * 2)
+    images = client.generate(model_id, n=2, seed=4, size=size, at_document_size=True)
+    assert [(i.width, i.height) for i in images] == [size, size]
+    a, b = (pixels(i) for i in images)
+    assert not np.array_equal(a, b)
+    with pytest.raises(InvalidArgument, match="at_document_size needs size"):
+        client.generate(model_id, at_document_size=True)
