@@ -261,7 +261,12 @@ class Installer:
         )
         self._call("installing singan-studio", pip + with_constraints + [str(REPO)])
         self._call("checking the server environment", [str(plan.env_python), "-c", ENV_SMOKE])
+        before = _previous_keys(plan.manifest)
         installed = [self._install_plugin(editor) for editor in plan.editors]
+        for record in installed:  # a key an earlier install wrote is still ours to remove
+            record["keys"] = sorted(
+                set(record["keys"]) | before.get((record["name"], record["settings_file"]), set())
+            )
         manifest = {
             "version": 1,
             "installed_at": time.strftime("%Y-%m-%d %H:%M:%S"),
@@ -292,6 +297,14 @@ class Installer:
         record = asdict(editor)
         record.update(plugin_dir=str(editor.plugin_dir), settings_file=str(editor.settings_file), keys=keys)
         return record
+
+
+def _previous_keys(manifest: Path) -> dict[tuple[str, str], set[str]]:
+    try:
+        editors = json.loads(manifest.read_text(encoding="utf-8")).get("editors", [])
+        return {(e["name"], e["settings_file"]): set(e.get("keys", ())) for e in editors}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 # -- the plugins' settings --------------------------------------------------------------------------

@@ -152,6 +152,7 @@ def test_broken_environment_is_repaired(tmp_path):
 def test_uninstall_removes_exactly_what_was_installed(tmp_path):
     plan = _plan(tmp_path, krita_dir=tmp_path / "pykrita")
     _install(plan)
+    _install(plan)  # a reinstall leaves server_mode as it is, and still knows it wrote it
     kritarc = plan.editors[0].settings_file
     kritarc.write_text("[General]\ntheme=dark\n" + kritarc.read_text() + "\n[SinGAN Studio]\ndefault_n=7\n")
     (tmp_path / "pykrita/other_plugin.desktop").write_text("someone else's")
