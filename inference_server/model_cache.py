@@ -7,6 +7,7 @@ from collections import OrderedDict
 
 import torch
 
+from singan_core.errors import DamagedModel
 from singan_core.model import SinGANModel
 
 from .store import ModelStore
@@ -29,6 +30,11 @@ class ModelCache:
 
     def get(self, model_id: str) -> SinGANModel:
         record = self.store.get(model_id)
+        if record.problem:
+            raise DamagedModel(
+                f"model {model_id} is damaged and cannot be used: {record.problem}; "
+                "train it again (or import an intact copy)"
+            )
         if not record.complete:
             raise ModelNotReady(
                 f"model {model_id} has {record.scales_done} of {record.num_scales} scales trained; "

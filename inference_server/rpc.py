@@ -16,7 +16,7 @@ from singan_core.errors import CheckpointError, ConfigError, DamagedModel, Image
 from .convert import RequestError
 from .jobs import UnknownJob
 from .model_cache import ModelNotReady
-from .store import InvalidId, UnknownModel
+from .store import InvalidId, ModelExists, UnknownModel
 
 log = logging.getLogger("singan.server")
 
@@ -24,6 +24,8 @@ log = logging.getLogger("singan.server")
 def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
     if isinstance(exc, RequestError):
         return exc.code, exc.message
+    if isinstance(exc, ModelExists):
+        return grpc.StatusCode.ALREADY_EXISTS, str(exc)
     if isinstance(exc, (UnknownModel, UnknownJob)):
         return grpc.StatusCode.NOT_FOUND, str(exc)
     if isinstance(exc, (InvalidId, ImageError, ConfigError)):

@@ -32,6 +32,7 @@ from singan_api.job_state import JobState
 from singan_core.checkpoint import checkpoint_problems, load_checkpoint, save_checkpoint
 from singan_core.config import config_to_json
 from singan_core.errors import CheckpointError
+from singan_core.fingerprint import model_id as compute_model_id
 from singan_core.finite import summary
 from singan_core.imageio import decode_image, encode_png, to_uint8
 from singan_core.model import SinGANModel
@@ -52,6 +53,10 @@ class InvalidId(StoreError):
 
 class UnknownModel(StoreError):
     pass
+
+
+class ModelExists(StoreError):
+    """An import would replace a usable model of the same id."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,40 @@ class JobRecord:
 
     def __post_init__(self) -> None:
         self.state = JobState(self.state)  # records on disk hold the state's name
+
+
+_INT_FIELDS = (
+    "width",
+    "height",
+    "channels",
+    "bit_depth",
+    "num_scales",
+    "scales_done",
+    "sr_factor",
+    "size_bytes",
+)
+_STR_FIELDS = ("model_id", "name", "preset", "config_json", "image_hash", "problem")
+
+
+def _record_from_json(data: Any) -> ModelRecord:
+    """A sidecar's record, its fields' types and ranges checked (TypeError/ValueError when damaged)."""
+    record = ModelRecord(**data)
+    for name in _INT_FIELDS:
+        value = getattr(record, name)
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**32:
+            raise ValueError(f"{name} is {value!r}")
+    if any(not isinstance(getattr(record, name), str) for name in _STR_FIELDS):
+        raise TypeError("a text field is not text")
+    if not isinstance(record.created, (int, float)) or not isinstance(record.shapes, list):
+        raise TypeError("created or shapes has the wrong type")
+    for shape in record.shapes:
+        if not (
+            isinstance(shape, list)
+            and len(shape) == 2
+            and all(isinstance(v, int) and 0 < v < 2**32 for v in shape)
+        ):
+            raise ValueError(f"a scale's shape is {shape!r}")
+    return record
 
 
 def check_id(value: str, what: str = "model id") -> str:
@@ -145,6 +184,20 @@ class ModelStore:
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._problems: dict[str, tuple[tuple[int, int], str]] = {}  # id -> (file mtime/size, problem)
+        self.removed_leftovers = self._remove_leftovers()
+
+    def _remove_leftovers(self) -> int:
+        """Delete the temporary files of writes or uploads that never finished (a killed server): every
+        write goes to a ``*.tmp`` file renamed over its target, so a ``*.tmp`` file is never needed."""
+        removed = 0
+        for folder in (self.models_dir, self.jobs_dir):
+            for path in folder.glob("*.tmp"):
+                try:
+                    path.unlink()
+                    removed += 1
+                except OSError:
+                    pass
+        return removed
 
     # -- paths (ids validated first) ---------------------------------------------------------------
     def checkpoint_path(self, model_id: str) -> Path:
@@ -188,19 +241,48 @@ class ModelStore:
         return record
 
     def _read_sidecar(self, model_id: str) -> ModelRecord | None:
+        """The sidecar's record; None when there is none; a record marked damaged when it is unreadable."""
         path = self._sidecar(model_id)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return ModelRecord(**data)
-        except (FileNotFoundError, json.JSONDecodeError, TypeError):
+            record = _record_from_json(json.loads(path.read_text(encoding="utf-8")))
+            if record.model_id != model_id:
+                raise ValueError(f"it describes model {record.model_id}")
+            return record
+        except FileNotFoundError:
             return None
+        except (OSError, ValueError, TypeError) as exc:  # JSON and Unicode errors are ValueErrors
+            return self._damaged_record(model_id, f"its description file {path.name} is damaged ({exc})")
+
+    def _damaged_record(self, model_id: str, problem: str) -> ModelRecord:
+        try:
+            st = self.checkpoint_path(model_id).stat()
+            created, size = st.st_mtime, st.st_size
+        except OSError:
+            created, size = 0.0, 0
+        return ModelRecord(
+            model_id=model_id,
+            name=model_id[:12],
+            preset="",
+            created=created,
+            width=0,
+            height=0,
+            channels=0,
+            bit_depth=0,
+            num_scales=1,
+            scales_done=0,
+            shapes=[],
+            config_json="",
+            image_hash="",
+            size_bytes=size,
+            problem=f"{problem}; import the model file again, or delete the model",
+        )
 
     def get(self, model_id: str) -> ModelRecord:
         with self._lock:
             record = self._read_sidecar(model_id)
             if record is None or not self.checkpoint_path(model_id).exists():
                 raise UnknownModel(f"no model with id {model_id} on this server (see ListModels)")
-            return replace(record, problem=self._problem(model_id))
+            return replace(record, problem=record.problem or self._problem(model_id))
 
     def _problem(self, model_id: str) -> str:
         """Why the checkpoint cannot be used ("" when it can): non-finite values (an older version could
@@ -233,7 +315,7 @@ class ModelStore:
             if ID_PATTERN.match(model_id):
                 record = self._read_sidecar(model_id)
                 if record is not None:
-                    records.append(replace(record, problem=self._problem(model_id)))
+                    records.append(replace(record, problem=record.problem or self._problem(model_id)))
         return sorted(records, key=lambda r: r.created, reverse=True)
 
     def thumbnail(self, model_id: str) -> np.ndarray | None:
@@ -261,10 +343,20 @@ class ModelStore:
             return ModelRecord(**data)
 
     def import_file(self, upload: Path, *, name: str = "") -> ModelRecord:
-        """Validate an uploaded checkpoint by loading it, then store it under its own model id."""
+        """Verify an uploaded checkpoint by loading it (checksum, layout, finite values), then store it under
+        the id its contents give (training image hash + config, as training computes it; never the id
+        written in the file). A usable model of that id is never replaced (:class:`ModelExists`): the
+        old one stays until it is deleted; a damaged or partly trained one is replaced."""
         model = load_checkpoint(upload, device="cpu")
-        check_id(model.model_id)
-        return self.save_model(model, name=name)
+        model.model_id = compute_model_id(model.image_hash, model.config)
+        with self._lock:
+            existing = self.find(model.model_id)
+            if existing is not None and not existing.problem and existing.scales_done >= model.num_trained:
+                raise ModelExists(
+                    f"model {model.model_id} (same training image and config) is already on this server "
+                    f"as {existing.name!r}; delete it first to replace it"
+                )
+            return self.save_model(model, name=name)
 
     def new_upload_path(self) -> Path:
         fd, tmp = tempfile.mkstemp(dir=self.models_dir, prefix=".upload-", suffix=".tmp")

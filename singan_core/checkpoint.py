@@ -7,6 +7,7 @@ thumbnails), its hash, and the last critic (so an interrupted training can resum
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -58,6 +59,17 @@ def _tensors(model: SinGANModel) -> dict[str, torch.Tensor]:
     return out
 
 
+def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
+    """sha256 over every tensor's name, dtype, shape and bytes (in name order): stored in the metadata
+    at save, compared at load, so flipped or truncated tensor bytes are found."""
+    h = hashlib.sha256()
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous().reshape(-1)
+        h.update(f"{name}|{t.dtype}|{tuple(tensors[name].shape)}|".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    return h.hexdigest()
+
+
 def save_checkpoint(model: SinGANModel, path: str | os.PathLike[str]) -> None:
     """Write the model atomically: a temp file in the same folder, fsync, then rename over ``path``.
 
@@ -68,11 +80,14 @@ def save_checkpoint(model: SinGANModel, path: str | os.PathLike[str]) -> None:
     if problems:
         raise DamagedModel(f"{p}: not written, the model is damaged: {summary(problems)}")
     p.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"singan": json.dumps(_metadata(model), sort_keys=True)}
+    tensors = _tensors(model)
+    meta = {
+        "singan": json.dumps({**_metadata(model), "tensors_sha256": tensors_digest(tensors)}, sort_keys=True)
+    }
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     os.close(fd)
     try:
-        save_file(_tensors(model), tmp, metadata=meta)
+        save_file(tensors, tmp, metadata=meta)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())
         os.replace(tmp, p)
@@ -122,6 +137,26 @@ def load_checkpoint(path: str | os.PathLike[str], device: str | torch.device = "
     return model.eval().to(torch.device(device) if isinstance(device, str) and device != "auto" else device)
 
 
+def _check_layout(meta: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+    """The metadata's shapes must agree with the stored image and noise, grow towards the finest scale and
+    cover the trained scales: a crafted file cannot make inference allocate for shapes it never had."""
+    shapes = [tuple(int(v) for v in s) for s in meta["shapes"]]
+    trained = int(meta["num_trained"])
+    image, z_rec = tensors["image"], tensors["z_rec"]
+    if not shapes or not 0 <= trained <= len(shapes) or len(meta["noise_amps"]) != trained:
+        raise ValueError(
+            f"{len(shapes)} scales, {trained} trained, {len(meta['noise_amps'])} noise amplitudes"
+        )
+    if any(len(s) != 2 or min(s) < 1 for s in shapes):
+        raise ValueError("a scale's shape is not two positive sides")
+    if image.ndim != 3 or tuple(image.shape[:2]) != shapes[-1]:
+        raise ValueError(f"the image is {tuple(image.shape)}, the finest scale {shapes[-1]}")
+    if any(a[0] > b[0] or a[1] > b[1] for a, b in zip(shapes, shapes[1:], strict=False)):
+        raise ValueError("the scales do not grow towards the finest")
+    if z_rec.ndim != 4 or tuple(z_rec.shape[-2:]) != shapes[0]:
+        raise ValueError(f"the reconstruction noise is {tuple(z_rec.shape)}, the coarsest scale {shapes[0]}")
+
+
 def _read_model(p: Path) -> SinGANModel:
     meta = checkpoint_metadata(p)
     try:
@@ -133,6 +168,10 @@ def _read_model(p: Path) -> SinGANModel:
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except Exception as exc:
         raise CheckpointError(f"{p}: the model file is damaged ({exc})") from None
+    try:
+        _check_layout(meta, tensors)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise CheckpointError(f"{p}: the model file is inconsistent ({exc})") from None
     image = tensors["image"].numpy()
     image = image.astype(np.uint16) if meta["bit_depth"] == 16 else image.astype(np.uint8)
     model = SinGANModel(
@@ -161,4 +200,8 @@ def _read_model(p: Path) -> SinGANModel:
     model.generators = nn.ModuleList(gens)
     critic = {k[len("critic.") :]: v for k, v in tensors.items() if k.startswith("critic.")}
     model.critic_state = critic or None
+    expected = meta.get("tensors_sha256")  # files written before the checksum have none
+    # a non-finite weight is reported by the caller's finite checks, which name it
+    if expected is not None and tensors_digest(tensors) != expected and not model_problems(model):
+        raise CheckpointError(f"{p}: the model file is damaged (its tensors do not match their checksum)")
     return model
