@@ -304,7 +304,11 @@ class ManagedServer:
         tail = self.log_tail()
         if any(sign in tail for sign in ("cannot listen on", "Failed to bind to address", "already in use")):
             return self._port_taken()
-        return f"the local server stopped at start (exit code {code}); its log ({self.log_path}) ends with:\n{tail}"
+        return (
+            f"the local server stopped at start (exit code {code}); if its environment ({self.env}) is "
+            "damaged or from an older version, run the installer again to repair it "
+            f"(python3 installers/install.py). Its log ({self.log_path}) ends with:\n{tail}"
+        )
 
     def _port_taken(self) -> str:
         return (

@@ -107,7 +107,7 @@ def test_crash_at_start_shows_the_log(tmp_path):
     with pytest.raises(ms.ManagedServerError) as err:
         manager.ensure()
     message = str(err.value)
-    assert "stopped at start (exit code 2)" in message
+    assert "stopped at start (exit code 2)" in message and "run the installer again to repair" in message
     assert "--max-message-mb must be in 4..2047" in message
     assert manager.read_state() is None
 
