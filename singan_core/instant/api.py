@@ -125,7 +125,7 @@ def _fill_problem(
         key_ok: list[torch.Tensor | None] = [None] * len(levels)
     else:
         sources = fixed
-        key_ok = [~patch_footprint(h, cfg.patch_size) for h in holes]
+        key_ok = [~patch_footprint(h, cfg.patch_size) & _context(h, cfg) for h in holes]
         if not bool(key_ok[-1].any()):
             raise ImageError(
                 f"the mask leaves no {cfg.patch_size}x{cfg.patch_size} patch of the image to copy from; "
@@ -147,10 +147,29 @@ def _fill_problem(
 
 
 def _coherent(cfg: InstantConfig) -> InstantConfig:
-    """Fill and edit use a weaker usage normalisation (``fill_alpha``): with few queries (the hole) against
-    many keys, GPNN's alpha favours keys far from every query (content unrelated to the hole), and plain
-    nearest neighbours favour the flattest, darkest patches of the image."""
+    """Fill, edit and extend use ``fill_alpha`` (default: plain nearest neighbours): with few queries (the
+    hole) against many keys, GPNN's usage normalisation favours keys far from every query, i.e. content
+    unrelated to the hole (grass in a bush, mountains in a forest: seen in bench/instant.py)."""
     return replace(cfg, alpha=cfg.fill_alpha)
+
+
+def _context(hole: torch.Tensor, cfg: InstantConfig) -> torch.Tensor:
+    """Patch positions [gh, gw] near the hole: its bounding box grown by ``fill_context`` times its size
+    on every side (the whole image when ``fill_context`` is 0). Filling from the surroundings keeps
+    the content plausible; far parts of a photo are often another scene (sky, grass, mountains)."""
+    gh, gw = hole.shape[0] - cfg.patch_size + 1, hole.shape[1] - cfg.patch_size + 1
+    ok = torch.zeros(gh, gw, dtype=torch.bool, device=hole.device)
+    if cfg.fill_context <= 0:
+        return ok | True
+    rows = torch.nonzero(hole.any(1)).flatten()
+    cols = torch.nonzero(hole.any(0)).flatten()
+    r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+    grow = int(round(cfg.fill_context * max(r1 - r0, c1 - c0)))
+    ok[
+        max(r0 - grow, 0) : max(r1 + grow - cfg.patch_size + 1, 1),
+        max(c0 - grow, 0) : max(c1 + grow - cfg.patch_size + 1, 1),
+    ] = True
+    return ok
 
 
 def _hole(mask: np.ndarray, hw: tuple[int, int], device) -> torch.Tensor:

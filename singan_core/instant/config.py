@@ -18,7 +18,8 @@ class InstantConfig:
 
     patch_size: int = 7
     alpha: float | None = 0.005  # usage normalisation; None = plain nearest neighbour
-    fill_alpha: float | None = 0.05  # the same for fill, edit and extend (see instant.api._coherent)
+    fill_alpha: float | None = None  # the same for fill, edit and extend (see instant.api._coherent)
+    fill_context: float = 1.0  # fill copies from the hole's box grown by this x its size (0 = anywhere)
     noise_sigma: float = 0.75  # noise added to the coarsest image of a variation (GPNN's default)
     coarsest: int = 21  # shorter side of the coarsest level in px
     scale_factor: float = 0.75  # between levels up to the working size (GPNN: 3/4)
@@ -43,7 +44,7 @@ class InstantConfig:
                 all(a is None or (a > 0 and math.isfinite(a)) for a in (self.alpha, self.fill_alpha)),
                 "alpha must be > 0",
             ),
-            (self.noise_sigma >= 0, "noise_sigma must be >= 0"),
+            (self.noise_sigma >= 0 and self.fill_context >= 0, "noise_sigma and fill_context must be >= 0"),
             (self.coarsest >= self.patch_size, "coarsest must be at least the patch size"),
             (0.3 <= self.scale_factor < 1, "scale_factor must be in [0.3, 1)"),
             (self.working_size >= self.coarsest, "working_size must be at least coarsest"),
