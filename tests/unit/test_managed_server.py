@@ -4,6 +4,7 @@ and a taken port."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -150,3 +151,22 @@ def test_settings_choose_local_or_remote(tmp_path):
     assert managed_server(local, user=5).env == tmp_path / "env" and managed_server(local, user=5).user == 5
     with pytest.raises(ms.ManagedServerError, match="no server environment at"):
         server_connection(local)
+
+
+def test_krita_session_starts_then_releases_the_managed_server_at_quit(tmp_path, monkeypatch):
+    """What Krita's applicationClosing hook calls (kritarunner, in the host tests, never emits it)."""
+    from host_plugin.common.settings import MemoryStore
+    from host_plugin.krita.singan_studio import api
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # the data folder and the models
+    monkeypatch.delenv("SINGAN_SERVER", raising=False)
+    store = MemoryStore()
+    store.values.update(server_mode="local", server_env=str(SERVER.parent.parent))
+    session = api.Session(store=store)
+    heard: list[str] = []
+    assert session.client(heard.append).server_info().version
+    assert heard == ["starting the local server..."]
+    state = ms.ManagedServer(folder=tmp_path / "data" / "singan-studio").read_state()
+    assert state is not None and state.users == (os.getpid(),)
+    assert session.release_server() == "stopped the local server"
+    assert _wait_gone(state.pid, 20) and session.release_server() == ""
