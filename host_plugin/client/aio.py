@@ -17,7 +17,7 @@ from singan_api import singan_pb2 as pb
 from singan_api.job_state import JobState
 
 from .connection import ConnectionSettings
-from .errors import ClientError, Unavailable, error_for
+from .errors import ClientError, DeadlineExceeded, Unavailable, error_for
 from .images import RawImage
 from .updates import AnimationFrame, JobUpdate
 
@@ -28,16 +28,28 @@ _WINDOW = 64 << 20  # generous HTTP/2 windows: multi-hundred-MB layers move quic
 
 
 @contextlib.contextmanager
-def _translate_errors(settings: ConnectionSettings):
+def _translate_errors(settings: ConnectionSettings, timeout: float | None = None):
     try:
         yield
     except GRPCError as exc:
+        if exc.status.name == "DEADLINE_EXCEEDED":
+            raise _deadline_exceeded(settings, timeout) from None
         raise error_for(exc.status.name, exc.message or exc.status.name) from None
+    except TimeoutError:  # grpclib's deadline (asyncio.TimeoutError); an OSError, so it comes first
+        raise _deadline_exceeded(settings, timeout) from None
     except (ConnectionError, OSError, StreamTerminatedError, ProtocolError) as exc:
         raise Unavailable(
             f"cannot reach the SinGAN server at {settings.address} ({exc.__class__.__name__}: {exc}); "
             "is singan-server running, and do TLS/token settings match?"
         ) from None
+
+
+def _deadline_exceeded(settings: ConnectionSettings, timeout: float | None) -> DeadlineExceeded:
+    within = f" within {timeout:g} s" if timeout is not None else ""
+    return DeadlineExceeded(
+        f"the SinGAN server at {settings.address} was reached but did not answer{within} (deadline "
+        "exceeded): it may be busy with a large request or stuck; try again, or allow more time"
+    )
 
 
 def _job_finished(event: pb.JobEvent) -> bool:
@@ -77,19 +89,25 @@ class AsyncClient:
         self.close()
 
     # -- plumbing ---------------------------------------------------------------------------------
-    async def _unary(self, method: Any, request: Any, timeout: float | None) -> Any:
-        with _translate_errors(self.settings):
+    def _deadline(self, timeout: float | None, kind: str) -> float | None:
+        """The call's own ``timeout``, else the settings' deadline for its kind (see ConnectionSettings)."""
+        return timeout if timeout is not None else getattr(self.settings, kind)
+
+    async def _unary(self, method: Any, request: Any, timeout: float | None, kind: str = "timeout") -> Any:
+        timeout = self._deadline(timeout, kind)
+        with _translate_errors(self.settings, timeout):
             return await method(request, metadata=self._md, timeout=timeout)
 
     async def _server_stream(
-        self, method: Any, request: Any, timeout: float | None, final: Any = None
+        self, method: Any, request: Any, timeout: float | None, final: Any = None, kind: str = "timeout"
     ) -> AsyncIterator[Any]:
         """Yield the replies of a server-streaming call. ``final(reply)`` marks the last reply that matters:
         once it has arrived, a lost connection or a late status (a server shutting down right after
         sending it) no longer fails the call, because everything the caller needs is already here."""
         got_final = False
+        timeout = self._deadline(timeout, kind)
         try:
-            with _translate_errors(self.settings):
+            with _translate_errors(self.settings, timeout):
                 async with method.open(metadata=self._md, timeout=timeout) as stream:
                     await stream.send_message(request, end=True)
                     async for reply in stream:
@@ -129,13 +147,19 @@ class AsyncClient:
             super_resolution_factor=super_resolution_factor,
             retrain=retrain,
         )
-        async for event in self._server_stream(self._stub.Train, request, timeout, final=_job_finished):
+        stream = self._server_stream(
+            self._stub.Train, request, timeout, final=_job_finished, kind="training_timeout"
+        )
+        async for event in stream:
             yield JobUpdate.from_proto(event)
 
     async def watch_job(self, job_id: str, *, timeout: float | None = None) -> AsyncIterator[JobUpdate]:
         """Reattach to a job (by job id or model id): yields its current state, then updates until it ends."""
         request = pb.WatchJobRequest(job_id=job_id)
-        async for event in self._server_stream(self._stub.WatchJob, request, timeout, final=_job_finished):
+        stream = self._server_stream(
+            self._stub.WatchJob, request, timeout, final=_job_finished, kind="training_timeout"
+        )
+        async for event in stream:
             yield JobUpdate.from_proto(event)
 
     async def cancel_job(self, job_id: str) -> pb.Job:
@@ -179,7 +203,10 @@ class AsyncClient:
         try:
             with open(tmp, "wb") as fh:
                 async for chunk in self._server_stream(
-                    self._stub.ExportModel, pb.ExportModelRequest(model_id=model_id), None
+                    self._stub.ExportModel,
+                    pb.ExportModelRequest(model_id=model_id),
+                    None,
+                    kind="transfer_timeout",
                 ):
                     fh.write(chunk.data)
                     written += len(chunk.data)
@@ -193,8 +220,9 @@ class AsyncClient:
         """Upload a checkpoint file exported earlier (by this or another server)."""
         source = Path(path)
         total = source.stat().st_size
-        with _translate_errors(self.settings):
-            async with self._stub.ImportModel.open(metadata=self._md) as stream:
+        timeout = self.settings.transfer_timeout
+        with _translate_errors(self.settings, timeout):
+            async with self._stub.ImportModel.open(metadata=self._md, timeout=timeout) as stream:
                 with open(source, "rb") as fh:
                     first = True
                     while True:
@@ -237,7 +265,7 @@ class AsyncClient:
         )
         if size is not None:
             request.size.width, request.size.height = size
-        reply = await self._unary(self._stub.Generate, request, timeout)
+        reply = await self._unary(self._stub.Generate, request, timeout, "inference_timeout")
         return [RawImage.from_proto(img) for img in reply.images]
 
     async def harmonize(
@@ -262,7 +290,9 @@ class AsyncClient:
             fine_tune=fine_tune,
             region_only=region_only,
         )
-        return RawImage.from_proto((await self._unary(self._stub.Harmonize, request, timeout)).image)
+        return RawImage.from_proto(
+            (await self._unary(self._stub.Harmonize, request, timeout, "inference_timeout")).image
+        )
 
     async def edit(
         self,
@@ -282,7 +312,9 @@ class AsyncClient:
             seed=seed,
             region_only=region_only,
         )
-        return RawImage.from_proto((await self._unary(self._stub.Edit, request, timeout)).image)
+        return RawImage.from_proto(
+            (await self._unary(self._stub.Edit, request, timeout, "inference_timeout")).image
+        )
 
     async def paint_to_image(
         self,
@@ -301,7 +333,9 @@ class AsyncClient:
             quantize=quantize,
             seed=seed,
         )
-        return RawImage.from_proto((await self._unary(self._stub.PaintToImage, request, timeout)).image)
+        return RawImage.from_proto(
+            (await self._unary(self._stub.PaintToImage, request, timeout, "inference_timeout")).image
+        )
 
     async def super_resolve(
         self,
@@ -316,7 +350,9 @@ class AsyncClient:
         request = pb.SuperResolveRequest(model_id=model_id, factor=factor, seed=seed)
         if image is not None:
             request.image.CopyFrom(image.to_proto())
-        return RawImage.from_proto((await self._unary(self._stub.SuperResolve, request, timeout)).image)
+        return RawImage.from_proto(
+            (await self._unary(self._stub.SuperResolve, request, timeout, "inference_timeout")).image
+        )
 
     async def animate(
         self,
@@ -333,7 +369,9 @@ class AsyncClient:
         request = pb.AnimateRequest(
             model_id=model_id, frames=frames, start_scale=start_scale, alpha=alpha, beta=beta, seed=seed
         )
-        async for frame in self._server_stream(self._stub.Animate, request, timeout):
+        async for frame in self._server_stream(
+            self._stub.Animate, request, timeout, kind="inference_timeout"
+        ):
             yield AnimationFrame(frame.index, frame.total, RawImage.from_proto(frame.image))
 
 

@@ -17,8 +17,11 @@ class ConnectionSettings:
     ``token``: bearer token (required by servers that listen beyond loopback without TLS client certs).
     ``tls``: use TLS; ``ca_file`` trusts a self-signed server certificate; ``server_name`` overrides the
     name checked against the certificate.
-    ``timeout``: seconds for short calls (info, lists, model management); inference and training streams
-    run without a deadline unless one is passed to the call.
+    Deadlines per kind of call, in seconds (a call's own ``timeout=`` overrides them; None = no
+    deadline): ``timeout`` for short calls (server info, jobs and model lists, model management),
+    ``inference_timeout`` for the applications (generate, harmonize, edit, paint-to-image,
+    super-resolution, a whole animation), ``transfer_timeout`` for model export and import, and
+    ``training_timeout`` for following a training (Train, WatchJob), which may run for hours.
     """
 
     address: str = DEFAULT_ADDRESS
@@ -26,7 +29,10 @@ class ConnectionSettings:
     tls: bool = False
     ca_file: str | None = None
     server_name: str | None = None
-    timeout: float = 30.0
+    timeout: float | None = 30.0
+    inference_timeout: float | None = 900.0
+    transfer_timeout: float | None = 900.0
+    training_timeout: float | None = 7 * 24 * 3600.0
 
     @property
     def host_port(self) -> tuple[str, int]:
