@@ -139,6 +139,15 @@ def _train(ctx: RunContext, image: RawImage, **kwargs: object) -> JobUpdate:
     return last
 
 
+def model_name(base: str, preset: str, last: JobUpdate) -> str:
+    """``photo.kra / Background, 160x107, fast``: document / layer, the size the model works at (its
+    finest scale, not the layer's), the preset."""
+    info = last.model
+    if info is None or not info.width or not info.height:
+        return base
+    return f"{base}, {info.width}x{info.height}, {preset}"
+
+
 @dataclass
 class TrainPlan(Plan):
     image: RawImage
@@ -160,7 +169,13 @@ class TrainPlan(Plan):
         )
         region = Rect(self.image.offset_x, self.image.offset_y, self.image.width, self.image.height)
         server = ctx.client.settings.address
-        ref = ModelRef(last.model_id, self.name, self.preset, self.layer.name, region, last.job_id, server)
+        name = model_name(self.name, self.preset, last)
+        if name != self.name and not last.reused:
+            try:  # the server's list shows the same name; a model found again keeps its own
+                ctx.client.rename_model(last.model_id, name)
+            except ClientError:
+                pass
+        ref = ModelRef(last.model_id, name, self.preset, self.layer.name, region, last.job_id, server)
         return ref, last.reused
 
     def apply(self, doc: Document, result: tuple[ModelRef, bool]) -> Outcome:

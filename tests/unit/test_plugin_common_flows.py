@@ -5,6 +5,7 @@ test_krita_actions.py, test_gimp_actions.py and tests/hosts/."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -14,6 +15,7 @@ from host_plugin.common.geometry import Rect, RegionError, with_context
 from host_plugin.common.mock_document import MockDocument
 from host_plugin.common.models import ActionError, ModelRef
 from host_plugin.common.runner import Outcome, Plan, Task, TaskRunner, describe_error, run_waiting
+from singan_api import singan_pb2 as pb
 
 
 class Style:
@@ -300,3 +302,38 @@ def test_a_blocking_run_leaves_the_ui_listeners_alone() -> None:
     updates: list[object] = []
     runner.run_blocking(flows.plan_train(doc, "fast"), doc, client, updates.append)
     assert updates and heard == []
+
+
+def test_cancelling_a_long_inference_call_leaves_the_document_unchanged() -> None:
+    doc, client = document(), FakeClient()
+    entered = threading.Event()
+
+    def slow_harmonize(model_id, image, *, cancel, **kw):  # as the sync client: waits, honours the token
+        entered.set()
+        while not cancel.cancelled:
+            time.sleep(0.01)
+        raise Cancelled("harmonize cancelled")
+
+    client.harmonize = slow_harmonize
+    doc.select(Rect(12, 6, 8, 6))
+    layers_before = [layer.name for layer in doc.layers]
+    task = TaskRunner(post=lambda fn: fn()).start(
+        flows.plan_inject(doc, STYLE, "harmonize", ModelRef("m")), doc, client
+    )
+    assert entered.wait(10)
+    task.cancel()
+    with pytest.raises(Cancelled):
+        task.wait(10)
+    assert [layer.name for layer in doc.layers] == layers_before
+
+
+def test_a_trained_model_is_named_after_document_layer_working_size_and_preset() -> None:
+    doc, client = document(), FakeClient()
+    renamed: list[tuple[str, str]] = []
+    info = pb.ModelInfo(model_id="model1", width=160, height=107)
+    client.train = lambda image, **kw: JobUpdate("job1", "model1", "SUCCEEDED", model=info)
+    client.rename_model = lambda model_id, name: renamed.append((model_id, name))
+    run(flows.plan_train(doc, "fast", layer="Base"), doc, client)
+    (record,) = doc.models().records
+    assert record.name == "art / Base, 160x107, fast"  # the model's size, not the layer's 64x48
+    assert renamed == [("model1", "art / Base, 160x107, fast")]

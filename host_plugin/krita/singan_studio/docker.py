@@ -129,7 +129,7 @@ class SinGANDocker(DockWidget):
         except ValueError:
             return
         for record in records:
-            label = f"{record.layer_name or 'model'} ({record.preset}, {record.region.width}x{record.region.height})"
+            label = record.name or f"{record.layer_name or 'model'} ({record.preset})"
             self.models.addItem(label, record.model_id)
         if active is not None:
             self.models.setCurrentIndex(self.models.findData(active.model_id))
