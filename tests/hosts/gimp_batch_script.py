@@ -114,6 +114,38 @@ try:
         call("plug-in-singan-train", image, layer, preset="fast", retrain=True)
         raise SystemExit
 
+    if PARAMS.get("scenario") == "native":  # one harmonize on a large image; raw pixels to files
+        width, height = PARAMS["size"]
+        big = Gimp.Image.new(width, height, Gimp.ImageBaseType.RGB)
+        photo = Gimp.Layer.new(
+            big, "Photo", width, height, Gimp.ImageType.RGBA_IMAGE, 100, Gimp.LayerMode.NORMAL
+        )
+        big.insert_layer(photo, None, 0)
+        whole = Gegl.Rectangle.new(0, 0, width, height)
+        with open(PARAMS["texture"], "rb") as handle:
+            photo.get_buffer().set(whole, "R'G'B'A u8", handle.read())
+        photo.get_buffer().flush()
+
+        def dump(drawable, name):
+            w, h = drawable.get_width(), drawable.get_height()
+            data = drawable.get_buffer().get(
+                Gegl.Rectangle.new(0, 0, w, h), 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.CLAMP
+            )
+            with open(PARAMS["dump"] + name, "wb") as handle:
+                handle.write(bytes(data))
+            _, x, y = drawable.get_offsets()
+            return {"x": x, "y": y, "width": w, "height": h}
+
+        call("plug-in-singan-train", big, photo, **{"preset-name": "tiny"})
+        x, y, w, h = PARAMS["selection"]
+        big.select_rectangle(Gimp.ChannelOps.REPLACE, x, y, w, h)
+        record = call("plug-in-singan-harmonize", big, photo, seed=2)
+        record["dumps"] = {"after": dump(photo, "after")}
+        results = [lay for lay in big.get_layers() if lay.get_name().startswith("SinGAN harmonized")]
+        if results:
+            record["dumps"]["result"] = dump(results[0], "result")
+        raise SystemExit
+
     if PARAMS.get("scenario") == "interactive":  # the harness presses Return in each dialog
         call("plug-in-singan-train", image, layer, **{"preset-name": "tiny"})
         call(

@@ -25,6 +25,29 @@ def _pattern(width: int, height: int) -> bytes:
     return bytes(out)
 
 
+#: The native-resolution harmonize: a document of at least 1600 px and the selection in it (x, y, w, h).
+NATIVE_SIZE = (1600, 1200)
+NATIVE_SELECTION = (700, 500, 160, 120)
+
+
+def _sharp_texture(width: int, height: int) -> bytes:
+    """Opaque BGRA with detail at the pixel level everywhere: a 128x128 tile of pseudo-random pixels over
+    broad colour bands, repeated (built row by row from bytes: a pure-Python loop over 2 MP is slow)."""
+    tile, state = 128, 12345
+    rows = []
+    for y in range(tile):
+        row = bytearray()
+        for x in range(tile):
+            state = (state * 1103515245 + 12345) & 0x7FFFFFFF
+            n = (state >> 16) % 96
+            band = [(40, 90, 160), (150, 110, 60), (70, 140, 80)][((x + y) // 43) % 3]
+            row += bytes([band[2] + n, band[1] + n, band[0] + n, 255])
+        rows.append(bytes(row))
+    reps, rest = divmod(width, tile)
+    lines = [r * reps + r[: rest * 4] for r in rows]
+    return b"".join(lines[y % tile] for y in range(height))
+
+
 def _node_report(node) -> dict:
     b = node.bounds()
     data = bytes(node.pixelData(b.x(), b.y(), b.width(), b.height())) if b.width() and b.height() else b""
@@ -234,6 +257,47 @@ def _scenario(results: dict) -> None:
         api.train(preset="tiny", document=KritaDocument(docf))
 
     _step(results, "float_document", float_document)
+
+    def harmonize_native():
+        """One harmonize on a 1600x1200 document: raw BGRA of the source layer before and after and of
+        the result layer over the whole canvas go to files for the pytest side to measure."""
+        w, h = NATIVE_SIZE
+        big = app.createDocument(w, h, "harness_native", "RGBA", "U8", "", 72.0)
+        big.setBatchmode(True)
+        source = big.rootNode().childNodes()[0]
+        source.setName("Photo")
+        source.setPixelData(_sharp_texture(w, h), 0, 0, w, h)
+        big.setActiveNode(source)
+        big.refreshProjection()
+        kbig = KritaDocument(big)
+        before = bytes(source.pixelData(0, 0, w, h))
+        api.train(
+            preset="tiny", layer="Photo", use_selection=False, overrides=spec.get("overrides"), document=kbig
+        )
+        _select(big, *NATIVE_SELECTION)
+        outcome = api.harmonize_selection(seed=2, document=kbig)
+        layer = big.nodeByName(outcome.names[0])
+        files = {}
+        for name, data in (
+            ("before", before),
+            ("after", bytes(source.pixelData(0, 0, w, h))),
+            ("result", bytes(layer.pixelData(0, 0, w, h))),
+        ):
+            files[name] = os.path.join(spec["workdir"], f"native_{name}.bgra")
+            with open(files[name], "wb") as fh:
+                fh.write(data)
+        b = layer.bounds()
+        return {
+            "names": outcome.names,
+            "message": outcome.message,
+            "rect": outcome.layers[0].rect.to_dict(),
+            "bounds": [b.x(), b.y(), b.width(), b.height()],
+            "size": [w, h],
+            "selection": list(NATIVE_SELECTION),
+            "files": files,
+        }
+
+    _step(results, "harmonize_native", harmonize_native)
 
     for name, call in (
         ("edit", lambda: api.edit_selection(seed=1, document=kdoc).names),

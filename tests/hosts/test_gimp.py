@@ -19,7 +19,9 @@ import time
 from pathlib import Path
 
 import gimp_chroot
+import numpy as np
 import pytest
+from native_check import check_native_harmonize, on_canvas, read_rgba
 
 from host_plugin.client import Client
 from host_plugin.gimp.procedures import MENU_PATH, PROCEDURES
@@ -175,8 +177,65 @@ def test_generate_adds_samples_as_layers_at_the_layer_offset(gimp_run: dict) -> 
 def test_injection_tasks_add_one_layer_over_the_input(gimp_run: dict, name: str, prefix: str) -> None:
     layers = _new_layers(_call(gimp_run, name), prefix)
     assert len(layers) == 1
-    assert (layers[0]["width"], layers[0]["height"], layers[0]["x"], layers[0]["y"]) == (*SIZE, *OFFSET)
-    _assert_not_blank(layers[0])
+    (layer,) = layers
+    if name == "plug-in-singan-paint-to-image":
+        assert (layer["width"], layer["height"], layer["x"], layer["y"]) == (*SIZE, *OFFSET)
+    else:  # the changed region only: around the 12x10 selection at OFFSET + (8, 6), within the layer
+        x, y = OFFSET[0] + 8, OFFSET[1] + 6
+        assert OFFSET[0] <= layer["x"] <= x and OFFSET[1] <= layer["y"] <= y, layer
+        assert layer["x"] + layer["width"] >= x + 12 and layer["y"] + layer["height"] >= y + 10, layer
+        assert layer["width"] * layer["height"] < SIZE[0] * SIZE[1], layer
+    _assert_not_blank(layer)
+
+
+NATIVE_SIZE = (1600, 1200)
+NATIVE_SELECTION = (700, 500, 160, 120)
+
+
+def _sharp_texture(width: int, height: int) -> np.ndarray:
+    """Opaque RGBA with pixel-level detail everywhere (noise over broad diagonal colour bands)."""
+    yy, xx = np.mgrid[:height, :width]
+    bands = np.array([(40, 90, 160), (150, 110, 60), (70, 140, 80)], np.int32)[((xx + yy) // 43) % 3]
+    noise = np.random.default_rng(0).integers(0, 96, (height, width, 1))
+    rgb = (bands + noise).clip(0, 255).astype(np.uint8)
+    return np.concatenate([rgb, np.full((height, width, 1), 255, np.uint8)], axis=2)
+
+
+def test_harmonize_at_the_document_resolution(gimp_root: Path) -> None:
+    """A 1600x1200 image: a cropped result layer, the source untouched, sharp inside the selection."""
+    w, h = NATIVE_SIZE
+    texture = _sharp_texture(w, h)
+    with tempfile.TemporaryDirectory() as models, build_server(port=0, models_dir=Path(models)) as server:
+        with gimp_chroot.session(gimp_root) as chroot:
+            _install(chroot)
+            (chroot.home_outside / "texture.rgba").write_bytes(texture.tobytes())
+            params = {
+                "address": server.address,
+                "png": chroot.to_inside(_sample_png(chroot, SIZE)),
+                "scenario": "native",
+                "size": NATIVE_SIZE,
+                "selection": NATIVE_SELECTION,
+                "texture": chroot.to_inside(chroot.home_outside / "texture.rgba"),
+                "dump": chroot.to_inside(chroot.home_outside / "native_"),
+            }
+            results, output = _run_script(chroot, params, timeout=400)
+            record = results["calls"].get("plug-in-singan-harmonize")
+            assert record is not None and record["status"] == "SUCCESS", (record, output[-4000:])
+            dumps = record["dumps"]
+            layers = {
+                name: on_canvas(
+                    read_rgba(chroot.home_outside / f"native_{name}", d["width"], d["height"]),
+                    d["x"],
+                    d["y"],
+                    w,
+                    h,
+                )  # fmt: skip
+                for name, d in dumps.items()
+            }
+    rect = dumps["result"]
+    value = {"size": [w, h], "selection": list(NATIVE_SELECTION), "rect": rect}
+    ratio = check_native_harmonize(value, texture, layers["after"], layers["result"])
+    print(f"GIMP native harmonize: sharpness ratio {ratio:.3f}, layer {rect}")
 
 
 def test_the_artists_layer_is_never_changed(gimp_run: dict) -> None:

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from native_check import check_native_harmonize, read_rgba
 
 from inference_server.server import build_server
 from installers import krita as krita_installer
@@ -177,11 +178,23 @@ def test_float_document_gets_a_clear_message(krita_run: dict) -> None:
     assert "32-bit float" in entry["error"] and "8-bit or 16-bit integer" in entry["error"]
 
 
-def test_harmonize_selection_adds_a_layer_over_the_model_region(krita_run: dict) -> None:
+def test_harmonize_selection_adds_the_changed_region_as_a_layer(krita_run: dict) -> None:
     harm = step(krita_run, "harmonize")
     assert harm["names"] == ["Harmonized"]
     layer = find(harm["tree"], "Harmonized")
-    assert layer["bounds"][:2] == [8, 8] and layer["opaque_pixels"]
+    assert layer["opaque_pixels"]
+    (rect,) = harm["rects"]  # the 12x10 selection at (20, 16), dilated: not the 80x64 canvas
+    assert rect["x"] <= 20 and rect["y"] <= 16 and rect["width"] < 80 and rect["height"] < 64, rect
+
+
+def test_harmonize_at_the_document_resolution(krita_run: dict) -> None:
+    """A 1600x1200 document: a cropped result layer, the source untouched, sharp inside the selection."""
+    value = step(krita_run, "harmonize_native")
+    w, h = value["size"]
+    before, after, result = (read_rgba(value["files"][k], w, h) for k in ("before", "after", "result"))
+    ratio = check_native_harmonize(value, before, after, result)
+    print(f"Krita native harmonize: sharpness ratio {ratio:.3f}, layer {value['rect']}, {value['message']}")
+    assert "model: 1 px = " in value["message"]
 
 
 def test_super_resolve_selection_into_a_layer_and_into_a_new_document(krita_run: dict) -> None:
