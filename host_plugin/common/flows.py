@@ -186,6 +186,22 @@ class TrainPlan(Plan):
         )
 
 
+def training_overrides(iterations: int = 0, max_size: int = 0) -> dict[str, str] | None:
+    """The quality/time control as config overrides (0 = the preset's): ``iterations`` per scale (the
+    learning-rate drop moves with them, at 80% as in every preset) and the model's longer side."""
+    if iterations < 0 or max_size < 0:
+        raise ActionError("iterations and max size must be positive (0 = the preset's)")
+    if max_size and max_size < 32:
+        raise ActionError(f"max size {max_size} px is too small: at least 32 px (0 = the preset's)")
+    overrides: dict[str, str] = {}
+    if iterations:
+        overrides["train.iterations"] = str(iterations)
+        overrides["train.lr_decay_iteration"] = str(max(1, round(0.8 * iterations)))
+    if max_size:
+        overrides["pyramid.max_size"] = str(max_size)
+    return overrides or None
+
+
 def plan_train(
     doc: Document,
     preset: str,

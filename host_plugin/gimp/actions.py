@@ -67,7 +67,13 @@ def plan(task: str, doc: Document, arg: Callable[[str], object], model: ModelRef
     """The flow of procedure ``task`` (``Procedure.task``) with its arguments (``arg(name)``); ``model``
     for every task but those in :data:`TRAINING`."""
     if task == "train":
-        return flows.plan_train(doc, _preset(arg), retrain=bool(arg("retrain")))
+        return flows.plan_train(
+            doc,
+            _preset(arg),
+            use_selection=not arg("whole-layer"),
+            retrain=bool(arg("retrain")),
+            overrides=flows.training_overrides(int(arg("iterations")), int(arg("max-size"))),  # type: ignore[call-overload]
+        )
     seed = int(arg("seed"))  # type: ignore[call-overload]
     if task == "super-resolve":
         return flows.plan_super_resolve(

@@ -89,6 +89,26 @@ PROCEDURES: tuple[Procedure, ...] = (
         "server. The image remembers the model, so the other SinGAN filters find it.",
         (
             Arg("preset", "choice", "_Preset", "Training preset", "fast", choices=PRESETS),
+            Arg(
+                "iterations",
+                "int",
+                "_Iterations per scale",
+                "More: better and slower; 0 = the preset's (fast 200, paper 2000)",
+                0,
+                0,
+                20000,
+            ),
+            Arg(
+                "max-size",
+                "int",
+                "Model si_ze (px)",
+                "The model's longer side: larger keeps more detail, time grows with its square; "
+                "0 = the preset's (fast 160, paper 250)",
+                0,
+                0,
+                1000,
+            ),
+            Arg("whole-layer", "bool", "_Whole layer", "Train on the whole layer, not the selection", False),
             Arg("retrain", "bool", "Re_train", "Train again even if this exact model exists", False),
             _PRESET_NAME,
         ),

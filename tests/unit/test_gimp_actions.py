@@ -7,12 +7,23 @@ from __future__ import annotations
 import pytest
 
 from host_plugin.client import ConnectionSettings, JobUpdate, RawImage
+from host_plugin.common import flows
 from host_plugin.common.geometry import Rect, RegionError
 from host_plugin.common.mock_document import MockDocument
 from host_plugin.common.models import ActionError, ModelRef
 from host_plugin.gimp import actions
 
-DEFAULTS = {"seed": 0, "preset": "fast", "preset-name": "", "retrain": False, "factor": "x2", "scale": 0}
+DEFAULTS = {
+    "seed": 0,
+    "preset": "fast",
+    "preset-name": "",
+    "retrain": False,
+    "factor": "x2",
+    "scale": 0,
+    "iterations": 0,
+    "max-size": 0,
+    "whole-layer": False,
+}
 
 
 def memory_document(layer: Rect, selection: Rect | None = None) -> MockDocument:
@@ -116,6 +127,30 @@ def test_the_dialogs_preset_is_used_unless_a_script_names_one() -> None:
     client = RecordingClient()
     call("train", memory_document(Rect(0, 0, 8, 8)), client, preset="paper")
     assert client.calls[-1][2]["preset"] == "paper"
+
+
+def test_train_options_whole_layer_iterations_and_model_size() -> None:
+    client = RecordingClient()
+    doc = memory_document(Rect(5, 3, 32, 24), Rect(0, 0, 20, 10))
+    call("train", doc, client, whole_layer=True, iterations=500, max_size=120)
+    (_, (image,), kw) = client.calls[0]
+    assert (image.width, image.height, image.offset_x, image.offset_y) == (32, 24, 5, 3)  # not the selection
+    assert kw["overrides"] == {
+        "train.iterations": "500",
+        "train.lr_decay_iteration": "400",
+        "pyramid.max_size": "120",
+    }
+    call("train", doc, client)
+    assert client.calls[1][2]["overrides"] is None  # 0, 0: the preset as it is
+
+
+def test_training_overrides_refuse_nonsense() -> None:
+    assert flows.training_overrides(0, 0) is None
+    assert flows.training_overrides(10, 0) == {"train.iterations": "10", "train.lr_decay_iteration": "8"}
+    with pytest.raises(ActionError, match="at least 32 px"):
+        flows.training_overrides(0, 8)
+    with pytest.raises(ActionError, match="positive"):
+        flows.training_overrides(-1, 0)
 
 
 def test_failed_training_is_an_error_and_still_ends_the_watch() -> None:
