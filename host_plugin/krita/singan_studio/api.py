@@ -285,8 +285,9 @@ def harmonize_selection(
     document: Document | None = None,
     background: bool = False,
 ) -> Outcome | Task:
-    """The selection marks a pasted object in the visible image; the harmonized model region comes back
-    as a new layer ``Harmonized``."""
+    """The selection marks a pasted object in the visible image; the changed region (the selection,
+    dilated) comes back at the document's resolution as a new layer ``Harmonized`` at its place,
+    transparent around it."""
     doc = _session.document(document)
     plan = flows.plan_inject(doc, STYLE, "harmonize", _session.model(doc, model_id), seed, injection_scale)
     return _session.execute(plan, doc, background)
