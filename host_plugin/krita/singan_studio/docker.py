@@ -7,6 +7,7 @@ import threading
 from krita import DockWidget
 
 from host_plugin.client import JobUpdate, RawImage
+from host_plugin.common.flows import training_overrides
 from host_plugin.common.pixels import to_rgba
 from host_plugin.common.progress import ProgressModel
 from host_plugin.common.runner import Outcome, Task, describe_error
@@ -14,6 +15,7 @@ from host_plugin.common.settings import TEST_PRESETS, USER_PRESETS
 
 from . import api
 from .qt import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -22,6 +24,7 @@ from .qt import (
     QPixmap,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     Qt,
     QVBoxLayout,
     QWidget,
@@ -35,6 +38,15 @@ def to_qimage(image: RawImage) -> QImage:
     """An API image as an 8-bit RGBA QImage (copy, so the bytes may be freed)."""
     rgba = to_rgba(image, 8)
     return QImage(rgba, image.width, image.height, 4 * image.width, QImage.Format_RGBA8888).copy()
+
+
+def _spin(low: int, high: int, step: int, zero: str, tip: str) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setSingleStep(step)
+    box.setSpecialValueText(zero)  # 0 shows as "preset"
+    box.setToolTip(tip)
+    return box
 
 
 class SinGANDocker(DockWidget):
@@ -63,6 +75,15 @@ class SinGANDocker(DockWidget):
         self.preset.addItems(USER_PRESETS)
         form.addRow("Model", self.models)
         form.addRow("Preset", self.preset)
+        # the quality/time control: 0 = the preset's (fast: 200 iterations, 160 px; paper: 2000, 250 px)
+        self.iterations = _spin(0, 20000, 50, "preset", "More iterations: better and slower")
+        self.max_size = _spin(0, 1000, 10, "preset", "The model's longer side: time grows with its square")
+        form.addRow("Iterations", self.iterations)
+        form.addRow("Model size", self.max_size)
+        self.whole_layer = QCheckBox("whole layer (not the selection)")
+        self.retrain = QCheckBox("retrain (even if this model exists)")
+        form.addRow("", self.whole_layer)
+        form.addRow("", self.retrain)
         layout.addLayout(form)
 
         self.train_button = QPushButton("Train on this layer")
@@ -143,7 +164,13 @@ class SinGANDocker(DockWidget):
     def train(self) -> None:
         try:
             self.shown = ProgressModel()
-            self.task = api.train(preset=self.preset.currentText(), background=True)
+            self.task = api.train(
+                preset=self.preset.currentText(),
+                use_selection=not self.whole_layer.isChecked(),
+                retrain=self.retrain.isChecked(),
+                overrides=training_overrides(self.iterations.value(), self.max_size.value()),
+                background=True,
+            )
         except Exception as err:
             self.progress_label.setText(describe_error(err))
             return

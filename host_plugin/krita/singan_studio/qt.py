@@ -4,6 +4,7 @@ port the imports and the few renamed enums here)."""
 from PyQt5.QtCore import QByteArray, QObject, Qt, QUrl, pyqtSignal
 from PyQt5.QtGui import QDesktopServices, QImage, QPixmap
 from PyQt5.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -22,6 +23,7 @@ from PyQt5.QtWidgets import (
 
 __all__ = [
     "QByteArray",
+    "QCheckBox",
     "QComboBox",
     "QDesktopServices",
     "QDialog",
