@@ -15,6 +15,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -95,9 +96,16 @@ class JobManager:
     """Owns the training worker. ``loop`` is the asyncio loop subscribers live on."""
 
     def __init__(
-        self, store: ModelStore, *, device: torch.device | str = "auto", loop: asyncio.AbstractEventLoop
+        self,
+        store: ModelStore,
+        *,
+        device: torch.device | str = "auto",
+        loop: asyncio.AbstractEventLoop,
+        admit: Callable[[np.ndarray, SinGANConfig], None] | None = None,
     ) -> None:
+        """``admit(image, config)`` raises (with a message) for a job that must not resume (over budget)."""
         self.store = store
+        self.admit = admit
         self.device = device
         self.loop = loop
         self._lock = threading.RLock()
@@ -119,6 +127,8 @@ class JobManager:
                 try:
                     image = self.store.load_job_image(record.job_id)
                     config = config_from_dict(record.config)
+                    if self.admit is not None:
+                        self.admit(image, config)
                 except Exception as exc:  # noqa: BLE001 - a broken record must not stop the server
                     record.state, record.error = JobState.FAILED, f"could not resume: {exc}"
                     record.finished = time.time()

@@ -6,7 +6,11 @@ import os
 from pathlib import Path
 
 import grpc
+import numpy as np
 import torch
+
+from singan_core.budget import training_peak_bytes
+from singan_core.config import SinGANConfig
 
 from .convert import RequestError
 
@@ -32,6 +36,12 @@ def default_budget_bytes(device: torch.device) -> int | None:
     """80% of what is free at start (the rest for the server itself, the OS and the model cache)."""
     free = available_memory_bytes(device)
     return None if free is None else int(free * 0.8)
+
+
+def check_training(image: np.ndarray, config: SinGANConfig, budget: int | None) -> None:
+    """Refuse a training whose estimated peak memory is over ``budget`` (at Train, and when resuming)."""
+    h, w, c = image.shape
+    check_budget(training_peak_bytes(config, h, w, c), budget, f"training on {w}x{h}")
 
 
 def check_budget(needed: int, budget: int | None, what: str) -> None:

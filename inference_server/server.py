@@ -27,7 +27,7 @@ from .auth import BearerTokenInterceptor, server_credentials
 from .config import ServerConfig
 from .jobs import JobManager
 from .model_cache import ModelCache
-from .resources import default_budget_bytes
+from .resources import check_training, default_budget_bytes
 from .servicer import SinGANServicer
 from .store import ModelStore
 
@@ -61,7 +61,13 @@ class _Parts:
             cfg = self.config = replace(cfg, max_memory_bytes=default_budget_bytes(device))
         store = ModelStore(cfg.models_path)
         self.pool = ThreadPoolExecutor(max_workers=cfg.inference_threads, thread_name_prefix="singan-infer")
-        self.jobs = JobManager(store, device=device, loop=asyncio.get_running_loop())
+        budget = cfg.max_memory_bytes
+        self.jobs = JobManager(
+            store,
+            device=device,
+            loop=asyncio.get_running_loop(),
+            admit=lambda image, config: check_training(image, config, budget),
+        )
         cache = ModelCache(store, device)
         options = [
             ("grpc.max_receive_message_length", cfg.max_message_bytes),

@@ -17,6 +17,7 @@ from host_plugin.client import Client, RawImage
 from inference_server.server import build_server
 from singan_api import singan_pb2 as pb
 from singan_api import singan_pb2_grpc
+from singan_core.config import config_to_dict, get_preset
 
 QUICK = {"train.iterations": 4, "train.lr_decay_iteration": 3, "train.d_steps": 1, "train.g_steps": 1}
 SLOW = {"train.iterations": 3000, "train.lr_decay_iteration": 2400}
@@ -151,26 +152,49 @@ def test_sigterm_answers_running_and_queued_watchers(tmp_path: Path) -> None:
     assert results == {2: "INTERRUPTED", 3: "INTERRUPTED", 4: "INTERRUPTED"}
 
 
-def test_a_job_whose_config_is_out_of_range_fails_instead_of_resuming(tmp_path: Path) -> None:
-    """A job record from before the bounds (16384 channels) is FAILED with its reason at start."""
-    jobs = tmp_path / "jobs"
+def write_job(root: Path, config: dict) -> None:
+    """A job record left RUNNING by a server that died, with its image."""
+    jobs = root / "jobs"
     jobs.mkdir(parents=True)
     record = {
         "job_id": "ab" * 16,
         "model_id": "cd" * 16,
-        "name": "huge",
+        "name": "left over",
         "preset": "tiny",
-        "config": {"preset": "tiny", "network": {"base_channels": 16384, "max_channels": 16384}},
+        "config": config,
         "sr_factor": 0,
         "created": time.time(),
         "state": "RUNNING",
     }
     (jobs / f"{'ab' * 16}.json").write_text(json.dumps(record))
     np.save(jobs / f"{'ab' * 16}.npy", np.zeros((H, W, 3), np.uint8))
-    with build_server(port=0, models_dir=tmp_path) as srv, Client(address=srv.address) as client:
+
+
+@pytest.mark.parametrize(
+    ("config", "budget", "reason"),
+    [
+        (
+            {"preset": "tiny", "network": {"base_channels": 16384, "max_channels": 16384}},
+            None,
+            "max_channels",
+        ),
+        (config_to_dict(get_preset("tiny")), 1 << 20, "budget"),  # valid, but over this server's budget
+    ],
+    ids=["16384-channels", "over-budget"],
+)
+def test_a_job_that_cannot_fit_fails_instead_of_resuming(
+    tmp_path: Path, config: dict, budget: int | None, reason: str
+) -> None:
+    write_job(tmp_path, config)
+    with (
+        build_server(port=0, models_dir=tmp_path, max_memory_bytes=budget) as srv,
+        Client(address=srv.address) as client,
+    ):
         assert srv.jobs.queue_length == 0
         (job,) = client.list_jobs()
-        assert job.state == pb.JOB_STATE_FAILED and "max_channels" in job.error
+        assert job.state == pb.JOB_STATE_FAILED and reason in job.error
+    with build_server(port=0, models_dir=tmp_path) as srv:  # and it stays failed
+        assert srv.jobs.queue_length == 0
 
 
 def test_requests_over_the_memory_budget_are_refused_before_work(tmp_path: Path) -> None:
