@@ -18,7 +18,7 @@ import torch
 from singan_api import singan_pb2 as pb
 from singan_api import singan_pb2_grpc
 from singan_api.job_state import JobState
-from singan_core.budget import inference_peak_bytes, training_peak_bytes
+from singan_core.budget import inference_peak_bytes
 from singan_core.config import PRESETS, SinGANConfig, get_preset, with_overrides
 from singan_core.device import describe_device
 from singan_core.errors import CheckpointError
@@ -45,7 +45,7 @@ from .convert import (
 )
 from .jobs import Job, JobManager, JobSnapshot
 from .model_cache import ModelCache
-from .resources import check_budget
+from .resources import check_budget, check_training
 from .rpc import streaming, unary
 from .store import ModelStore, check_id
 
@@ -137,10 +137,7 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
     ) -> AsyncIterator[pb.JobEvent]:
         image, _ = image_from_proto(request.image, what="image", max_pixels=self.config.max_pixels)
         config = self._train_config(request)
-        h, w, c = image.shape
-        check_budget(
-            training_peak_bytes(config, h, w, c), self.config.max_memory_bytes, f"training on {w}x{h}"
-        )
+        check_training(image, config, self.config.max_memory_bytes)
         # fail fast on unusable images (fully transparent...), off the event loop: layers can be huge
         await self._in_pool(prepare_training_image, image, max_pixels=self.config.max_pixels)
         sub = await self._in_pool(
