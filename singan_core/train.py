@@ -16,7 +16,7 @@ from .acceleration import ThreadTuner, autocast, memory_format, prepare_module
 from .config import SinGANConfig, channels_at, iterations_at, lr_decay_at, validate_config
 from .device import resolve_device
 from .errors import CheckpointError, TrainingCancelled, TrainingDiverged
-from .eta import IterationTimeModel, iteration_cost
+from .eta import IterationTimeModel, RecentRate, iteration_cost
 from .fingerprint import image_hash, model_id
 from .finite import SNAPSHOT_EVERY, Recovery, Snapshot, all_finite, losses_problem
 from .imageio import prepare_training_image
@@ -89,6 +89,7 @@ class _Timer:
         self.first_t = 0.0  # when the running scale's first iteration finished
         self.done_before = sum(model.train_seconds)
         self.times = IterationTimeModel()
+        self.recent = RecentRate()  # the running scale's rate over its last iterations
         for s, seconds in enumerate(model.train_seconds[:start_scale]):  # resumed: the finished scales
             self.times.observe(s, self._cost(s), seconds / max(self._iters(s), 1))
 
@@ -101,13 +102,19 @@ class _Timer:
     def start_scale(self) -> None:
         self.scale_t0 = time.perf_counter()
         self.first_t = 0.0
+        self.recent.restart()
 
     def iteration_done(self, done: int) -> None:
         if done == 1:
             self.first_t = time.perf_counter()
+        else:
+            self.recent.mark(done, time.perf_counter())
 
     def _rate(self, it: int) -> float:
         now = time.perf_counter()
+        recent = self.recent.rate()
+        if recent is not None:
+            return recent
         if it >= 3 and self.first_t:
             return (now - self.first_t) / (it - 1)
         return (now - self.scale_t0) / it

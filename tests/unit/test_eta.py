@@ -3,7 +3,7 @@
 import pytest
 
 from singan_core.config import get_preset, with_overrides
-from singan_core.eta import IterationTimeModel, iteration_cost
+from singan_core.eta import IterationTimeModel, RecentRate, iteration_cost
 from singan_core.pyramid import plan_pyramid
 from singan_core.train import train
 
@@ -64,3 +64,15 @@ def test_train_reports_a_finite_eta_that_reaches_zero(tiny_rgb):
     assert seen[-1].eta_s == 0.0 and seen[-1].scale_done
     mid = [p for p in seen if p.scale_done and p.scale < p.num_scales - 1]
     assert mid and all(p.eta_s > 0 for p in mid)
+
+
+def test_recent_rate_forgets_a_stall_at_the_start_of_a_scale() -> None:
+    meter = RecentRate(window=10)
+    assert meter.rate() is None
+    t = 25.0  # iteration 2 took 25 s (set-up on a busy machine)
+    for it in range(2, 60):
+        meter.mark(it, t)
+        t += 0.5
+    assert meter.rate() == pytest.approx(0.5)  # the scale's mean would still say ~0.93 s
+    meter.restart()
+    assert meter.rate() is None
