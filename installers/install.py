@@ -35,6 +35,7 @@ if str(REPO) not in sys.path:  # run as a script from anywhere
 
 from host_plugin.common.managed_server import ManagedServer, data_dir, env_executable  # noqa: E402
 from installers import gimp, krita  # noqa: E402
+from installers.plugin_settings import edit_settings, record_settings  # noqa: E402
 
 MIN_PYTHON = (3, 10)
 GIB = 1 << 30
@@ -44,7 +45,6 @@ TORCH_INDEX = {
     "cuda": "https://download.pytorch.org/whl/cu126",
 }
 MANIFEST = "install-manifest.json"
-KRITA_GROUP = "SinGAN Studio"  # host_plugin/krita/singan_studio/krita_document.py SETTINGS_GROUP
 GIMP_SETTINGS = "singan-studio.json"  # host_plugin/gimp/actions.py SETTINGS_FILE, in GIMP's folder
 ENV_SMOKE = "import inference_server, singan_core, torch; print(torch.__version__)"
 
@@ -307,85 +307,6 @@ def _previous_keys(manifest: Path) -> dict[tuple[str, str], set[str]]:
         return {}
 
 
-# -- the plugins' settings --------------------------------------------------------------------------
-def set_group_keys(text: str, group: str, values: Mapping[str, str | None]) -> str:
-    """INI text (kritarc) with ``values`` set in ``[group]`` (None removes a key); other lines untouched."""
-    lines = text.splitlines()
-    header = f"[{group}]"
-    names = set(values)
-    start = next((i for i, line in enumerate(lines) if line.strip() == header), None)
-    if start is None:
-        if lines and lines[-1].strip():
-            lines.append("")
-        lines.append(header)
-        start = len(lines) - 1
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("[")), len(lines))
-    body = [line for line in lines[start + 1 : end] if line.split("=", 1)[0].strip() not in names]
-    body = [f"{k}={v}" for k, v in values.items() if v is not None] + body
-    return "\n".join(lines[: start + 1] + body + lines[end:]) + "\n"
-
-
-def _read_group(text: str, group: str) -> dict[str, str]:
-    found, inside = {}, False
-    for line in text.splitlines():
-        if line.startswith("["):
-            inside = line.strip() == f"[{group}]"
-        elif inside and "=" in line:
-            key, value = line.split("=", 1)
-            found[key.strip()] = value.strip()
-    return found
-
-
-def _replace(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".singan-tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(text)
-    os.replace(tmp, path)
-
-
-def _edit_settings(editor: Editor, values: Mapping[str, str | None]) -> None:
-    path = editor.settings_file
-    if editor.name == "krita":
-        old = path.read_text(encoding="utf-8") if path.exists() else ""
-        _replace(path, set_group_keys(old, KRITA_GROUP, values))
-        return
-    try:
-        data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    except ValueError:
-        data = {}
-    for key, value in values.items():
-        if value is None:
-            data.pop(key, None)
-        else:
-            data[key] = value
-    _replace(path, json.dumps(data, indent=2))
-
-
-def _stored(editor: Editor) -> dict[str, str]:
-    path = editor.settings_file
-    if not path.exists():
-        return {}
-    if editor.name == "krita":
-        return _read_group(path.read_text(encoding="utf-8"), KRITA_GROUP)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return {}
-    return {k: str(v) for k, v in data.items()} if isinstance(data, dict) else {}
-
-
-def record_settings(editor: Editor, env: Path) -> list[str]:
-    """Where the server lives (``server_env``) and, unless the user chose a remote server before, that
-    the server is the managed local one. Returns the keys written (uninstall removes exactly those)."""
-    values = {"server_env": str(env)}
-    if "server_mode" not in _stored(editor):
-        values["server_mode"] = "local"
-    _edit_settings(editor, values)
-    return sorted(values)
-
-
 # -- uninstall ----------------------------------------------------------------------------------------
 def uninstall(data: Path, say: Callable[[str], None] = print) -> list[str]:
     """Remove what ``install-manifest.json`` lists; the models stay. Returns what was removed."""
@@ -405,7 +326,7 @@ def uninstall(data: Path, say: Callable[[str], None] = print) -> list[str]:
             krita.uninstall(editor.plugin_dir, kritarc=editor.settings_file)
         else:
             gimp.uninstall(editor.plugin_dir)
-        _edit_settings(editor, dict.fromkeys(record.get("keys", ()), None))
+        edit_settings(editor, dict.fromkeys(record.get("keys", ()), None))
         removed.append(f"the {editor.name} plugin in {editor.plugin_dir}")
     if env.exists():
         shutil.rmtree(env)

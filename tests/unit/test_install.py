@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from installers import install as inst
+from installers import plugin_settings
 
 HOME = Path("/home/ann")
 
@@ -185,6 +186,6 @@ def test_clear_messages_for_old_python_and_little_disk(tmp_path):
 
 def test_set_group_keys_leaves_other_lines():
     text = "[python]\nenable_x=true\n[SinGAN Studio]\naddress=a:1\nserver_env=/old\n[Other]\nk=v\n"
-    new = inst.set_group_keys(text, "SinGAN Studio", {"server_env": "/new", "server_mode": None})
+    new = plugin_settings.set_group_keys(text, "SinGAN Studio", {"server_env": "/new", "server_mode": None})
     assert new == "[python]\nenable_x=true\n[SinGAN Studio]\nserver_env=/new\naddress=a:1\n[Other]\nk=v\n"
-    assert inst.set_group_keys("", "G", {"a": "1"}) == "[G]\na=1\n"
+    assert plugin_settings.set_group_keys("", "G", {"a": "1"}) == "[G]\na=1\n"
