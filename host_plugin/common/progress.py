@@ -95,8 +95,9 @@ class ProgressModel:
       ``progress_fraction``), never allowed to go back here either (an older server, a reattach);
     - the time left comes from the predicted total duration (elapsed + the server's ETA, i.e. the
       measured seconds per unit of cost times the whole cost) smoothed by an exponentially weighted
-      average whose time constant is ``smoothing`` of the current estimate (so a 3-minute and a 3-hour
-      training settle alike), minus the elapsed time;
+      average whose time constant is ``smoothing`` of the elapsed time (so a 3-minute and a 3-hour
+      training settle alike; an estimate far off at the start is left behind quickly), each update
+      moving it at most ``clip``-fold, minus the elapsed time;
     - while the raw estimates of the last ``window`` share of the time disagree by more than
       ``spread`` it is shown as a range (``3-8 min left``), then rounded (``about 6 min left``).
 
@@ -104,11 +105,15 @@ class ProgressModel:
     updates always give the same display; :meth:`feed` returns what to show.
     """
 
-    def __init__(self, smoothing: float = 0.08, window: float = 0.1, spread: float = 0.25) -> None:
-        self.smoothing, self.window, self.spread = smoothing, window, spread
+    def __init__(
+        self, smoothing: float = 0.08, window: float = 0.1, spread: float = 0.25, clip: float = 2.0
+    ) -> None:
+        self.smoothing, self.window, self.spread, self.clip = smoothing, window, spread, clip
         self.fraction = 0.0
         self.total: float | None = None  # smoothed predicted duration of the whole job, seconds
-        self.elapsed = 0.0
+        self.elapsed = 0.0  # of the last estimate taken in
+        self.now = 0.0  # the latest elapsed time heard of
+        self.step = (-1, -1)  # (scale, iteration) of the last estimate taken in
         self.recent: list[tuple[float, float]] = []  # (elapsed, raw predicted total)
 
     def feed(self, update: JobUpdate) -> Shown:
@@ -117,12 +122,24 @@ class ProgressModel:
             return Shown(1.0, 0.0, text=describe(update))
         self.fraction = max(self.fraction, fraction(update))
         running = update.state == "RUNNING" and update.num_scales > 0
-        if running and update.eta_s >= 0 and update.elapsed_s >= self.elapsed:
+        # A scale's first iterations include its set-up: the server's rate (so its ETA) is not yet
+        # meaningful there; the estimate waits for the fifth. A heartbeat (the same iteration again)
+        # brings no new estimate, only the time.
+        step = (update.scale, update.iteration)
+        informative = update.iteration >= min(5, update.iterations) and step != self.step
+        if running and update.eta_s >= 0 and update.elapsed_s >= self.elapsed and informative:
+            self.step = step
             self._observe(update.elapsed_s, update.elapsed_s + update.eta_s)
-        if not running or self.total is None:
+        if running:
+            self.now = max(self.now, update.elapsed_s)
+        if not running:
             return Shown(self.fraction, None, text=describe(update))
-        left = max(0.0, self.total - self.elapsed)
-        raw = [total - self.elapsed for _, total in self.recent]
+        if self.total is None:  # never the server's first guess: it is the one that swings most
+            return Shown(
+                self.fraction, None, text=describe(update, with_eta=False) + ", estimating time left"
+            )
+        left = max(0.0, self.total - self.now)
+        raw = [total - self.now for _, total in self.recent]
         low, high = min(raw + [left]), max(raw + [left])
         settled = high - low <= self.spread * max(left, 1.0)
         base = describe(update, with_eta=False)
@@ -135,7 +152,9 @@ class ProgressModel:
         if self.total is None:
             self.total = total
         else:
-            tau = max(1.0, self.smoothing * self.total)
+            # one update moves the estimate at most ``clip``-fold (an outlier, not a new regime)
+            total = min(max(total, self.total / self.clip, elapsed), self.total * self.clip)
+            tau = max(2.0, self.smoothing * elapsed)
             weight = 1.0 - math.exp(-(elapsed - self.elapsed) / tau)
             self.total += weight * (total - self.total)
         self.elapsed = elapsed

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from host_plugin.client import JobUpdate
-from host_plugin.common.progress import Pump, describe, format_duration, fraction
+from host_plugin.common.progress import (
+    ProgressModel,
+    Pump,
+    describe,
+    duration_range,
+    format_duration,
+    fraction,
+    rounded_duration,
+)
+from singan_api.job_state import JobState
 
 
 def _update(**kw) -> JobUpdate:
@@ -60,3 +71,96 @@ def test_pump_reraises_the_workers_error() -> None:
 
     with pytest.raises(KeyError, match="nope"):
         Pump(lambda e: None).run(work)
+
+
+# -- the progress model (what the bars show) ----------------------------------------------------------
+RECORDINGS = Path(__file__).resolve().parents[1] / "data" / "progress"
+
+
+def _recording(path: Path) -> list[JobUpdate]:
+    updates = []
+    for line in path.read_text().splitlines():
+        row = json.loads(line)
+        row.pop("t")
+        updates.append(JobUpdate(job_id="j", model_id="m", **{**row, "state": JobState(row["state"])}))
+    return updates
+
+
+def test_rounded_durations_and_ranges() -> None:
+    assert rounded_duration(3) == "10 s" and rounded_duration(44) == "40 s"
+    assert rounded_duration(80) == "1 min" and rounded_duration(6 * 60 + 20) == "6 min"
+    assert rounded_duration(23 * 60) == "25 min" and rounded_duration(80 * 60) == "1 h 20 min"
+    assert rounded_duration(2 * 3600) == "2 h"
+    assert duration_range(200, 470) == "3-8 min"
+    assert duration_range(40, 130) == "40 s-2 min"
+    assert duration_range(300, 310) == "5 min"
+
+
+def test_the_shown_fraction_never_goes_back_and_the_time_left_is_smoothed() -> None:
+    model = ProgressModel()
+    first = model.feed(_update(num_scales=6, scale=1, iteration=9, elapsed_s=30, eta_s=90, fraction=0.47))
+    assert first.fraction == 0.47 and first.seconds_left == 90
+    # an older server's fraction jumping back, and an ETA swinging 4x for one update
+    swung = model.feed(_update(num_scales=6, scale=2, iteration=3, elapsed_s=31, eta_s=360, fraction=0.33))
+    assert swung.fraction == 0.47
+    assert 90 < swung.seconds_left < 130  # one second of a 4x swing moves the estimate a little
+    assert not swung.stable and swung.text.endswith("left") and "-" in swung.text  # shown as a range
+    # a new scale's first iterations (set-up in the server's rate) do not move the estimate
+    setup = model.feed(
+        _update(num_scales=6, scale=3, iteration=1, iterations=100, elapsed_s=40, eta_s=12000, fraction=0.5)
+    )
+    assert setup.seconds_left == pytest.approx(swung.seconds_left - 9, abs=0.5)
+    done = model.feed(_update(state="SUCCEEDED", elapsed_s=120))
+    assert done.fraction == 1.0 and done.seconds_left == 0
+
+
+def test_a_steady_estimate_is_shown_rounded() -> None:
+    model = ProgressModel()
+    for t in range(0, 60, 1):
+        shown = model.feed(
+            _update(num_scales=6, scale=2, iteration=5 + t, elapsed_s=t, eta_s=400 - t, fraction=t / 400)
+        )
+    assert shown.stable and shown.text == "SinGAN: scale 3/6, about 6 min left"
+    assert shown.seconds_left == pytest.approx(340, abs=1)
+
+
+def test_no_time_left_before_the_server_has_an_estimate() -> None:
+    model = ProgressModel()
+    assert model.feed(_update(state="QUEUED", queue_position=1)).seconds_left is None
+    starting = model.feed(_update(elapsed_s=2))
+    assert starting.seconds_left is None and starting.text == "SinGAN: starting training"
+    first = model.feed(_update(num_scales=6, iteration=1, iterations=1200, elapsed_s=9, eta_s=28259))
+    assert first.seconds_left is None  # a scale's first iterations: no "7:50:59 left" (seen in Krita)
+    assert first.text == "SinGAN: scale 1/6, iteration 1/1200, estimating time left"
+
+
+@pytest.mark.parametrize("name", ["fast_balloons_80px.jsonl"])
+def test_a_recorded_training_is_monotonic_and_never_claims_a_wrong_time(name: str) -> None:
+    """Replays the updates of a real training through the server (tests/data/progress/README.md).
+
+    On that busy machine the training stalls 30-60 s at the start and near iteration 200 of every scale,
+    and the server's ETA swings up to 80-fold: no point estimate keeps within 25% (measured: the shown
+    estimate's median error 87%, the server's raw ETA's 45%). What the model guarantees instead: it
+    never states "about N min" when that is more than 25% off, and the range it shows holds the real
+    time left (+-25%) nearly always.
+    """
+    updates = _recording(RECORDINGS / name)
+    assert updates[-1].state == "SUCCEEDED"
+    end = updates[-1].elapsed_s
+    model = ProgressModel()
+    shown = [(u, model.feed(u)) for u in updates]
+    fractions = [s.fraction for _, s in shown]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    running = [(u, s) for u, s in shown if u.state == "RUNNING"]
+    gaps = [b.elapsed_s - a.elapsed_s for (a, _), (b, _) in zip(running, running[1:], strict=False)]
+    assert max(gaps) <= 2.0, f"an update gap of {max(gaps):.1f} s"
+    inside = []
+    for u, s in running:
+        real = end - u.elapsed_s
+        if s.fraction < 0.2 or real <= 10 or s.seconds_left is None:
+            continue
+        if s.stable:
+            assert abs(s.seconds_left - real) <= 0.25 * real, (u.elapsed_s, s.text, real)
+        else:
+            inside.append(0.75 * s.low <= real <= 1.25 * s.high)
+    assert len(inside) > 100 and sum(inside) / len(inside) >= 0.9
