@@ -348,6 +348,49 @@ def fuzz(
     }
 
 
+def kill9(rounds: int, seed: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """Start a training and kill -9 the server during it, ``rounds`` times; after each restart the job must
+    be resumed (or done) and no temporary file left. Finally every training must finish."""
+    rng = random.Random(seed)
+    overrides = {**QUICK, "train.iterations": "100", "train.lr_decay_iteration": "80"}
+    rows, jobs = [], []
+    with tempfile.TemporaryDirectory(prefix="singan-kill9-") as tmp:
+        root = Path(tmp)
+        proc, address = start_server(root, 2.0)
+        for index in range(rounds):
+            stub = singan_pb2_grpc.SinGANStub(grpc.insecure_channel(address))
+            pixels = random.Random(index).randbytes(32 * 24 * 3)
+            image = pb.Image(width=32, height=24, channels=3, bit_depth=8, pixels=pixels)
+            jobs.append(
+                next(
+                    iter(stub.Train(pb.TrainRequest(image=image, preset="tiny", overrides=overrides)))
+                ).job.job_id
+            )
+            time.sleep(rng.uniform(1.0, 5.0))
+            proc.kill()
+            proc.wait()
+            leftovers = list(root.glob("*/*.tmp"))  # writes the killed server never finished
+            proc, address = start_server(root, 2.0)
+            stub = singan_pb2_grpc.SinGANStub(grpc.insecure_channel(address))
+            job = stub.WatchJob(pb.WatchJobRequest(job_id=jobs[-1]), timeout=60).next().job
+            after = sum(path.exists() for path in leftovers)  # (the new server's own writes make new ones)
+            rows.append({"round": index + 1, "tmp_before": len(leftovers), "tmp_after": after,
+                         "state": pb.JobState.Name(job.state), "scales_done": job.scales_done})  # fmt: skip
+            log(f"kill -9 #{index + 1}: {len(leftovers)} .tmp left, {after} after restart, {rows[-1]['state']}, "
+                f"{job.scales_done} scales done")  # fmt: skip
+        finals = [list(stub.WatchJob(pb.WatchJobRequest(job_id=j), timeout=900))[-1].job.state for j in jobs]
+        proc.terminate()
+        proc.wait(30)
+    resumed = all(
+        r["state"] in ("JOB_STATE_QUEUED", "JOB_STATE_RUNNING", "JOB_STATE_SUCCEEDED") for r in rows
+    )
+    return {
+        "rounds": rows,
+        "finals": [pb.JobState.Name(state) for state in finals],
+        "ok": resumed and all(r["tmp_after"] == 0 for r in rows) and set(finals) == {pb.JOB_STATE_SUCCEEDED},
+    }
+
+
 def table(summary: dict[str, Any]) -> str:
     codes = sorted(summary["by_code"], key=lambda c: (c != "OK", c))
     rows = [["RPC", *codes, "total"]]
@@ -381,7 +424,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-memory-gb", type=float, default=2.0, help="the server's budget (default 2)")
     parser.add_argument("--deadline", type=float, default=60.0, help="seconds per call")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON line")
+    parser.add_argument(
+        "--kill9", type=int, default=0, help="instead: kill -9 the server N times in a training"
+    )
     args = parser.parse_args(argv)
+    if args.kill9:
+        result = kill9(args.kill9, args.seed, lambda s: print(s, file=sys.stderr))
+        print(json.dumps(result))
+        return 0 if result["ok"] else 1
     summary = fuzz(
         args.cases, args.seed, args.max_memory_gb, args.deadline, lambda s: print(s, file=sys.stderr)
     )
