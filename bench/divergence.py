@@ -237,7 +237,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, str]:
 
     over = parse_overrides(args.set)
     if args.threads is not None:
-        over["train.threads"] = str(args.threads)
+        over["exec.threads"] = str(args.threads)
     if args.force_lr != 1.0:
         over["train.lr_g"] = str(5e-4 * args.force_lr)
         over["train.lr_d"] = str(5e-4 * args.force_lr)
@@ -255,7 +255,7 @@ def main() -> int:
     ap.add_argument("--size", type=int, default=64, help="pyramid.max_size (default 64)")
     ap.add_argument("--iterations", type=int, default=600, help="per scale; the lr drop stays at 80%%")
     ap.add_argument(
-        "--threads", type=int, default=None, help="train.threads (default: the preset's, 0 = tune)"
+        "--threads", type=int, default=None, help="exec.threads (default: the preset's, 0 = tune)"
     )
     ap.add_argument(
         "--force-lr", type=float, default=1.0, help="multiply both learning rates (force divergence)"

@@ -45,13 +45,13 @@ from gpu_pack import write_results  # noqa: E402 - beside this script, which is 
 from speed import _fmt_total, _peak_memory, _sync, timing_row  # noqa: E402
 from speed_rows import Row, resolve  # noqa: E402
 
-_COMPILE = {"train.compile": True}
+_COMPILE = {"exec.compile": True}
 FULL = Row("paper, bf16 autocast (the preset as it ships)", "paper", measured=True)
-FP32 = Row("paper, fp32", "paper", {"train.autocast_bf16": False})
+FP32 = Row("paper, fp32", "paper", {"exec.autocast_bf16": False})
 # the full row's settings timed like the short rows: how far their extrapolation is from a measured total
 CHECK = Row("paper, bf16 autocast, timed (extrapolation check)", "paper")
 COMPILED = Row("paper, bf16 + torch.compile", "paper", _COMPILE)
-GRAPHS = Row("paper, bf16 + compile + CUDA graphs", "paper", {**_COMPILE, "train.cuda_graphs": True})
+GRAPHS = Row("paper, bf16 + compile + CUDA graphs", "paper", {**_COMPILE, "exec.cuda_graphs": True})
 FAST = Row("fast (160 px, bf16)", "fast", measured=True)
 RUN_ORDER = [FULL, FP32, CHECK, FAST, COMPILED, GRAPHS]  # the samples first; slow compiling last
 KEYS = dict(zip(("full", "fp32", "check", "fast", "compile", "graphs"), RUN_ORDER, strict=True))  # --rows
@@ -68,7 +68,7 @@ SMOKE = {
     "train.lr_decay_iteration": 3,
     "train.prev_bank_size": 4,
     "train.prev_bank_refresh": 2,
-    "train.threads": 1,
+    "exec.threads": 1,
 }
 RESERVE_AFTER_FULL_S = 90.0  # the full training comes first: it leaves this for sampling and the rest
 FINAL_RESERVE_S = 15.0  # writing the results and the table
@@ -78,7 +78,7 @@ MIN_ROW_S = 30.0  # a row is not started with less time than this left
 def _overrides(row: Row, smoke: bool) -> dict[str, Any]:
     if not smoke:
         return dict(row.overrides)
-    kept = {k: v for k, v in row.overrides.items() if k not in ("train.compile", "train.cuda_graphs")}
+    kept = {k: v for k, v in row.overrides.items() if k not in ("exec.compile", "exec.cuda_graphs")}
     return {**kept, **SMOKE}
 
 
@@ -228,7 +228,7 @@ def format_table(results: dict[str, dict[str, Any]], device: str, smoke: bool) -
     ]
     for row in TABLE_ORDER:
         r = results.get(row.label, {"error": "not asked for (--rows)"})
-        label = row.label + (" (smoke: compile off)" if smoke and "train.compile" in row.overrides else "")
+        label = row.label + (" (smoke: compile off)" if smoke and "exec.compile" in row.overrides else "")
         if "error" in r:
             lines.append(f"| {label} | {r['error']} | - | - | - | - | - |")
             continue

@@ -115,10 +115,12 @@ def timing_row(
         model.generators = torch.nn.ModuleList(gens[:scale])
         model.noise_amps = amps[:scale]
         run_cfg = cfg
-        if cfg.train.threads == 0:  # probe at the coarsest and middle scale; the finest reuses the middle's
+        if (
+            cfg.execution.threads == 0
+        ):  # probe at the coarsest and middle scale; the finest reuses the middle's
             chosen = _chosen_threads(model, cfg, reals, scale) if scale < n - 1 else threads_used[n // 2]
-            run_cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, threads=chosen))
-        threads_used[scale] = run_cfg.train.threads
+            run_cfg = dataclasses.replace(cfg, execution=dataclasses.replace(cfg.execution, threads=chosen))
+        threads_used[scale] = run_cfg.execution.threads
         times = {}
         # a discarded warm-up run (first-call kernel set-up), then 1 and 1 + iters iterations: their
         # difference excludes the per-scale set-up and each run's first iteration
@@ -129,7 +131,7 @@ def timing_row(
                 run_cfg,
                 train=dataclasses.replace(run_cfg.train, iterations=max(k, 1), coarse_iterations_factor=1.0),
             )
-            tuner = ThreadTuner(run_cfg.train.threads, dev)
+            tuner = ThreadTuner(run_cfg.execution.threads, dev)
             _sync(dev)
             t0 = time.perf_counter()
             _train_scale(model, scale, reals[scale], _Timer(model, scale), None, None, tuner)
@@ -144,7 +146,7 @@ def timing_row(
             first = first_trained_scale(t, scale)
             gen = torch.Generator(device=dev).manual_seed(0)
             src = PrevSource(model, first, gen, torch.Generator().manual_seed(1))
-            torch.set_num_threads(max(t.threads, 1))
+            torch.set_num_threads(max(run_cfg.execution.threads, 1))
             _sync(dev)
             t0 = time.perf_counter()
             src.start_iteration(0)
@@ -224,7 +226,7 @@ def quality_row(
     from singan_core.metrics.report import evaluate_model
 
     # quality trainings share the machine: one thread each
-    cfg = resolve(preset, {**overrides, "train.threads": 1, "pyramid.max_size": max_size})
+    cfg = resolve(preset, {**overrides, "exec.threads": 1, "pyramid.max_size": max_size})
     model, train_s, stops = _train_counted(prepare_training_image(load_image(path)), cfg, device)
     report = evaluate_model(model, n=samples, seed=1, with_niqe=False)
     by = {r.start_scale: r for r in report.scales}

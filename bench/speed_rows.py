@@ -23,17 +23,17 @@ class Row:
 # Each row adds one change to the row before it (within a preset). The paper preset runs bf16 autocast
 # by default now (where native): the rows before that change pin fp32.
 _SHORT = {"train.iterations": 300, "train.lr_decay_iteration": 240}
-_FP32 = {"train.autocast_bf16": False}
+_FP32 = {"exec.autocast_bf16": False}
 
 ROWS: list[Row] = [
     Row(
         "paper: per-step regeneration + rec recomputed, all cores (before)",
         "paper",
-        {"train.prev_bank_size": 0, "train.rec_cache": False, "train.threads": -1, **_FP32},
+        {"train.prev_bank_size": 0, "exec.rec_cache": False, "exec.threads": -1, **_FP32},
     ),
-    Row("paper: + frozen-pyramid bank + cached rec input", "paper", {"train.threads": -1, **_FP32}),
+    Row("paper: + frozen-pyramid bank + cached rec input", "paper", {"exec.threads": -1, **_FP32}),
     Row("paper: + thread tuning (fp32)", "paper", _FP32, quality=True),
-    Row("paper: + channels_last", "paper", {"train.channels_last": True, **_FP32}),
+    Row("paper: + channels_last", "paper", {"exec.channels_last": True, **_FP32}),
     Row("paper: + bf16 autocast (AMX) (default; the reference for fast)", "paper", quality=True),
     Row("fast (before: fp32, 8 scales, 400 iterations)", "fast-old"),
     Row("fast (previous: bf16, 6 scales, 200 iterations)", "fast-200", quality=True),
@@ -45,7 +45,7 @@ ROWS: list[Row] = [
     Row(
         "check, paper 300 it: per-step regeneration + rec recomputed",
         "paper",
-        {"train.prev_bank_size": 0, "train.rec_cache": False, **_SHORT, **_FP32},
+        {"train.prev_bank_size": 0, "exec.rec_cache": False, **_SHORT, **_FP32},
         quality=True,
         timing=False,
     ),
@@ -59,17 +59,17 @@ ROWS: list[Row] = [
     Row(
         "check, paper 300 it: bank + cached rec + bf16",
         "paper",
-        {"train.autocast_bf16": True, **_SHORT},
+        {"exec.autocast_bf16": True, **_SHORT},
         quality=True,
         timing=False,
     ),
     # torch.compile of the generator (the critic needs double backward). Timing excludes the compile
     # itself (each timed run compiles; the difference of two runs cancels it): see the per-run log lines.
-    Row("paper (default, bf16) + torch.compile (generator)", "paper", {"train.compile": True}),
+    Row("paper (default, bf16) + torch.compile (generator)", "paper", {"exec.compile": True}),
     Row(
         "paper: + bf16 + torch.compile with CUDA graphs (GPU only)",
         "paper",
-        {"train.autocast_bf16": True, "train.compile": True, "train.cuda_graphs": True},
+        {"exec.autocast_bf16": True, "exec.compile": True, "exec.cuda_graphs": True},
         cuda_only=True,
     ),
 ]
@@ -95,7 +95,7 @@ CANDIDATES: dict[str, tuple[str, dict[str, Any]]] = {
         "fast",
         {
             "pyramid.scale_factor": 0.75,
-            "train.autocast_bf16": False,
+            "exec.autocast_bf16": False,
             "train.iterations": 400,
             "train.lr_decay_iteration": 320,
             "train.coarse_iterations_factor": 1.0,
@@ -125,6 +125,6 @@ def resolve(preset: str, overrides: dict[str, Any]):
     else:
         cfg = get_preset(preset)
     overrides = dict(overrides)
-    if overrides.get("train.threads") == -1:  # torch's default: every core, no tuning
-        overrides["train.threads"] = os.cpu_count() or 1
+    if overrides.get("exec.threads") == -1:  # torch's default: every core, no tuning
+        overrides["exec.threads"] = os.cpu_count() or 1
     return with_overrides(cfg, overrides) if overrides else cfg

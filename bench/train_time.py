@@ -38,7 +38,7 @@ def measure(image, preset: str, iters: int, device: str, threads: int) -> dict:
         "train.coarse_iterations_factor": 1.0,
     }
     if threads:
-        over["train.threads"] = threads
+        over["exec.threads"] = threads
     cfg = with_overrides(full, over)
     t0 = time.perf_counter()
     model = train(image, cfg, device=device)

@@ -1,6 +1,6 @@
 """Using the hardware during training: thread count, memory format, bf16 autocast, torch.compile.
 
-Every switch is a :class:`~singan_core.config.TrainConfig` field; a switch the device cannot use is a
+Every switch is a :class:`~singan_core.config.ExecutionConfig` field; a switch the device cannot use is a
 no-op there (bf16 autocast on a CPU without native bf16, CUDA graphs off CUDA), never an error.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import torch
 import torch.nn as nn
 
-from .config import TrainConfig
+from .config import ExecutionConfig
 
 
 def available_cores() -> int:
@@ -34,7 +34,7 @@ def cpu_has_native_bf16() -> bool:
         return False
 
 
-def uses_bf16(cfg: TrainConfig, device: torch.device) -> bool:
+def uses_bf16(cfg: ExecutionConfig, device: torch.device) -> bool:
     if not cfg.autocast_bf16:
         return False
     if device.type == "cuda":
@@ -43,7 +43,7 @@ def uses_bf16(cfg: TrainConfig, device: torch.device) -> bool:
 
 
 @contextlib.contextmanager
-def autocast(cfg: TrainConfig, device: torch.device) -> Iterator[None]:
+def autocast(cfg: ExecutionConfig, device: torch.device) -> Iterator[None]:
     """bf16 autocast for the forward passes when enabled and native on ``device``; else nothing."""
     if uses_bf16(cfg, device):
         with torch.autocast(device.type, dtype=torch.bfloat16):
@@ -52,16 +52,16 @@ def autocast(cfg: TrainConfig, device: torch.device) -> Iterator[None]:
         yield
 
 
-def memory_format(cfg: TrainConfig) -> torch.memory_format:
+def memory_format(cfg: ExecutionConfig) -> torch.memory_format:
     return torch.channels_last if cfg.channels_last else torch.contiguous_format
 
 
-def prepare_module(module: nn.Module, cfg: TrainConfig) -> nn.Module:
+def prepare_module(module: nn.Module, cfg: ExecutionConfig) -> nn.Module:
     """Move ``module``'s weights to the configured memory format (in place; returns it)."""
     return module.to(memory_format=memory_format(cfg))
 
 
-def maybe_compile(module: nn.Module, cfg: TrainConfig, device: torch.device) -> nn.Module:
+def maybe_compile(module: nn.Module, cfg: ExecutionConfig, device: torch.device) -> nn.Module:
     """``torch.compile`` the module when configured (the generator only: the critic needs double
     backward for the gradient penalty, which compiled graphs do not support). On CUDA with
     ``cuda_graphs`` the compiled module replays CUDA graphs (mode ``reduce-overhead``). The returned

@@ -67,9 +67,6 @@ class TrainConfig:
     prev_bank_refresh: int = 50
     # Fine-tune only: reuse the previous scale's weights when the channel count is unchanged.
     warm_start: bool = True
-    # False recomputes the reconstruction path through the frozen coarser scales at every generator
-    # step (the unoptimised baseline that bench/speed.py compares against; same result, slower).
-    rec_cache: bool = True
     # ConSinGAN (Hinz et al. 2021): train the last ``concurrent_stages`` scales together; the learning
     # rate of the scale k steps below the newest is multiplied by ``stage_lr_scale ** k``. 1 = SinGAN.
     concurrent_stages: int = 1
@@ -81,7 +78,15 @@ class TrainConfig:
     early_stop_window: int = 100
     early_stop_tol: float = 0.05
     early_stop_min_fraction: float = 0.25
-    # Hardware (see acceleration.py). threads: 0 = tune between all cores and 1 at each scale (CPU).
+
+
+@dataclass(frozen=True)
+class ExecutionConfig:
+    """How a training runs on the hardware, never what it learns (see acceleration.py): not part of the
+    model's identity, so a model trained or resumed with other switches keeps its id. Overrides are
+    ``exec.NAME`` (``train.NAME``, the spelling from before these had their own section, still works)."""
+
+    # CPU threads: 0 = tune between all cores and 1 at each scale; N = fixed (reproducible).
     threads: int = 0
     channels_last: bool = False
     # bf16 autocast of the forward passes: on CUDA, and on CPUs with native bf16 (AMX / AVX512-BF16);
@@ -89,6 +94,13 @@ class TrainConfig:
     autocast_bf16: bool = False
     compile: bool = False  # torch.compile the generator
     cuda_graphs: bool = False  # with compile on CUDA: replay CUDA graphs; ignored elsewhere
+    # False recomputes the reconstruction path through the frozen coarser scales at every generator
+    # step (the unoptimised baseline that bench/speed.py compares against; same result, slower).
+    rec_cache: bool = True
+
+
+#: The execution switches' names (they were TrainConfig fields before they had their own section).
+EXECUTION_FIELDS = tuple(f.name for f in dataclasses.fields(ExecutionConfig))
 
 
 @dataclass(frozen=True)
@@ -97,6 +109,11 @@ class SinGANConfig:
     pyramid: PyramidConfig = field(default_factory=PyramidConfig)
     network: NetworkConfig = field(default_factory=NetworkConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+
+
+#: The sections that define the model (its id hashes exactly these); ``execution`` is not one of them.
+MODEL_SECTIONS = ("pyramid", "network", "train")
 
 
 def _preset_fast() -> SinGANConfig:
@@ -114,8 +131,8 @@ def _preset_fast() -> SinGANConfig:
             concurrent_stages=3,
             prev_bank_size=16,
             prev_bank_refresh=25,
-            autocast_bf16=True,
         ),
+        execution=ExecutionConfig(autocast_bf16=True),
     )
 
 
@@ -125,16 +142,15 @@ def _preset_tiny() -> SinGANConfig:
         preset="tiny",
         pyramid=PyramidConfig(scale_factor=0.6, min_size=20, max_size=32),
         network=NetworkConfig(base_channels=8, max_channels=8),
-        train=TrainConfig(
-            iterations=30, lr_decay_iteration=24, prev_bank_size=4, prev_bank_refresh=10, threads=1
-        ),
+        train=TrainConfig(iterations=30, lr_decay_iteration=24, prev_bank_size=4, prev_bank_refresh=10),
+        execution=ExecutionConfig(threads=1),
     )
 
 
 PRESETS: dict[str, SinGANConfig] = {
     # The paper's model and schedule. bf16 autocast (where native, else ignored) is an execution choice
-    # with the same SIFID (measured in bench/README.md); ``train.autocast_bf16=false`` runs in fp32.
-    "paper": SinGANConfig(train=TrainConfig(autocast_bf16=True)),
+    # with the same SIFID (measured in bench/README.md); ``exec.autocast_bf16=false`` runs in fp32.
+    "paper": SinGANConfig(execution=ExecutionConfig(autocast_bf16=True)),
     "fast": _preset_fast(),
     "tiny": _preset_tiny(),
 }
@@ -185,7 +201,20 @@ def config_to_json(cfg: SinGANConfig) -> str:
     return json.dumps(config_to_dict(cfg), sort_keys=True, separators=(",", ":"))
 
 
-_SECTIONS = {"pyramid": PyramidConfig, "network": NetworkConfig, "train": TrainConfig}
+_SECTIONS = {
+    "pyramid": PyramidConfig,
+    "network": NetworkConfig,
+    "train": TrainConfig,
+    "execution": ExecutionConfig,
+}
+_SECTION_ALIASES = {"exec": "execution"}  # the override spelling: exec.threads=1
+
+
+def _section_of(section: str, name: str) -> str:
+    """The section holding ``section.name``: ``exec`` means ``execution``, and an execution switch
+    under ``train`` (where it was before it had its own section) is moved there."""
+    section = _SECTION_ALIASES.get(section, section)
+    return "execution" if section == "train" and name in EXECUTION_FIELDS else section
 
 
 def _build(cls: type, values: dict[str, Any], where: str) -> Any:
@@ -216,14 +245,24 @@ def _coerce(value: Any, kind: type, where: str) -> Any:
 
 
 def config_from_dict(data: dict[str, Any]) -> SinGANConfig:
-    """Inverse of :func:`config_to_dict`; missing fields take their defaults, unknown ones are errors."""
+    """Inverse of :func:`config_to_dict`; missing fields take their defaults, unknown ones are errors.
+
+    A ``train`` section holding execution switches (configs written before they had their own section:
+    stored models, job records) has them moved to ``execution``; the ``execution`` section's own values
+    win where both are given."""
     data = dict(data)
     preset = str(data.pop("preset", "custom"))
-    sections = {}
+    values: dict[str, dict[str, Any]] = {}
     for key, value in data.items():
         if key not in _SECTIONS:
             raise ConfigError(f"unknown config section {key!r}")
-        sections[key] = _build(_SECTIONS[key], dict(value), key)
+        if not isinstance(value, dict):
+            raise ConfigError(f"config section {key!r} must be a mapping")
+        for name, v in value.items():
+            target = values.setdefault(_section_of(key, name), {})
+            if key == "execution" or name not in target:
+                target[name] = v
+    sections = {key: _build(_SECTIONS[key], value, key) for key, value in values.items()}
     cfg = SinGANConfig(preset=preset, **sections)
     validate_config(cfg)
     return cfg
@@ -251,10 +290,10 @@ def with_overrides(cfg: SinGANConfig, overrides: dict[str, Any]) -> SinGANConfig
     data = config_to_dict(cfg)
     for dotted, value in overrides.items():
         section, _, name = dotted.partition(".")
+        section = _section_of(section, name)
         if section not in _SECTIONS or not name:
-            raise ConfigError(
-                f"bad override {dotted!r}: use section.field with section in {', '.join(_SECTIONS)}"
-            )
+            names = ", ".join(s for s in _SECTIONS if s != "execution")
+            raise ConfigError(f"bad override {dotted!r}: use section.field with section in {names}, exec")
         if name not in data[section]:
             raise ConfigError(f"unknown config field {dotted!r}")
         data[section][name] = value
@@ -274,7 +313,7 @@ def _finite_in(value: float, low: float, high: float) -> bool:
 
 def validate_config(cfg: SinGANConfig) -> None:
     """Raise :class:`ConfigError` for values that cannot train or are out of their valid range."""
-    p, n, t = cfg.pyramid, cfg.network, cfg.train
+    p, n, t, e = cfg.pyramid, cfg.network, cfg.train, cfg.execution
     checks = [
         (0.1 <= p.scale_factor < 1.0, "pyramid.scale_factor must be in [0.1, 1)"),
         (p.min_size >= 2 * n.num_layers, f"pyramid.min_size must be at least {2 * n.num_layers} px"),
@@ -321,7 +360,7 @@ def validate_config(cfg: SinGANConfig) -> None:
             "bad early_stop_window / early_stop_tol",
         ),
         (0 <= t.early_stop_min_fraction <= 1, "train.early_stop_min_fraction must be in [0, 1]"),
-        (0 <= t.threads <= 1024, "train.threads must be in 0..1024 (0 = automatic)"),
+        (0 <= e.threads <= 1024, "exec.threads must be in 0..1024 (0 = automatic)"),
     ]
     for ok, message in checks:
         if not ok:

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 
 import numpy as np
 
-from .config import SinGANConfig, config_to_dict
-
-# How training runs on the hardware, not what it learns: changing these must not change the model id, so a
-# training resumed with other thread counts or accelerator switches continues the same model.
-EXECUTION_FIELDS = ("threads", "channels_last", "autocast_bf16", "compile", "cuda_graphs")
+from .config import MODEL_SECTIONS, SinGANConfig
 
 
 def config_fingerprint(config: SinGANConfig) -> str:
-    """Canonical JSON of the config without the execution-only fields (and without the preset's name)."""
-    data = config_to_dict(config)
-    data.pop("preset", None)
-    for name in EXECUTION_FIELDS:
-        data["train"].pop(name, None)
+    """Canonical JSON of the sections that define the model (not ``execution``, not the preset's name)."""
+    data = {name: dataclasses.asdict(getattr(config, name)) for name in MODEL_SECTIONS}
+    # Ids from before the execution switches had their own section hashed ``train.rec_cache``, always
+    # true in practice ("same result, slower"); the constant keeps every existing id.
+    data["train"]["rec_cache"] = True
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 

@@ -21,7 +21,7 @@ class PrevSource:
         self.model, self.base, self.gen, self.cpu_gen = model, base, gen, cpu_gen
         t = model.config.train
         self.size, self.refresh = t.prev_bank_size, t.prev_bank_refresh
-        self.format = memory_format(t)
+        self.format = memory_format(model.config.execution)
         self.bank: torch.Tensor | None = None
         self.order: list[int] = []
 
@@ -74,11 +74,11 @@ class Stages:
         self.first = first_trained_scale(t, scale)
         self.older = [model.generators[s] for s in range(self.first, scale)]
         self.nets = [*self.older, g]
-        self.calls = [*self.older, maybe_compile(g, t, model.device)]
+        self.calls = [*self.older, maybe_compile(g, model.config.execution, model.device)]
         self.amps = [*model.noise_amps[self.first : scale], amp]
-        self.format = memory_format(t)
+        self.format = memory_format(model.config.execution)
         for m in self.older:
-            prepare_module(m, t).train()
+            prepare_module(m, model.config.execution).train()
             for p in m.parameters():
                 p.requires_grad_(True)
 

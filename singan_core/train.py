@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -12,15 +11,16 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from .acceleration import ThreadTuner, autocast, memory_format, prepare_module
+from .acceleration import ThreadTuner, memory_format, prepare_module
+from .adversarial import Adversarial, run_guarded
 from .config import SinGANConfig, channels_at, iterations_at, lr_decay_at, validate_config
 from .device import resolve_device
 from .errors import CheckpointError, TrainingCancelled, TrainingDiverged
 from .eta import IterationTimeModel, RecentRate, iteration_cost
 from .fingerprint import image_hash, model_id
-from .finite import SNAPSHOT_EVERY, Recovery, Snapshot, all_finite, losses_problem
+from .finite import Recovery, Snapshot
 from .imageio import prepare_training_image
-from .losses import critic_wgan_loss, generator_wgan_loss, gradient_penalty, reconstruction_loss
+from .losses import reconstruction_loss
 from .model import SinGANModel
 from .networks import Discriminator, init_weights
 from .plateau import PlateauStop
@@ -44,6 +44,29 @@ class TrainProgress:
 
 
 ProgressFn = Callable[[TrainProgress], None]
+
+
+def iteration_progress(
+    scale: int,
+    num_scales: int,
+    done: int,
+    iterations: int,
+    losses: dict[str, torch.Tensor],
+    elapsed_s: float,
+    eta_s: float,
+    notice: str = "",
+) -> TrainProgress:
+    """The report of an iteration (or a recovery) of training or fine-tuning."""
+    return TrainProgress(
+        scale=scale,
+        num_scales=num_scales,
+        iteration=done,
+        iterations=iterations,
+        losses={k: float(v.detach()) for k, v in losses.items()},
+        elapsed_s=elapsed_s,
+        eta_s=eta_s,
+        notice=notice,
+    )
 
 
 def _seed_for(seed: int, scale: int, stream: int) -> int:
@@ -164,10 +187,12 @@ def train(
     if resume is not None:
         if resume.model_id != model.model_id:
             raise CheckpointError("cannot resume: the checkpoint was trained on another image or config")
+        # the same model (same id); how it runs is this call's: its execution switches, not the stored ones
         model = resume.to(dev)
+        model.config = config
     model.eval()
     timer = _Timer(model, model.num_trained)
-    tuner = ThreadTuner(config.train.threads, dev)
+    tuner = ThreadTuner(config.execution.threads, dev)
     try:
         for scale in range(model.num_trained, model.num_scales):
             if should_stop is not None and should_stop():
@@ -225,7 +250,7 @@ def _make_nets(model: SinGANModel, scale: int, seed: int) -> tuple[nn.Module, nn
         if model.critic_state is not None:
             d.load_state_dict(model.critic_state)
     g, d = g.to(model.device), d.to(model.device)
-    return prepare_module(g, cfg.train), prepare_module(d, cfg.train)
+    return prepare_module(g, cfg.execution), prepare_module(d, cfg.execution)
 
 
 def _noise_amp(model: SinGANModel, scale: int, real: torch.Tensor) -> float:
@@ -247,13 +272,13 @@ def _train_scale(
     finite_checks: bool = True,
 ) -> tuple[nn.Module, int]:
     """Train scale ``scale``; returns its critic and the iterations run (fewer after an early stop)."""
-    cfg = model.config.train
+    cfg, run = model.config.train, model.config.execution
     dev = model.device
     iterations = iterations_at(cfg, scale, model.num_scales)
     gen_dev = torch.Generator(device=dev).manual_seed(_seed_for(cfg.seed, scale, 2))
     gen_cpu = torch.Generator().manual_seed(_seed_for(cfg.seed, scale, 3))
     g, d = _make_nets(model, scale, cfg.seed)
-    real = real.contiguous(memory_format=memory_format(cfg))
+    real = real.contiguous(memory_format=memory_format(run))
     amp = _noise_amp(model, scale, real)
     if not math.isfinite(amp):
         raise TrainingDiverged(
@@ -266,104 +291,88 @@ def _train_scale(
         rec_prev = stages.rec_prev()
     rec_noise = stages.rec_noise()
 
-    opt_g = torch.optim.Adam(stages.param_groups(cfg.lr_g, cfg.stage_lr_scale), betas=(cfg.beta1, cfg.beta2))
-    opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
-    decay = [lr_decay_at(cfg, scale, model.num_scales)]
-    sched_g = torch.optim.lr_scheduler.MultiStepLR(opt_g, decay, cfg.lr_decay_gamma)
-    sched_d = torch.optim.lr_scheduler.MultiStepLR(opt_d, decay, cfg.lr_decay_gamma)
+    adv = Adversarial(
+        d,
+        stages.param_groups(cfg.lr_g, cfg.stage_lr_scale),
+        cfg,
+        run,
+        dev,
+        lr_decay_at(cfg, scale, model.num_scales),
+        gen_dev,
+    )
     source = PrevSource(model, stages.first, gen_dev, gen_cpu)
     plateau = PlateauStop(
         cfg.early_stop_window, cfg.early_stop_tol, math.ceil(cfg.early_stop_min_fraction * iterations)
     )
-    snapshot = Snapshot([*stages.nets, d, opt_g, opt_d, sched_g, sched_d, gen_dev, gen_cpu, source, plateau])
-    recovery = Recovery(model, scale, stages.older, snapshot, [opt_g, opt_d])
-    fp32 = dataclasses.replace(cfg, autocast_bf16=False)
+    snapshot = Snapshot([*stages.nets, d, *adv.state_objects, gen_dev, gen_cpu, source, plateau])
+    recovery = Recovery(model, scale, stages.older, snapshot, [adv.opt_g, adv.opt_d])
+    prev: torch.Tensor | None = None
 
-    def critic(x: torch.Tensor) -> torch.Tensor:
-        with autocast(fp32 if recovery.fp32 else cfg, dev):
-            return d(x).float()
+    def next_prev(for_generator: bool) -> torch.Tensor:
+        nonlocal prev
+        # without a bank, a generator step reuses the last critic step's input (as the reference)
+        if prev is None or not for_generator or cfg.prev_bank_size > 0:
+            prev = source.next()
+        return prev
 
-    def fake_from(prev: torch.Tensor) -> torch.Tensor:
-        with autocast(fp32 if recovery.fp32 else cfg, dev):
-            return stages(prev, stages.random_noise(gen_dev))
+    def fake(p: torch.Tensor) -> torch.Tensor:
+        return stages(p, stages.random_noise(gen_dev))
+
+    def reconstruction() -> torch.Tensor:
+        nonlocal rec_prev
+        if not run.rec_cache:
+            with torch.no_grad():
+                rec_prev = stages.rec_prev()
+        with adv.autocast():
+            return reconstruction_loss(stages(rec_prev, rec_noise).float(), real, cfg.rec_weight)
+
+    def step(it: int) -> dict[str, torch.Tensor]:
+        tuner.before(it)
+        source.start_iteration(it)
+        losses = adv.iteration(real, fake, next_prev, reconstruction)
+        tuner.after(it)
+        return losses
 
     def report(done: int, losses: dict[str, torch.Tensor], notice: str = "") -> None:
+        if progress is None:
+            return
+        eta = timer.eta(scale, done)
         progress(
-            TrainProgress(
-                scale=scale,
-                num_scales=model.num_scales,
-                iteration=done,
-                iterations=iterations,
-                losses={k: float(v.detach()) for k, v in losses.items()},
-                elapsed_s=timer.elapsed(),
-                eta_s=timer.eta(scale, done),
-                notice=notice,
+            iteration_progress(
+                scale, model.num_scales, done, iterations, losses, timer.elapsed(), eta, notice
             )
         )
+
+    last_report = time.perf_counter()
+
+    def after(done: int, losses: dict[str, torch.Tensor]) -> bool:
+        nonlocal last_report
+        timer.iteration_done(done)
+        stop = False
+        if cfg.early_stop:
+            plateau.update(losses["rec"], losses["d"])
+            stop = plateau.should_stop(done)
+        now = time.perf_counter()
+        if now - last_report >= 0.5 or done == iterations or done % 50 == 0 or stop:
+            last_report = now
+            report(done, losses)
+        return stop
 
     g.train()
     d.train()
     tuner.restart()
-    last_report = time.perf_counter()
-    done = it = 0
-    stop = False
-    while True:
-        # The weights are checked at every snapshot and at the end (as they will be saved).
-        end = it >= iterations or stop
-        due = finite_checks and (end or it % SNAPSHOT_EVERY == 0) and it != snapshot.iteration
-        if due and not snapshot.take(it):
-            it, notice = recovery.fail(it, "non-finite weights")
-            stop = False
-            if progress is not None:
-                report(it, {}, notice)
-            continue
-        if end:
-            break
-        if should_stop is not None and should_stop():
-            raise TrainingCancelled(model)
-        tuner.before(it)
-        source.start_iteration(it)
-        for _ in range(cfg.d_steps):
-            prev = source.next()
-            with torch.no_grad():
-                fake = fake_from(prev)
-            opt_d.zero_grad(set_to_none=True)
-            loss_d = critic_wgan_loss(critic(real), critic(fake))
-            gp = gradient_penalty(critic, real, fake, cfg.gp_weight, generator=gen_dev)
-            (loss_d + gp).backward()
-            opt_d.step()
-        for _ in range(cfg.g_steps):
-            if cfg.prev_bank_size > 0:  # without a bank, reuse the last critic step's input (reference)
-                prev = source.next()
-            if not cfg.rec_cache:
-                with torch.no_grad():
-                    rec_prev = stages.rec_prev()
-            opt_g.zero_grad(set_to_none=True)
-            adv = generator_wgan_loss(critic(fake_from(prev)))
-            with autocast(fp32 if recovery.fp32 else cfg, dev):
-                rec = reconstruction_loss(stages(rec_prev, rec_noise).float(), real, cfg.rec_weight)
-            (adv + rec).backward()
-            opt_g.step()
-        sched_g.step()
-        sched_d.step()
-        tuner.after(it)
-        losses = {"d": loss_d, "gp": gp, "g_adv": adv, "rec": rec}
-        if finite_checks and not all_finite(list(losses.values())):
-            it, notice = recovery.fail(it + 1, losses_problem(losses))
-            if progress is not None:
-                report(it, losses, notice)
-            continue
-        done = it = it + 1
-        timer.iteration_done(done)
-        if cfg.early_stop:
-            plateau.update(rec, loss_d)
-            stop = plateau.should_stop(done)
-        now = time.perf_counter()
-        if progress is not None and (
-            now - last_report >= 0.5 or done == iterations or done % 50 == 0 or stop
-        ):
-            last_report = now
-            report(done, losses)
+    done = run_guarded(
+        iterations,
+        step,
+        adv,
+        snapshot,
+        recovery,
+        finite_checks=finite_checks,
+        should_stop=should_stop,
+        cancelled=lambda: TrainingCancelled(model),
+        after=after,
+        notice=report,
+    )
     stages.freeze()
     model.generators.append(g)
     model.noise_amps.append(amp)

@@ -9,7 +9,9 @@
   background to the composite.
 
 The model passed in is never modified: the tuned generators live in a copy (:func:`with_generators`).
-The losses are :mod:`singan_core.losses`; the per-scale networks are the model's own.
+The step is training's own (:mod:`singan_core.adversarial`: the same losses, lr schedule, autocast and
+non-finite guard); progress and cancellation go through training's callbacks (``progress``,
+``should_stop``); the per-scale networks are the model's own.
 """
 
 from __future__ import annotations
@@ -17,17 +19,22 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import time
 from collections.abc import Callable
 
 import torch
 import torch.nn as nn
 
+from ..adversarial import Adversarial, run_guarded
 from ..config import channels_at
-from ..losses import critic_wgan_loss, generator_wgan_loss, gradient_penalty, reconstruction_loss
+from ..errors import TrainingCancelled
+from ..finite import Recovery, Snapshot
+from ..losses import reconstruction_loss
 from ..model import SinGANModel
 from ..networks import Discriminator, Generator, init_weights
 from ..pyramid import resize
 from ..tensors import to_tensor
+from ..train import ProgressFn, iteration_progress
 from .quantize import to_centres
 
 
@@ -72,9 +79,15 @@ def tune_generator(
     noise_amp: float | None = None,
     iterations: int,
     seed: int = 0,
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Generator:
-    """A copy of ``model.generators[scale]`` trained ``iterations`` more steps (WGAN-GP + reconstruction,
-    the model's own optimiser settings). Above the coarsest scale the reconstruction noise is zero."""
+    """A copy of ``model.generators[scale]`` trained ``iterations`` more steps with training's own step
+    (:class:`~singan_core.adversarial.Adversarial`: WGAN-GP + reconstruction, the model's optimiser
+    settings, its lr decay at the same fraction of the iterations, bf16 where its execution switches
+    say) and training's guard against non-finite values. Above the coarsest scale the reconstruction
+    noise is zero. ``progress`` gets a :class:`~singan_core.train.TrainProgress` per iteration (at most
+    every half second); ``should_stop()`` True raises :class:`TrainingCancelled` (the model is untouched)."""
     cfg = model.config.train
     dev = model.device
     g = copy.deepcopy(model.generators[scale]).to(dev)
@@ -85,32 +98,57 @@ def tune_generator(
     amp = model.noise_amps[scale] if noise_amp is None else noise_amp
     cz = model.noise_channels(scale)
     w = torch.ones_like(rec_target[:, :1]) if rec_weight is None else rec_weight
-    opt_g = torch.optim.Adam(g.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
-    opt_d = torch.optim.Adam(d.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+    decay_at = round(iterations * cfg.lr_decay_iteration / cfg.iterations)  # the same fraction as training
+    adv = Adversarial(
+        d, [{"params": g.parameters(), "lr": cfg.lr_g}], cfg, model.config.execution, dev, decay_at, gen
+    )
+    snapshot = Snapshot([g, d, *adv.state_objects, gen])
+    recovery = Recovery(model, scale, [], snapshot, [adv.opt_g, adv.opt_d])
+    t0 = time.perf_counter()
+    last = [t0]
 
     def fake(prev: torch.Tensor) -> torch.Tensor:
         z = torch.randn(1, cz, *prev.shape[-2:], device=dev, generator=gen).expand(-1, prev.shape[1], -1, -1)
         return g(amp * z + prev, prev)
 
+    def next_prev(for_generator: bool) -> torch.Tensor:
+        with torch.no_grad():
+            return random_prev(gen)
+
+    def reconstruction() -> torch.Tensor:
+        with adv.autocast():
+            out = g(rec_prev, rec_prev).float()
+        return reconstruction_loss(out * w, rec_target * w, cfg.rec_weight)
+
+    def report(done: int, losses: dict[str, torch.Tensor], notice: str = "") -> None:
+        if progress is None:
+            return
+        now = time.perf_counter()
+        if not notice and done != iterations and now - last[0] < 0.5:
+            return
+        last[0] = now
+        elapsed = now - t0
+        eta = elapsed / max(done, 1) * (iterations - done)
+        progress(iteration_progress(scale, model.num_scales, done, iterations, losses, elapsed, eta, notice))
+
+    def after(done: int, losses: dict[str, torch.Tensor]) -> bool:
+        report(done, losses)
+        return False
+
     g.train()
     d.train()
     with torch.enable_grad():
-        for _ in range(iterations):
-            for _ in range(cfg.d_steps):
-                with torch.no_grad():
-                    f = fake(random_prev(gen))
-                opt_d.zero_grad(set_to_none=True)
-                loss = critic_wgan_loss(d(real), d(f)) + gradient_penalty(d, real, f, cfg.gp_weight, gen)
-                loss.backward()
-                opt_d.step()
-            for _ in range(cfg.g_steps):
-                with torch.no_grad():
-                    prev = random_prev(gen)
-                opt_g.zero_grad(set_to_none=True)
-                adv = generator_wgan_loss(d(fake(prev)))
-                rec = reconstruction_loss(g(rec_prev, rec_prev) * w, rec_target * w, cfg.rec_weight)
-                (adv + rec).backward()
-                opt_g.step()
+        run_guarded(
+            iterations,
+            lambda it: adv.iteration(real, fake, next_prev, reconstruction),
+            adv,
+            snapshot,
+            recovery,
+            should_stop=should_stop,
+            cancelled=lambda: TrainingCancelled(model),
+            after=after,
+            notice=report,
+        )
     g.eval()
     for p in g.parameters():
         p.requires_grad_(False)
@@ -119,7 +157,14 @@ def tune_generator(
 
 @torch.no_grad()
 def tune_for_paint(
-    model: SinGANModel, scale: int, centres: torch.Tensor, *, iterations: int | None = None, seed: int = 0
+    model: SinGANModel,
+    scale: int,
+    centres: torch.Tensor,
+    *,
+    iterations: int | None = None,
+    seed: int = 0,
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> SinGANModel:
     """Re-train G_scale on colour-quantised inputs (the reference's paint training); returns a copy.
 
@@ -146,6 +191,8 @@ def tune_for_paint(
         noise_amp=amp,
         iterations=iterations or default_iterations(model),
         seed=seed,
+        progress=progress,
+        should_stop=should_stop,
     )
     return with_generators(model, {scale: g}, {scale: amp})
 
@@ -162,6 +209,8 @@ def tune_for_composite(
     scales: int = 2,
     iterations: int | None = None,
     seed: int = 0,
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> SinGANModel:
     """Tune the finest ``scales`` generators (never below ``first``) on the composite's injection path,
     coarse to fine, each seeing the already tuned coarser ones; returns a copy of the model."""
@@ -192,6 +241,8 @@ def tune_for_composite(
             rec_weight=1.0 - resize(weight, shapes[scale]).clamp(0, 1),
             iterations=iterations or default_iterations(m),
             seed=seed + scale,
+            progress=progress,
+            should_stop=should_stop,
         )
         tuned = with_generators(tuned, {scale: g})
     return tuned

@@ -16,6 +16,9 @@ through the finest generator (:mod:`.upscale`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypedDict
+
 import numpy as np
 import torch
 
@@ -24,10 +27,18 @@ from ..imageio import as_hwc
 from ..model import SinGANModel
 from ..pyramid import resize
 from ..tensors import to_array, to_tensor
+from ..train import ProgressFn
 from . import finetune, masks, native, upscale
 from .channels import match_channels
 from .quantize import PAINT_COLOURS, image_palette, to_centres
 from .sample import check_trained, sample_generator, work_shapes
+
+
+class Tuning(TypedDict, total=False):
+    """Fine-tuning's callbacks, as training's: progress reports and a cancellation check."""
+
+    progress: ProgressFn | None
+    should_stop: Callable[[], bool] | None
 
 
 # ---- inputs ----------------------------------------------------------------------------------------
@@ -104,6 +115,7 @@ def _blend_task(
     fine_tune_iterations: int | None,
     resolution: str = "model",
     method: str = "delta",
+    tuning: Tuning | None = None,
 ) -> native.Region:
     check_injection_scale(model, n)
     native.check_choice(method, native.METHODS, "method")
@@ -126,6 +138,7 @@ def _blend_task(
             scales=fine_tune_scales,
             iterations=fine_tune_iterations,
             seed=seed,
+            **(tuning or {}),
         )
     out = run_from(model, prev, shapes, n, seed)
     if at_native:
@@ -175,6 +188,8 @@ def harmonize(
     resolution: native.Resolution = "auto",
     method: native.Method = "delta",
     as_region: bool = False,
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> np.ndarray | native.Region:
     """Blend a pasted object (``mask``, HxW, white = object) into the training image's look.
 
@@ -187,7 +202,9 @@ def harmonize(
     ``native`` carries only the model's change to the input's resolution with ``method`` (see
     :mod:`singan_core.tasks.native`; the output then keeps the input's channels and bit depth); ``auto``
     (default) is native for inputs larger than the model's size. ``as_region`` returns the changed
-    rectangle only (a :class:`~singan_core.tasks.native.Region`) instead of the whole image."""
+    rectangle only (a :class:`~singan_core.tasks.native.Region`) instead of the whole image.
+    ``progress`` and ``should_stop`` are the fine-tuning's, as training's (cancelling raises
+    :class:`~singan_core.errors.TrainingCancelled`)."""
     n = default_injection_scale(model, "harmonize") if injection_scale is None else injection_scale
     region = _blend_task(
         model,
@@ -202,6 +219,7 @@ def harmonize(
         fine_tune_iterations,
         resolution,
         method,
+        Tuning(progress=progress, should_stop=should_stop),
     )
     return _result(region, composite, model, as_region)
 
@@ -246,6 +264,8 @@ def paint_to_image(
     colours: int = PAINT_COLOURS,
     resolution: native.Resolution = "auto",
     upscaler: upscale.Upscaler = "ladder",
+    progress: ProgressFn | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> np.ndarray:
     """Turn a clipart-like paint into a realistic image in the training image's style.
 
@@ -263,7 +283,15 @@ def paint_to_image(
     shapes = work_shapes(model, arr.shape[:2])
     centres = paint_palette(model, n, colours).to(model.device)
     if fine_tune is None or fine_tune:
-        model = finetune.tune_for_paint(model, n, centres, iterations=fine_tune_iterations, seed=seed)
+        model = finetune.tune_for_paint(
+            model,
+            n,
+            centres,
+            iterations=fine_tune_iterations,
+            seed=seed,
+            progress=progress,
+            should_stop=should_stop,
+        )
     x = to_centres(to_tensor(arr, model.device), centres)
     prev = injected_input(x, shapes, n, through_coarser=False)  # the reference injects it at n directly
     out = run_from(model, prev, shapes, n, seed)

@@ -71,7 +71,7 @@ def test_list_models_marks_the_damaged_model_instead_of_failing(client, models) 
 
 
 def test_a_training_that_diverges_ends_failed_with_one_line(client, monkeypatch) -> None:
-    train_module = importlib.import_module("singan_core.train")
+    step_module = importlib.import_module("singan_core.adversarial")  # the step train() runs
     calls = {"n": 0}
 
     def poisoned(*args, **kwargs):
@@ -79,7 +79,7 @@ def test_a_training_that_diverges_ends_failed_with_one_line(client, monkeypatch)
         out = gradient_penalty(*args, **kwargs)
         return out * float("nan") if calls["n"] > 6 else out  # from scale 1 on (4 + 2 iterations)
 
-    monkeypatch.setattr(train_module, "gradient_penalty", poisoned)
+    monkeypatch.setattr(step_module, "gradient_penalty", poisoned)
     rng = np.random.default_rng(7)
     pixels = rng.integers(0, 256, size=(24, 32, 3), dtype=np.uint8)
     done = client.train(RawImage(32, 24, 3, pixels.tobytes()), preset="tiny", overrides=QUICK, name="nan")

@@ -53,7 +53,7 @@ def test_tiny_model_trains_on_cuda_as_well_as_on_the_cpu(cuda_model, tiny_model)
 
 def test_bf16_autocast_runs_the_convolutions_in_bf16_on_cuda(tiny_rgb, cuda, tiny_model):
     cfg = with_overrides(get_preset("tiny"), {"train.autocast_bf16": True})
-    assert uses_bf16(cfg.train, cuda)
+    assert uses_bf16(cfg.execution, cuda)
     g = copy.deepcopy(tiny_model.generators[-1]).to(cuda)
     seen: list[torch.dtype] = []
     conv = next(m for m in g.modules() if isinstance(m, torch.nn.Conv2d))
@@ -63,7 +63,7 @@ def test_bf16_autocast_runs_the_convolutions_in_bf16_on_cuda(tiny_rgb, cuda, tin
     prev = torch.randn(2, 3, 32, 40, generator=gen).to(cuda)
     with torch.no_grad():
         full = g(x, prev)
-        with autocast(cfg.train, cuda):
+        with autocast(cfg.execution, cuda):
             half = g(x, prev).float()
     assert seen == [torch.float32, torch.bfloat16]
     rel = float((half - full).norm() / full.norm())

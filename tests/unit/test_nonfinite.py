@@ -22,6 +22,7 @@ from singan_core.tasks.sample import generate
 from singan_core.train import train
 
 train_module = importlib.import_module("singan_core.train")  # the package exports train()
+step_module = importlib.import_module("singan_core.adversarial")  # the step shared with fine-tuning
 TINY = get_preset("tiny")  # 3 scales, 30 iterations each, 3 critic steps per iteration
 GP_CALLS_PER_SCALE = TINY.train.iterations * TINY.train.d_steps
 
@@ -42,7 +43,7 @@ class PoisonedPenalty:
 def test_a_nonfinite_loss_mid_scale_is_recovered(monkeypatch, tiny_rgb, tiny_model):
     # one NaN at scale 1 (the second), iteration 15: restore the scale's start (its last snapshot), retry
     bad = GP_CALLS_PER_SCALE + 15 * TINY.train.d_steps
-    monkeypatch.setattr(train_module, "gradient_penalty", PoisonedPenalty(range(bad, bad + 1)))
+    monkeypatch.setattr(step_module, "gradient_penalty", PoisonedPenalty(range(bad, bad + 1)))
     updates = []
     model = train(tiny_rgb, TINY, device="cpu", progress=updates.append)
     notices = [u.notice for u in updates if u.notice]
@@ -61,7 +62,7 @@ def test_a_persistent_nonfinite_loss_stops_with_one_line_naming_scale_and_iterat
     monkeypatch, tiny_rgb, tmp_path
 ):
     start = GP_CALLS_PER_SCALE + 10 * TINY.train.d_steps  # scale 1, from iteration 10 on, every time
-    monkeypatch.setattr(train_module, "gradient_penalty", PoisonedPenalty(range(start, 10**6)))
+    monkeypatch.setattr(step_module, "gradient_penalty", PoisonedPenalty(range(start, 10**6)))
     path = tmp_path / "m.singan"
     updates = []
     with pytest.raises(TrainingDiverged) as info:
@@ -81,7 +82,7 @@ def test_a_persistent_nonfinite_loss_stops_with_one_line_naming_scale_and_iterat
     kept = info.value.model
     assert kept.num_trained == 1 and model_problems(kept) == []
     # the finished scale is on disk; resuming (without the poison) completes the model
-    monkeypatch.setattr(train_module, "gradient_penalty", gradient_penalty)
+    monkeypatch.setattr(step_module, "gradient_penalty", gradient_penalty)
     partial = load_checkpoint(path)
     assert partial.num_trained == 1
     model = train(tiny_rgb, TINY, device="cpu", resume=partial)
@@ -109,7 +110,7 @@ def test_nonfinite_weights_at_a_snapshot_are_caught(monkeypatch, tiny_rgb):
         return gradient_penalty(*args, **kwargs)
 
     monkeypatch.setattr(train_module, "_make_nets", recording)
-    monkeypatch.setattr(train_module, "gradient_penalty", poison_stats)
+    monkeypatch.setattr(step_module, "gradient_penalty", poison_stats)
     updates = []
     model = train(tiny_rgb, cfg, device="cpu", progress=updates.append)
     notices = [u.notice for u in updates if u.notice]
@@ -191,7 +192,7 @@ def test_cli_train_exits_nonzero_with_one_line_when_training_diverges(monkeypatc
     image = tmp_path / "in.png"
     save_image(tiny_image(), image)
     monkeypatch.setattr(
-        train_module, "gradient_penalty", PoisonedPenalty(range(GP_CALLS_PER_SCALE + 4, 10**6))
+        step_module, "gradient_penalty", PoisonedPenalty(range(GP_CALLS_PER_SCALE + 4, 10**6))
     )
     out = tmp_path / "m.singan"
     assert cli_main(["train", str(image), "--preset", "tiny", "--out", str(out)]) == 2

@@ -120,9 +120,11 @@ def test_thread_tuner_keeps_the_faster_count_and_restores():
 
 
 def test_hardware_switches_are_safe_on_cpu(tiny_rgb):
-    t = get_preset("tiny").train
+    t = get_preset("tiny").execution
     assert not uses_bf16(t, torch.device("cpu"))
-    on = with_overrides(get_preset("tiny"), {"train.autocast_bf16": True, "train.cuda_graphs": True}).train
+    on = with_overrides(
+        get_preset("tiny"), {"train.autocast_bf16": True, "train.cuda_graphs": True}
+    ).execution
     assert uses_bf16(on, torch.device("cpu")) == cpu_has_native_bf16()
     with autocast(on, torch.device("cpu")):
         y = torch.nn.functional.conv2d(torch.randn(1, 3, 8, 8), torch.randn(4, 3, 3, 3))
@@ -202,9 +204,9 @@ def test_coarse_iterations_factor_schedules_more_iterations_at_coarse_scales(tin
 
 def test_paper_preset_uses_bf16_where_native_and_stays_fp32_on_request():
     paper = get_preset("paper")
-    assert paper.train.autocast_bf16
+    assert paper.execution.autocast_bf16
     fp32 = with_overrides(paper, {"train.autocast_bf16": False})
-    assert not uses_bf16(fp32.train, torch.device("cpu"))
+    assert not uses_bf16(fp32.execution, torch.device("cpu"))
     # an execution choice: the same image and schedule keep the same model id either way
     from singan_core.fingerprint import model_id
 
@@ -218,7 +220,7 @@ def test_compile_switch_allows_one_graph_per_scale_and_grad_mode():
 
     from singan_core.acceleration import maybe_compile
 
-    cfg = with_overrides(get_preset("paper"), {"train.compile": True}).train
+    cfg = with_overrides(get_preset("paper"), {"train.compile": True}).execution
     net = torch.nn.Conv2d(3, 3, 3)
     compiled = maybe_compile(net, cfg, torch.device("cpu"))  # lazy: nothing compiles until called
     assert compiled is not net
