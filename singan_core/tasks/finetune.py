@@ -27,7 +27,7 @@ import torch.nn as nn
 
 from ..adversarial import Adversarial, run_guarded
 from ..config import channels_at
-from ..errors import TrainingCancelled
+from ..errors import TrainingCancelled, TrainingDiverged
 from ..finite import Recovery, Snapshot
 from ..losses import reconstruction_loss
 from ..model import SinGANModel
@@ -137,18 +137,26 @@ def tune_generator(
 
     g.train()
     d.train()
-    with torch.enable_grad():
-        run_guarded(
-            iterations,
-            lambda it: adv.iteration(real, fake, next_prev, reconstruction),
-            adv,
-            snapshot,
-            recovery,
-            should_stop=should_stop,
-            cancelled=lambda: TrainingCancelled(model),
-            after=after,
-            notice=report,
-        )
+    try:
+        with torch.enable_grad():
+            run_guarded(
+                iterations,
+                lambda it: adv.iteration(real, fake, next_prev, reconstruction),
+                adv,
+                snapshot,
+                recovery,
+                should_stop=should_stop,
+                cancelled=lambda: TrainingCancelled(model),
+                after=after,
+                notice=report,
+            )
+    except TrainingDiverged as exc:  # training's message speaks of finished scales kept for resuming
+        what = str(exc).removeprefix("training diverged at ").split(", again after")[0]
+        raise TrainingDiverged(
+            f"fine-tuning diverged at {what}; the model is unchanged (run without fine-tuning, or with "
+            "another seed)",
+            model,
+        ) from None
     g.eval()
     for p in g.parameters():
         p.requires_grad_(False)

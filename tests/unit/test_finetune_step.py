@@ -98,7 +98,10 @@ def test_a_persistent_nonfinite_loss_in_fine_tuning_stops_with_one_line(monkeypa
     before = _params(tiny_model)
     with pytest.raises(TrainingDiverged) as info:
         inject.harmonize(tiny_model, composite, mask, fine_tune_iterations=5, **KW)
-    assert "\n" not in str(info.value) and "non-finite loss" in str(info.value)
+    message = str(info.value)
+    assert "\n" not in message and "non-finite loss" in message
+    assert message.startswith("fine-tuning diverged at scale 2 of 3, iteration 1: non-finite loss (")
+    assert message.endswith("the model is unchanged (run without fine-tuning, or with another seed)")
     assert all(torch.equal(a, b) for a, b in zip(before, _params(tiny_model), strict=True))
 
 
