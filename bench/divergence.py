@@ -9,9 +9,8 @@ table; not a test.
 Variants:
 
 - ``after``: the code as it is (loss checks every iteration, weight checks at snapshots, restore and
-  retry, the fp32 gradient-penalty norm).
-- ``before``: no checks (``train(finite_checks=False)``) and the gradient penalty as it was before the
-  fix (its norm taken as ``grad.norm(2, dim=1)``), i.e. what was shipped when the issue was filed.
+  retry).
+- ``before``: no checks (``train(finite_checks=False)``), i.e. what was shipped when the issue was filed.
 
 Counts per preset and variant: trainings that hit a non-finite value, that recovered (finished with
 a usable model after at least one restore), that ended with a usable model (complete, every weight
@@ -40,17 +39,6 @@ from singan_core.finite import SNAPSHOT_EVERY
 IMAGES_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "singan-inputs" / "Images"
 DEFAULT_IMAGES = ["mountains3.png", "seascape.png", "birds.png", "tree.png", "lightning1.png"]
 FLAT_STD = 2.0  # a sample whose pixel std (of 255) is below this is "one flat colour"
-
-
-def legacy_gradient_penalty(critic, real, fake, weight, generator=None):
-    """The gradient penalty as shipped before issue 23: the norm's own backward, in the grad's dtype."""
-    import torch
-
-    a = torch.rand(real.shape[0], 1, 1, 1, device=real.device, generator=generator, dtype=real.dtype)
-    x_hat = (a * real + (1 - a) * fake.detach()).requires_grad_(True)
-    out = critic(x_hat)
-    (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
-    return weight * ((grad.norm(2, dim=1) - 1) ** 2).mean()
 
 
 def _poisoned(penalty, cfg, image, where: str):
@@ -100,7 +88,7 @@ def run_one(job: dict) -> dict:
 
     train_module = importlib.import_module("singan_core.train")
     before = job["variant"] == "before"
-    penalty = legacy_gradient_penalty if before else train_module.gradient_penalty
+    penalty = train_module.gradient_penalty
     cfg = config_for(job["preset"], job["size"], job["iterations"], job["seed"], job["overrides"])
     train_module.gradient_penalty = penalty
     image = load_image(IMAGES_DIR / job["image"] if not Path(job["image"]).is_file() else job["image"])
