@@ -11,7 +11,14 @@ from typing import Any
 
 import grpc
 
-from singan_core.errors import CheckpointError, ConfigError, DamagedModel, ImageError
+from singan_core.errors import (
+    CheckpointError,
+    ConfigError,
+    DamagedModel,
+    ImageError,
+    TrainingCancelled,
+    TrainingDiverged,
+)
 
 from .convert import RequestError
 from .jobs import UnknownJob
@@ -34,6 +41,10 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
         return grpc.StatusCode.FAILED_PRECONDITION, str(exc)
     if isinstance(exc, CheckpointError):
         return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
+    if isinstance(exc, TrainingCancelled):  # a call's fine-tuning, stopped because the call ended
+        return grpc.StatusCode.CANCELLED, str(exc)
+    if isinstance(exc, TrainingDiverged):  # a call's fine-tuning (one line: scale, iteration, what)
+        return grpc.StatusCode.ABORTED, str(exc)
     return None
 
 

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import math
+import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -404,7 +405,13 @@ class SinGANServicer(singan_pb2_grpc.SinGANServicer):
         self, request: pb.HarmonizeRequest, context: grpc.aio.ServicerContext
     ) -> pb.ImageResponse:
         return await self._inject(
-            harmonize, request, request.composite, "composite", True, fine_tune=request.fine_tune
+            harmonize,
+            request,
+            request.composite,
+            "composite",
+            True,
+            fine_tune=request.fine_tune,
+            should_stop=_call_over(context),  # fine-tuning stops when the caller goes away
         )
 
     @unary
@@ -498,6 +505,14 @@ def _scale(value: float, name: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise invalid(f"{name} must be a positive finite number, got {value}")
     return value
+
+
+def _call_over(context: grpc.aio.ServicerContext) -> Callable[[], bool]:
+    """True once the call has ended (cancelled by the client, past its deadline, disconnected): training
+    work done for it (harmonize's fine-tuning) stops at its next iteration instead of running on."""
+    over = threading.Event()
+    context.add_done_callback(lambda _context: over.set())
+    return over.is_set
 
 
 def _check_fine_tune(model: SinGANModel, size: tuple[int, int]) -> None:
