@@ -99,27 +99,34 @@ def test_train_starts_the_managed_server_and_it_goes_with_gimp(gimp_root: Path, 
         plugin = chroot.to_inside(chroot.plugins_outside / "singan")
         params = {"png": chroot.to_inside(png), "result": chroot.to_inside(result), "long_job": long_job}
         params["plugin"] = plugin
-        run = chroot.run_batch(f"PARAMS = {params!r}\n" + SCRIPT, timeout=400)
-        assert result.exists(), f"no result (GIMP exit {run.returncode}):\n{run.output[-5000:]}"
-        found = json.loads(result.read_text())
         folder = chroot.home_outside / ".local" / "share" / "singan-studio"
-        log = (folder / "managed-server.log").read_text() if (folder / "managed-server.log").exists() else ""
-        assert found["status"] == "SUCCESS", f"{found}\n{run.output[-3000:]}\nserver log:\n{log[-2000:]}"
-        assert found["model_id"]
-        assert "singan-server ready on 127.0.0.1" in log
-        assert any((folder / "models").iterdir()), "the model was not saved in the data folder's models/"
-        pid = found["state"]["pid"]
-        assert found["state"]["users"] == [found["gimp_pid"]]  # GIMP, the plug-ins' parent
-        if long_job:
-            assert found["active"], f"no training running at GIMP's quit: {found}"
-            time.sleep(8)  # several of the watcher's rounds after GIMP is gone
-            assert pid_alive(pid), "the managed server was stopped although a training was running"
-            assert ManagedServer(folder=folder).stop()  # the test stops it
-        deadline = time.monotonic() + 30
-        while pid_alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert not pid_alive(pid), f"the managed server (pid {pid}) outlived GIMP"
-        if not long_job:
-            watch = (folder / "managed-server-watch.log").read_text()
-            assert "stopped the local server" in watch, watch
+        try:
+            run = chroot.run_batch(f"PARAMS = {params!r}\n" + SCRIPT, timeout=400)
+            assert result.exists(), f"no result (GIMP exit {run.returncode}):\n{run.output[-5000:]}"
+            found = json.loads(result.read_text())
+            log = (
+                (folder / "managed-server.log").read_text()
+                if (folder / "managed-server.log").exists()
+                else ""
+            )
+            assert found["status"] == "SUCCESS", f"{found}\n{run.output[-3000:]}\nserver log:\n{log[-2000:]}"
+            assert found["model_id"]
+            assert "singan-server ready on 127.0.0.1" in log
+            assert any((folder / "models").iterdir()), "the model was not saved in the data folder's models/"
+            pid = found["state"]["pid"]
+            assert found["state"]["users"] == [found["gimp_pid"]]  # GIMP, the plug-ins' parent
+            if long_job:
+                assert found["active"], f"no training running at GIMP's quit: {found}"
+                time.sleep(8)  # several of the watcher's rounds after GIMP is gone
+                assert pid_alive(pid), "the managed server was stopped although a training was running"
+                assert ManagedServer(folder=folder).stop()  # the test stops it
+            deadline = time.monotonic() + 30
+            while pid_alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not pid_alive(pid), f"the managed server (pid {pid}) outlived GIMP"
+            if not long_job:
+                watch = (folder / "managed-server-watch.log").read_text()
+                assert "stopped the local server" in watch, watch
+        finally:  # a failed check leaves no server behind (the chroot home, with its state file, goes)
+            ManagedServer(folder=folder).stop()
     print(f"GIMP run with the managed server's first start and a tiny training: {run.seconds:.1f} s")
