@@ -10,11 +10,12 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   banner "host tests need root and apt-get to install Krita and build the GIMP 3 chroot; they will fail"
   exit 0
 fi
-if ! command -v kritarunner >/dev/null 2>&1 || ! /usr/bin/python3 -c "import PyQt5.QtCore" 2>/dev/null; then
-  echo "== installing Krita (Debian packages)" >&2
+if ! command -v kritarunner >/dev/null 2>&1 || ! command -v Xvfb >/dev/null 2>&1 \
+    || ! /usr/bin/python3 -c "import PyQt5.QtCore" 2>/dev/null; then
+  echo "== installing Krita and Xvfb (Debian packages; the window tests run Krita under Xvfb)" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends krita python3-pyqt5 python3-sip >/dev/null \
+  apt-get install -y -qq --no-install-recommends krita python3-pyqt5 python3-sip xvfb >/dev/null \
     || banner "installing Krita failed: the Krita host tests will fail"
 fi
 echo "== GIMP 3 chroot" >&2
