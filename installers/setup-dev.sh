@@ -38,9 +38,15 @@ if [ -x "$VPY" ] && [ "$("$VPY" -c 'import sys; print("%d.%d" % sys.version_info
   echo "setup: $VENV was made with $("$VPY" -V), not $("$BASE" -V); making it again" >&2
   rm -rf "$VENV"
 fi
+if [ -L "$VENV/bin/python3" ]; then
+  # Made by an earlier set-up with links to the system's Python: the GIMP host tests run this environment's
+  # server inside a Debian trixie chroot, where /usr/bin/python3 is another Python; a copy runs there.
+  echo "setup: $VENV links to the system's Python; making it again with its own copy" >&2
+  rm -rf "$VENV"
+fi
 if [ ! -x "$VPY" ]; then
   echo "setup: creating $VENV with $("$BASE" -V) ($(command -v "$BASE"))" >&2
-  if ! "$BASE" -m venv "$VENV" >/dev/null 2>&1; then
+  if ! "$BASE" -m venv --copies "$VENV" >/dev/null 2>&1; then
     rm -rf "$VENV"
     if ! "$BASE" -c 'import ensurepip, venv' >/dev/null 2>&1; then
       fail "Python's venv module is missing: install it (Debian/Ubuntu: apt install python3-venv, or python$("$BASE" -c 'import sys; print("%d.%d" % sys.version_info[:2])')-venv), then run this again"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import sysconfig
 import time
 from contextlib import contextmanager
@@ -70,6 +71,17 @@ with open(PARAMS["result"], "w") as fh:
 """
 
 
+def _base_python(root: Path) -> list[Path]:
+    """The standard library of the Python under SERVER_ENV, where the chroot lacks it (its Python is another).
+
+    The environment's own interpreter is a copy (``venv --copies``), so this is all it needs to start there.
+    """
+    stdlib = Path(
+        sysconfig.get_paths(vars={"installed_base": sys.base_prefix, "base": sys.base_prefix})["stdlib"]
+    )
+    return [] if (root / str(stdlib).lstrip("/")).exists() else [stdlib]
+
+
 @contextmanager
 def _bound(root: Path, *paths: Path):
     """``paths`` bind-mounted read-only into the chroot at the same place; unmounted afterwards."""
@@ -90,7 +102,10 @@ def _bound(root: Path, *paths: Path):
 @pytest.mark.parametrize("long_job", [False, True], ids=["idle at quit", "training at quit"])
 def test_train_starts_the_managed_server_and_it_goes_with_gimp(gimp_root: Path, long_job: bool) -> None:  # noqa: F811
     assert (SERVER_ENV / "bin" / "singan-server").exists(), f"no singan-server in {SERVER_ENV}/bin"
-    with gimp_chroot.session(gimp_root) as chroot, _bound(gimp_root, SERVER_ENV, REPO):
+    with (
+        gimp_chroot.session(gimp_root) as chroot,
+        _bound(gimp_root, SERVER_ENV, REPO, *_base_python(gimp_root)),
+    ):
         _install(chroot)
         settings = chroot.home_outside / ".config" / "GIMP" / "3.0" / "singan-studio.json"
         settings.write_text(json.dumps({"server_mode": "local", "server_env": str(SERVER_ENV)}))

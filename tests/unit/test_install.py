@@ -31,7 +31,10 @@ class FakeRun:
         if command[1:3] == ["-m", "venv"]:
             python = inst.env_executable(Path(command[3]), "python")
             python.parent.mkdir(parents=True)
-            python.symlink_to(sys.executable)
+            # A wrapper, not a symlink: a symlink to a venv's python loses that venv's packages (Python
+            # finds pyvenv.cfg beside the path it was started as), so the smoke import would fail.
+            python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+            python.chmod(0o755)
             return subprocess.CompletedProcess(command, 0, "", "")
         if command[1:3] == ["-m", "pip"]:
             return subprocess.CompletedProcess(command, 0, "", "")
