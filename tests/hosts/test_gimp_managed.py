@@ -79,7 +79,7 @@ def _base_python(root: Path) -> list[Path]:
     stdlib = Path(
         sysconfig.get_paths(vars={"installed_base": sys.base_prefix, "base": sys.base_prefix})["stdlib"]
     )
-    return [] if (root / str(stdlib).lstrip("/")).exists() else [stdlib]
+    return [] if (root / str(stdlib).lstrip("/") / "os.py").exists() else [stdlib]
 
 
 @contextmanager
