@@ -5,27 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tiny_server import H, W, tiny_trained_server
 
-from host_plugin.client import Client, InvalidArgument, RawImage
-from inference_server.server import build_server
+from host_plugin.client import InvalidArgument, RawImage
 
-QUICK = {"train.iterations": 4, "train.lr_decay_iteration": 3, "train.d_steps": 1, "train.g_steps": 1}
-W, H = 32, 24
 BIG = 8  # the layer is BIG times the model's size: the native path
 OFFSET = (5, 7)
 
 
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory: pytest.TempPathFactory):
-    rng = np.random.default_rng(3)
-    arr = rng.integers(0, 256, size=(H, W, 3), dtype=np.uint8)
-    with (
-        build_server(port=0, models_dir=tmp_path_factory.mktemp("models")) as srv,
-        Client(address=srv.address) as c,
-    ):
-        done = c.train(RawImage(W, H, 3, arr.tobytes()), preset="tiny", overrides=QUICK)
-        assert done.state == "SUCCEEDED", done.error
-        yield c, done.model_id
+    with tiny_trained_server(tmp_path_factory, seed=3) as (client, model_id, arr):
+        yield client, model_id
 
 
 def pixels(img: RawImage) -> np.ndarray:
