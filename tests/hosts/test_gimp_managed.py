@@ -140,7 +140,11 @@ def test_train_starts_the_managed_server_and_it_goes_with_gimp(gimp_root: Path, 
                 time.sleep(0.2)
             assert not pid_alive(pid), f"the managed server (pid {pid}) outlived GIMP"
             if not long_job:
-                watch = (folder / "managed-server-watch.log").read_text()
+                # The watcher writes its one line after the server has exited: wait for it, not for the pid.
+                watch_log = folder / "managed-server-watch.log"
+                while not watch_log.read_text().strip() and time.monotonic() < deadline + 10:
+                    time.sleep(0.2)
+                watch = watch_log.read_text()
                 assert "stopped the local server" in watch, watch
         finally:  # a failed check leaves no server behind (the chroot home, with its state file, goes)
             ManagedServer(folder=folder).stop()
