@@ -204,6 +204,8 @@ class Fuzzer:
         ]
         if self.rng.random() < 0.1:
             chunks = []
+        elif self.rng.random() < 0.3:
+            chunks[0].replace = True
         return lambda t: stub.ImportModel(iter(chunks), timeout=t)
 
     def _Generate(self, stub):  # noqa: N802, ANN001, ANN202
@@ -213,6 +215,8 @@ class Fuzzer:
             scale_h=self.real() if r.random() < 0.5 else 0.0, scale_v=self.real() if r.random() < 0.5 else 0.0,
             start_scale=r.choice([0, 0, 1, 2, 3, 2**32 - 1]),
         )  # fmt: skip
+        if r.random() < 0.3:
+            request.variation = self.real()
         if r.random() < 0.3:
             request.size.width, request.size.height = (
                 r.choice([0, 1, 50, 300, 9000, 2**32 - 1]),
@@ -228,6 +232,8 @@ class Fuzzer:
             **extra,
         )
         getattr(request, field).CopyFrom(self.image())
+        if self.rng.random() < 0.3:
+            request.variation = self.real()
         return lambda t: method(request, timeout=t)
 
     def _Harmonize(self, stub):  # noqa: N802, ANN001, ANN202
@@ -261,7 +267,97 @@ class Fuzzer:
             request.alpha, request.beta = self.real(), self.real()
         if r.random() < 0.5:
             request.start_scale = r.choice([0, 1, 2, 5, 2**31 - 1])
+        if r.random() < 0.3:
+            request.variation = self.real()
         return lambda t: sum(1 for _ in stub.Animate(request, timeout=t))
+
+    def _EstimateTraining(self, stub):  # noqa: N802, ANN001, ANN202
+        r = self.rng
+        request = pb.TrainRequest(
+            image=self.image(mask=False),
+            preset=r.choice(["tiny", "fast", "paper", "", "nope"]),
+            overrides=self.overrides() if r.random() < 0.9 else {},
+            super_resolution_factor=r.choice([0, 0, 2, 4, 1, 17]),
+        )
+        return lambda t: stub.EstimateTraining(request, timeout=t)
+
+    def _FineTune(self, stub):  # noqa: N802, ANN001, ANN202
+        r = self.rng
+        request = pb.FineTuneRequest(
+            model_id=self.model_ref(),
+            iterations=r.choice([0, 1, 2, 3, 100000, 2**32 - 1]),
+            name=self.text(),
+            injection_scale=r.choice([0, 1, 2, 3, 2**32 - 1]),
+        )
+        request.composite.CopyFrom(self.image())
+
+        def call(t: float) -> Any:
+            for event in stub.FineTune(request, timeout=t):  # the first event, then cancel the job
+                stub.CancelJob(pb.CancelJobRequest(job_id=event.job.job_id), timeout=t)
+                return event
+            return None
+
+        return call
+
+    def _UploadImage(self, stub):  # noqa: N802, ANN001, ANN202
+        r = self.rng
+        img = self.image()
+        header = pb.Image(
+            width=img.width, height=img.height, channels=img.channels, bit_depth=img.bit_depth,
+            offset_x=img.offset_x, offset_y=img.offset_y,
+        )  # fmt: skip
+        data = img.pixels + img.mask
+        pixel_bytes, mask_bytes = len(img.pixels), len(img.mask)
+        if r.random() < 0.2:
+            pixel_bytes = r.choice([0, pixel_bytes + 1, 2**40, 2**64 - 1])
+        step = r.choice([1, 7, 1000, 1 << 20])
+        chunks = [pb.ImageChunk(header=header, pixel_bytes=pixel_bytes, mask_bytes=mask_bytes)]
+        chunks += [pb.ImageChunk(data=data[i : i + step]) for i in range(0, len(data), step)]
+        if r.random() < 0.1:
+            chunks = chunks[1:] if r.random() < 0.5 else []
+
+        def call(t: float) -> Any:
+            uploaded = stub.UploadImage(iter(chunks), timeout=t)
+            if r.random() < 0.5:  # use it once (a second use is NOT_FOUND)
+                request = pb.InstantFillRequest(seed=1)
+                request.image.CopyFrom(header)
+                request.image.upload_id = r.choice([uploaded.upload_id, uploaded.upload_id, "nope", ""])
+                stub.InstantFill(request, timeout=t)
+            return uploaded
+
+        return call
+
+    def _InstantVariations(self, stub):  # noqa: N802, ANN001, ANN202
+        r = self.rng
+        request = pb.InstantVariationsRequest(n=r.choice([0, 1, 2, 65, 2**32 - 1]), seed=self.integer(0))
+        request.image.CopyFrom(self.image())
+        if r.random() < 0.4:
+            request.size.width, request.size.height = r.choice([0, 1, 50, 9000]), r.choice([0, 1, 40])
+        return lambda t: stub.InstantVariations(request, timeout=t)
+
+    def _InstantFill(self, stub):  # noqa: N802, ANN001, ANN202
+        r = self.rng
+        request = pb.InstantFillRequest(seed=self.integer(0), region_only=r.random() < 0.5)
+        request.image.CopyFrom(self.image(mask=r.random() < 0.8))
+        if r.random() < 0.3:
+            request.source.CopyFrom(self.image(mask=False))
+        return lambda t: stub.InstantFill(request, timeout=t)
+
+    def _InstantEdit(self, stub):  # noqa: N802, ANN001, ANN202
+        r = self.rng
+        request = pb.InstantEditRequest(seed=self.integer(0), region_only=r.random() < 0.5)
+        request.original.CopyFrom(self.image(mask=False))
+        request.edited.CopyFrom(self.image() if r.random() < 0.5 else request.original)
+        return lambda t: stub.InstantEdit(request, timeout=t)
+
+    def _ExtendCanvas(self, stub):  # noqa: N802, ANN001, ANN202
+        r = self.rng
+        sides = [r.choice([0, 0, 1, 8, 40, 5000, 2**32 - 1]) for _ in range(4)]
+        request = pb.ExtendCanvasRequest(
+            left=sides[0], top=sides[1], right=sides[2], bottom=sides[3], seed=self.integer(0)
+        )
+        request.image.CopyFrom(self.image(mask=False))
+        return lambda t: stub.ExtendCanvas(request, timeout=t)
 
 
 RPCS = [name for name in pb.DESCRIPTOR.services_by_name["SinGAN"].methods_by_name]

@@ -35,6 +35,14 @@ class SinGANBase(abc.ABC):
         pass
 
     @abc.abstractmethod
+    async def EstimateTraining(self, stream: 'grpclib.server.Stream[singan_api.singan_pb2.TrainRequest, singan_api.singan_pb2.TrainingEstimate]') -> None:
+        pass
+
+    @abc.abstractmethod
+    async def FineTune(self, stream: 'grpclib.server.Stream[singan_api.singan_pb2.FineTuneRequest, singan_api.singan_pb2.JobEvent]') -> None:
+        pass
+
+    @abc.abstractmethod
     async def ListModels(self, stream: 'grpclib.server.Stream[singan_api.singan_pb2.ListModelsRequest, singan_api.singan_pb2.ListModelsResponse]') -> None:
         pass
 
@@ -82,6 +90,26 @@ class SinGANBase(abc.ABC):
     async def Animate(self, stream: 'grpclib.server.Stream[singan_api.singan_pb2.AnimateRequest, singan_api.singan_pb2.AnimationFrame]') -> None:
         pass
 
+    @abc.abstractmethod
+    async def UploadImage(self, stream: 'grpclib.server.Stream[singan_api.singan_pb2.ImageChunk, singan_api.singan_pb2.UploadedImage]') -> None:
+        pass
+
+    @abc.abstractmethod
+    async def InstantVariations(self, stream: 'grpclib.server.Stream[singan_api.singan_pb2.InstantVariationsRequest, singan_api.singan_pb2.ImagesResponse]') -> None:
+        pass
+
+    @abc.abstractmethod
+    async def InstantFill(self, stream: 'grpclib.server.Stream[singan_api.singan_pb2.InstantFillRequest, singan_api.singan_pb2.ImageResponse]') -> None:
+        pass
+
+    @abc.abstractmethod
+    async def InstantEdit(self, stream: 'grpclib.server.Stream[singan_api.singan_pb2.InstantEditRequest, singan_api.singan_pb2.ImageResponse]') -> None:
+        pass
+
+    @abc.abstractmethod
+    async def ExtendCanvas(self, stream: 'grpclib.server.Stream[singan_api.singan_pb2.ExtendCanvasRequest, singan_api.singan_pb2.ImageResponse]') -> None:
+        pass
+
     def __mapping__(self) -> typing.Dict[str, grpclib.const.Handler]:
         return {
             '/singan.v1.SinGAN/GetServerInfo': grpclib.const.Handler(
@@ -113,6 +141,18 @@ class SinGANBase(abc.ABC):
                 grpclib.const.Cardinality.UNARY_UNARY,
                 singan_api.singan_pb2.ListJobsRequest,
                 singan_api.singan_pb2.ListJobsResponse,
+            ),
+            '/singan.v1.SinGAN/EstimateTraining': grpclib.const.Handler(
+                self.EstimateTraining,
+                grpclib.const.Cardinality.UNARY_UNARY,
+                singan_api.singan_pb2.TrainRequest,
+                singan_api.singan_pb2.TrainingEstimate,
+            ),
+            '/singan.v1.SinGAN/FineTune': grpclib.const.Handler(
+                self.FineTune,
+                grpclib.const.Cardinality.UNARY_STREAM,
+                singan_api.singan_pb2.FineTuneRequest,
+                singan_api.singan_pb2.JobEvent,
             ),
             '/singan.v1.SinGAN/ListModels': grpclib.const.Handler(
                 self.ListModels,
@@ -186,6 +226,36 @@ class SinGANBase(abc.ABC):
                 singan_api.singan_pb2.AnimateRequest,
                 singan_api.singan_pb2.AnimationFrame,
             ),
+            '/singan.v1.SinGAN/UploadImage': grpclib.const.Handler(
+                self.UploadImage,
+                grpclib.const.Cardinality.STREAM_UNARY,
+                singan_api.singan_pb2.ImageChunk,
+                singan_api.singan_pb2.UploadedImage,
+            ),
+            '/singan.v1.SinGAN/InstantVariations': grpclib.const.Handler(
+                self.InstantVariations,
+                grpclib.const.Cardinality.UNARY_UNARY,
+                singan_api.singan_pb2.InstantVariationsRequest,
+                singan_api.singan_pb2.ImagesResponse,
+            ),
+            '/singan.v1.SinGAN/InstantFill': grpclib.const.Handler(
+                self.InstantFill,
+                grpclib.const.Cardinality.UNARY_UNARY,
+                singan_api.singan_pb2.InstantFillRequest,
+                singan_api.singan_pb2.ImageResponse,
+            ),
+            '/singan.v1.SinGAN/InstantEdit': grpclib.const.Handler(
+                self.InstantEdit,
+                grpclib.const.Cardinality.UNARY_UNARY,
+                singan_api.singan_pb2.InstantEditRequest,
+                singan_api.singan_pb2.ImageResponse,
+            ),
+            '/singan.v1.SinGAN/ExtendCanvas': grpclib.const.Handler(
+                self.ExtendCanvas,
+                grpclib.const.Cardinality.UNARY_UNARY,
+                singan_api.singan_pb2.ExtendCanvasRequest,
+                singan_api.singan_pb2.ImageResponse,
+            ),
         }
 
 
@@ -221,6 +291,18 @@ class SinGANStub:
             '/singan.v1.SinGAN/ListJobs',
             singan_api.singan_pb2.ListJobsRequest,
             singan_api.singan_pb2.ListJobsResponse,
+        )
+        self.EstimateTraining = grpclib.client.UnaryUnaryMethod(
+            channel,
+            '/singan.v1.SinGAN/EstimateTraining',
+            singan_api.singan_pb2.TrainRequest,
+            singan_api.singan_pb2.TrainingEstimate,
+        )
+        self.FineTune = grpclib.client.UnaryStreamMethod(
+            channel,
+            '/singan.v1.SinGAN/FineTune',
+            singan_api.singan_pb2.FineTuneRequest,
+            singan_api.singan_pb2.JobEvent,
         )
         self.ListModels = grpclib.client.UnaryUnaryMethod(
             channel,
@@ -293,4 +375,34 @@ class SinGANStub:
             '/singan.v1.SinGAN/Animate',
             singan_api.singan_pb2.AnimateRequest,
             singan_api.singan_pb2.AnimationFrame,
+        )
+        self.UploadImage = grpclib.client.StreamUnaryMethod(
+            channel,
+            '/singan.v1.SinGAN/UploadImage',
+            singan_api.singan_pb2.ImageChunk,
+            singan_api.singan_pb2.UploadedImage,
+        )
+        self.InstantVariations = grpclib.client.UnaryUnaryMethod(
+            channel,
+            '/singan.v1.SinGAN/InstantVariations',
+            singan_api.singan_pb2.InstantVariationsRequest,
+            singan_api.singan_pb2.ImagesResponse,
+        )
+        self.InstantFill = grpclib.client.UnaryUnaryMethod(
+            channel,
+            '/singan.v1.SinGAN/InstantFill',
+            singan_api.singan_pb2.InstantFillRequest,
+            singan_api.singan_pb2.ImageResponse,
+        )
+        self.InstantEdit = grpclib.client.UnaryUnaryMethod(
+            channel,
+            '/singan.v1.SinGAN/InstantEdit',
+            singan_api.singan_pb2.InstantEditRequest,
+            singan_api.singan_pb2.ImageResponse,
+        )
+        self.ExtendCanvas = grpclib.client.UnaryUnaryMethod(
+            channel,
+            '/singan.v1.SinGAN/ExtendCanvas',
+            singan_api.singan_pb2.ExtendCanvasRequest,
+            singan_api.singan_pb2.ImageResponse,
         )

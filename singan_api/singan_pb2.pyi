@@ -25,7 +25,7 @@ JOB_STATE_CANCELLED: JobState
 JOB_STATE_INTERRUPTED: JobState
 
 class Image(_message.Message):
-    __slots__ = ("width", "height", "channels", "bit_depth", "pixels", "mask", "offset_x", "offset_y")
+    __slots__ = ("width", "height", "channels", "bit_depth", "pixels", "mask", "offset_x", "offset_y", "upload_id")
     WIDTH_FIELD_NUMBER: _ClassVar[int]
     HEIGHT_FIELD_NUMBER: _ClassVar[int]
     CHANNELS_FIELD_NUMBER: _ClassVar[int]
@@ -34,6 +34,7 @@ class Image(_message.Message):
     MASK_FIELD_NUMBER: _ClassVar[int]
     OFFSET_X_FIELD_NUMBER: _ClassVar[int]
     OFFSET_Y_FIELD_NUMBER: _ClassVar[int]
+    UPLOAD_ID_FIELD_NUMBER: _ClassVar[int]
     width: int
     height: int
     channels: int
@@ -42,7 +43,8 @@ class Image(_message.Message):
     mask: bytes
     offset_x: int
     offset_y: int
-    def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., channels: _Optional[int] = ..., bit_depth: _Optional[int] = ..., pixels: _Optional[bytes] = ..., mask: _Optional[bytes] = ..., offset_x: _Optional[int] = ..., offset_y: _Optional[int] = ...) -> None: ...
+    upload_id: str
+    def __init__(self, width: _Optional[int] = ..., height: _Optional[int] = ..., channels: _Optional[int] = ..., bit_depth: _Optional[int] = ..., pixels: _Optional[bytes] = ..., mask: _Optional[bytes] = ..., offset_x: _Optional[int] = ..., offset_y: _Optional[int] = ..., upload_id: _Optional[str] = ...) -> None: ...
 
 class Size(_message.Message):
     __slots__ = ("width", "height")
@@ -67,18 +69,20 @@ class DeviceInfo(_message.Message):
     def __init__(self, kind: _Optional[str] = ..., name: _Optional[str] = ..., memory_bytes: _Optional[int] = ...) -> None: ...
 
 class Limits(_message.Message):
-    __slots__ = ("max_pixels", "max_message_bytes", "max_samples", "max_frames", "max_output_side")
+    __slots__ = ("max_pixels", "max_message_bytes", "max_samples", "max_frames", "max_output_side", "max_upload_bytes")
     MAX_PIXELS_FIELD_NUMBER: _ClassVar[int]
     MAX_MESSAGE_BYTES_FIELD_NUMBER: _ClassVar[int]
     MAX_SAMPLES_FIELD_NUMBER: _ClassVar[int]
     MAX_FRAMES_FIELD_NUMBER: _ClassVar[int]
     MAX_OUTPUT_SIDE_FIELD_NUMBER: _ClassVar[int]
+    MAX_UPLOAD_BYTES_FIELD_NUMBER: _ClassVar[int]
     max_pixels: int
     max_message_bytes: int
     max_samples: int
     max_frames: int
     max_output_side: int
-    def __init__(self, max_pixels: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_samples: _Optional[int] = ..., max_frames: _Optional[int] = ..., max_output_side: _Optional[int] = ...) -> None: ...
+    max_upload_bytes: int
+    def __init__(self, max_pixels: _Optional[int] = ..., max_message_bytes: _Optional[int] = ..., max_samples: _Optional[int] = ..., max_frames: _Optional[int] = ..., max_output_side: _Optional[int] = ..., max_upload_bytes: _Optional[int] = ...) -> None: ...
 
 class ServerInfo(_message.Message):
     __slots__ = ("version", "api_version", "device", "queue_length", "running_job_id", "limits", "presets", "capabilities", "auth_required", "tls")
@@ -192,6 +196,42 @@ class TrainRequest(_message.Message):
     retrain: bool
     def __init__(self, image: _Optional[_Union[Image, _Mapping]] = ..., preset: _Optional[str] = ..., overrides: _Optional[_Mapping[str, str]] = ..., name: _Optional[str] = ..., super_resolution_factor: _Optional[int] = ..., retrain: _Optional[bool] = ...) -> None: ...
 
+class TrainingEstimate(_message.Message):
+    __slots__ = ("seconds", "low_seconds", "high_seconds", "scale_sizes", "iterations", "peak_memory_bytes", "basis", "model_id", "already_trained")
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    LOW_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    HIGH_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SCALE_SIZES_FIELD_NUMBER: _ClassVar[int]
+    ITERATIONS_FIELD_NUMBER: _ClassVar[int]
+    PEAK_MEMORY_BYTES_FIELD_NUMBER: _ClassVar[int]
+    BASIS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_TRAINED_FIELD_NUMBER: _ClassVar[int]
+    seconds: float
+    low_seconds: float
+    high_seconds: float
+    scale_sizes: _containers.RepeatedCompositeFieldContainer[Size]
+    iterations: int
+    peak_memory_bytes: int
+    basis: str
+    model_id: str
+    already_trained: bool
+    def __init__(self, seconds: _Optional[float] = ..., low_seconds: _Optional[float] = ..., high_seconds: _Optional[float] = ..., scale_sizes: _Optional[_Iterable[_Union[Size, _Mapping]]] = ..., iterations: _Optional[int] = ..., peak_memory_bytes: _Optional[int] = ..., basis: _Optional[str] = ..., model_id: _Optional[str] = ..., already_trained: _Optional[bool] = ...) -> None: ...
+
+class FineTuneRequest(_message.Message):
+    __slots__ = ("model_id", "composite", "iterations", "name", "injection_scale")
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    COMPOSITE_FIELD_NUMBER: _ClassVar[int]
+    ITERATIONS_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    INJECTION_SCALE_FIELD_NUMBER: _ClassVar[int]
+    model_id: str
+    composite: Image
+    iterations: int
+    name: str
+    injection_scale: int
+    def __init__(self, model_id: _Optional[str] = ..., composite: _Optional[_Union[Image, _Mapping]] = ..., iterations: _Optional[int] = ..., name: _Optional[str] = ..., injection_scale: _Optional[int] = ...) -> None: ...
+
 class WatchJobRequest(_message.Message):
     __slots__ = ("job_id",)
     JOB_ID_FIELD_NUMBER: _ClassVar[int]
@@ -303,17 +343,39 @@ class ExportModelRequest(_message.Message):
     def __init__(self, model_id: _Optional[str] = ...) -> None: ...
 
 class FileChunk(_message.Message):
-    __slots__ = ("data", "total_size", "name")
+    __slots__ = ("data", "total_size", "name", "replace")
     DATA_FIELD_NUMBER: _ClassVar[int]
     TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    REPLACE_FIELD_NUMBER: _ClassVar[int]
     data: bytes
     total_size: int
     name: str
-    def __init__(self, data: _Optional[bytes] = ..., total_size: _Optional[int] = ..., name: _Optional[str] = ...) -> None: ...
+    replace: bool
+    def __init__(self, data: _Optional[bytes] = ..., total_size: _Optional[int] = ..., name: _Optional[str] = ..., replace: _Optional[bool] = ...) -> None: ...
+
+class ImageChunk(_message.Message):
+    __slots__ = ("header", "pixel_bytes", "mask_bytes", "data")
+    HEADER_FIELD_NUMBER: _ClassVar[int]
+    PIXEL_BYTES_FIELD_NUMBER: _ClassVar[int]
+    MASK_BYTES_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    header: Image
+    pixel_bytes: int
+    mask_bytes: int
+    data: bytes
+    def __init__(self, header: _Optional[_Union[Image, _Mapping]] = ..., pixel_bytes: _Optional[int] = ..., mask_bytes: _Optional[int] = ..., data: _Optional[bytes] = ...) -> None: ...
+
+class UploadedImage(_message.Message):
+    __slots__ = ("upload_id", "expires_in_s")
+    UPLOAD_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_IN_S_FIELD_NUMBER: _ClassVar[int]
+    upload_id: str
+    expires_in_s: int
+    def __init__(self, upload_id: _Optional[str] = ..., expires_in_s: _Optional[int] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
-    __slots__ = ("model_id", "n", "seed", "scale_h", "scale_v", "size", "start_scale", "at_document_size")
+    __slots__ = ("model_id", "n", "seed", "scale_h", "scale_v", "size", "start_scale", "at_document_size", "variation")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     N_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
@@ -322,6 +384,7 @@ class GenerateRequest(_message.Message):
     SIZE_FIELD_NUMBER: _ClassVar[int]
     START_SCALE_FIELD_NUMBER: _ClassVar[int]
     AT_DOCUMENT_SIZE_FIELD_NUMBER: _ClassVar[int]
+    VARIATION_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     n: int
     seed: int
@@ -330,7 +393,8 @@ class GenerateRequest(_message.Message):
     size: Size
     start_scale: int
     at_document_size: bool
-    def __init__(self, model_id: _Optional[str] = ..., n: _Optional[int] = ..., seed: _Optional[int] = ..., scale_h: _Optional[float] = ..., scale_v: _Optional[float] = ..., size: _Optional[_Union[Size, _Mapping]] = ..., start_scale: _Optional[int] = ..., at_document_size: _Optional[bool] = ...) -> None: ...
+    variation: float
+    def __init__(self, model_id: _Optional[str] = ..., n: _Optional[int] = ..., seed: _Optional[int] = ..., scale_h: _Optional[float] = ..., scale_v: _Optional[float] = ..., size: _Optional[_Union[Size, _Mapping]] = ..., start_scale: _Optional[int] = ..., at_document_size: _Optional[bool] = ..., variation: _Optional[float] = ...) -> None: ...
 
 class ImagesResponse(_message.Message):
     __slots__ = ("images",)
@@ -345,48 +409,54 @@ class ImageResponse(_message.Message):
     def __init__(self, image: _Optional[_Union[Image, _Mapping]] = ...) -> None: ...
 
 class HarmonizeRequest(_message.Message):
-    __slots__ = ("model_id", "composite", "injection_scale", "seed", "fine_tune", "region_only")
+    __slots__ = ("model_id", "composite", "injection_scale", "seed", "fine_tune", "region_only", "variation")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     COMPOSITE_FIELD_NUMBER: _ClassVar[int]
     INJECTION_SCALE_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     FINE_TUNE_FIELD_NUMBER: _ClassVar[int]
     REGION_ONLY_FIELD_NUMBER: _ClassVar[int]
+    VARIATION_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     composite: Image
     injection_scale: int
     seed: int
     fine_tune: bool
     region_only: bool
-    def __init__(self, model_id: _Optional[str] = ..., composite: _Optional[_Union[Image, _Mapping]] = ..., injection_scale: _Optional[int] = ..., seed: _Optional[int] = ..., fine_tune: _Optional[bool] = ..., region_only: _Optional[bool] = ...) -> None: ...
+    variation: float
+    def __init__(self, model_id: _Optional[str] = ..., composite: _Optional[_Union[Image, _Mapping]] = ..., injection_scale: _Optional[int] = ..., seed: _Optional[int] = ..., fine_tune: _Optional[bool] = ..., region_only: _Optional[bool] = ..., variation: _Optional[float] = ...) -> None: ...
 
 class EditRequest(_message.Message):
-    __slots__ = ("model_id", "image", "injection_scale", "seed", "region_only")
+    __slots__ = ("model_id", "image", "injection_scale", "seed", "region_only", "variation")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
     INJECTION_SCALE_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     REGION_ONLY_FIELD_NUMBER: _ClassVar[int]
+    VARIATION_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     image: Image
     injection_scale: int
     seed: int
     region_only: bool
-    def __init__(self, model_id: _Optional[str] = ..., image: _Optional[_Union[Image, _Mapping]] = ..., injection_scale: _Optional[int] = ..., seed: _Optional[int] = ..., region_only: _Optional[bool] = ...) -> None: ...
+    variation: float
+    def __init__(self, model_id: _Optional[str] = ..., image: _Optional[_Union[Image, _Mapping]] = ..., injection_scale: _Optional[int] = ..., seed: _Optional[int] = ..., region_only: _Optional[bool] = ..., variation: _Optional[float] = ...) -> None: ...
 
 class PaintToImageRequest(_message.Message):
-    __slots__ = ("model_id", "paint", "injection_scale", "quantize", "seed")
+    __slots__ = ("model_id", "paint", "injection_scale", "quantize", "seed", "variation")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     PAINT_FIELD_NUMBER: _ClassVar[int]
     INJECTION_SCALE_FIELD_NUMBER: _ClassVar[int]
     QUANTIZE_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    VARIATION_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     paint: Image
     injection_scale: int
     quantize: bool
     seed: int
-    def __init__(self, model_id: _Optional[str] = ..., paint: _Optional[_Union[Image, _Mapping]] = ..., injection_scale: _Optional[int] = ..., quantize: _Optional[bool] = ..., seed: _Optional[int] = ...) -> None: ...
+    variation: float
+    def __init__(self, model_id: _Optional[str] = ..., paint: _Optional[_Union[Image, _Mapping]] = ..., injection_scale: _Optional[int] = ..., quantize: _Optional[bool] = ..., seed: _Optional[int] = ..., variation: _Optional[float] = ...) -> None: ...
 
 class SuperResolveRequest(_message.Message):
     __slots__ = ("model_id", "image", "factor", "seed")
@@ -401,20 +471,74 @@ class SuperResolveRequest(_message.Message):
     def __init__(self, model_id: _Optional[str] = ..., image: _Optional[_Union[Image, _Mapping]] = ..., factor: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class AnimateRequest(_message.Message):
-    __slots__ = ("model_id", "frames", "start_scale", "alpha", "beta", "seed")
+    __slots__ = ("model_id", "frames", "start_scale", "alpha", "beta", "seed", "variation")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     FRAMES_FIELD_NUMBER: _ClassVar[int]
     START_SCALE_FIELD_NUMBER: _ClassVar[int]
     ALPHA_FIELD_NUMBER: _ClassVar[int]
     BETA_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    VARIATION_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     frames: int
     start_scale: int
     alpha: float
     beta: float
     seed: int
-    def __init__(self, model_id: _Optional[str] = ..., frames: _Optional[int] = ..., start_scale: _Optional[int] = ..., alpha: _Optional[float] = ..., beta: _Optional[float] = ..., seed: _Optional[int] = ...) -> None: ...
+    variation: float
+    def __init__(self, model_id: _Optional[str] = ..., frames: _Optional[int] = ..., start_scale: _Optional[int] = ..., alpha: _Optional[float] = ..., beta: _Optional[float] = ..., seed: _Optional[int] = ..., variation: _Optional[float] = ...) -> None: ...
+
+class InstantVariationsRequest(_message.Message):
+    __slots__ = ("image", "n", "seed", "size")
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    N_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FIELD_NUMBER: _ClassVar[int]
+    image: Image
+    n: int
+    seed: int
+    size: Size
+    def __init__(self, image: _Optional[_Union[Image, _Mapping]] = ..., n: _Optional[int] = ..., seed: _Optional[int] = ..., size: _Optional[_Union[Size, _Mapping]] = ...) -> None: ...
+
+class InstantFillRequest(_message.Message):
+    __slots__ = ("image", "source", "seed", "region_only")
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    REGION_ONLY_FIELD_NUMBER: _ClassVar[int]
+    image: Image
+    source: Image
+    seed: int
+    region_only: bool
+    def __init__(self, image: _Optional[_Union[Image, _Mapping]] = ..., source: _Optional[_Union[Image, _Mapping]] = ..., seed: _Optional[int] = ..., region_only: _Optional[bool] = ...) -> None: ...
+
+class InstantEditRequest(_message.Message):
+    __slots__ = ("original", "edited", "seed", "region_only")
+    ORIGINAL_FIELD_NUMBER: _ClassVar[int]
+    EDITED_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    REGION_ONLY_FIELD_NUMBER: _ClassVar[int]
+    original: Image
+    edited: Image
+    seed: int
+    region_only: bool
+    def __init__(self, original: _Optional[_Union[Image, _Mapping]] = ..., edited: _Optional[_Union[Image, _Mapping]] = ..., seed: _Optional[int] = ..., region_only: _Optional[bool] = ...) -> None: ...
+
+class ExtendCanvasRequest(_message.Message):
+    __slots__ = ("image", "left", "top", "right", "bottom", "seed")
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    LEFT_FIELD_NUMBER: _ClassVar[int]
+    TOP_FIELD_NUMBER: _ClassVar[int]
+    RIGHT_FIELD_NUMBER: _ClassVar[int]
+    BOTTOM_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    image: Image
+    left: int
+    top: int
+    right: int
+    bottom: int
+    seed: int
+    def __init__(self, image: _Optional[_Union[Image, _Mapping]] = ..., left: _Optional[int] = ..., top: _Optional[int] = ..., right: _Optional[int] = ..., bottom: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class AnimationFrame(_message.Message):
     __slots__ = ("index", "total", "image")

@@ -60,6 +60,16 @@ class SinGANStub:
                 request_serializer=singan__api_dot_singan__pb2.ListJobsRequest.SerializeToString,
                 response_deserializer=singan__api_dot_singan__pb2.ListJobsResponse.FromString,
                 _registered_method=True)
+        self.EstimateTraining = channel.unary_unary(
+                '/singan.v1.SinGAN/EstimateTraining',
+                request_serializer=singan__api_dot_singan__pb2.TrainRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.TrainingEstimate.FromString,
+                _registered_method=True)
+        self.FineTune = channel.unary_stream(
+                '/singan.v1.SinGAN/FineTune',
+                request_serializer=singan__api_dot_singan__pb2.FineTuneRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.JobEvent.FromString,
+                _registered_method=True)
         self.ListModels = channel.unary_unary(
                 '/singan.v1.SinGAN/ListModels',
                 request_serializer=singan__api_dot_singan__pb2.ListModelsRequest.SerializeToString,
@@ -120,6 +130,31 @@ class SinGANStub:
                 request_serializer=singan__api_dot_singan__pb2.AnimateRequest.SerializeToString,
                 response_deserializer=singan__api_dot_singan__pb2.AnimationFrame.FromString,
                 _registered_method=True)
+        self.UploadImage = channel.stream_unary(
+                '/singan.v1.SinGAN/UploadImage',
+                request_serializer=singan__api_dot_singan__pb2.ImageChunk.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.UploadedImage.FromString,
+                _registered_method=True)
+        self.InstantVariations = channel.unary_unary(
+                '/singan.v1.SinGAN/InstantVariations',
+                request_serializer=singan__api_dot_singan__pb2.InstantVariationsRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.ImagesResponse.FromString,
+                _registered_method=True)
+        self.InstantFill = channel.unary_unary(
+                '/singan.v1.SinGAN/InstantFill',
+                request_serializer=singan__api_dot_singan__pb2.InstantFillRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.ImageResponse.FromString,
+                _registered_method=True)
+        self.InstantEdit = channel.unary_unary(
+                '/singan.v1.SinGAN/InstantEdit',
+                request_serializer=singan__api_dot_singan__pb2.InstantEditRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.ImageResponse.FromString,
+                _registered_method=True)
+        self.ExtendCanvas = channel.unary_unary(
+                '/singan.v1.SinGAN/ExtendCanvas',
+                request_serializer=singan__api_dot_singan__pb2.ExtendCanvasRequest.SerializeToString,
+                response_deserializer=singan__api_dot_singan__pb2.ImageResponse.FromString,
+                _registered_method=True)
 
 
 class SinGANServicer:
@@ -154,6 +189,20 @@ class SinGANServicer:
 
     def ListJobs(self, request, context):
         """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def EstimateTraining(self, request, context):
+        """The predicted time and memory of a training, before starting it (nothing is trained).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FineTune(self, request, context):
+        """A job like Train: queued, watchable, cancellable; its result (JobEvent.model) is a new model.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -230,6 +279,37 @@ class SinGANServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UploadImage(self, request_iterator, context):
+        """Sends an image in pieces, for layers bigger than one message; requests then name it by upload_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def InstantVariations(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def InstantFill(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def InstantEdit(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ExtendCanvas(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SinGANServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -257,6 +337,16 @@ def add_SinGANServicer_to_server(servicer, server):
                     servicer.ListJobs,
                     request_deserializer=singan__api_dot_singan__pb2.ListJobsRequest.FromString,
                     response_serializer=singan__api_dot_singan__pb2.ListJobsResponse.SerializeToString,
+            ),
+            'EstimateTraining': grpc.unary_unary_rpc_method_handler(
+                    servicer.EstimateTraining,
+                    request_deserializer=singan__api_dot_singan__pb2.TrainRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.TrainingEstimate.SerializeToString,
+            ),
+            'FineTune': grpc.unary_stream_rpc_method_handler(
+                    servicer.FineTune,
+                    request_deserializer=singan__api_dot_singan__pb2.FineTuneRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.JobEvent.SerializeToString,
             ),
             'ListModels': grpc.unary_unary_rpc_method_handler(
                     servicer.ListModels,
@@ -317,6 +407,31 @@ def add_SinGANServicer_to_server(servicer, server):
                     servicer.Animate,
                     request_deserializer=singan__api_dot_singan__pb2.AnimateRequest.FromString,
                     response_serializer=singan__api_dot_singan__pb2.AnimationFrame.SerializeToString,
+            ),
+            'UploadImage': grpc.stream_unary_rpc_method_handler(
+                    servicer.UploadImage,
+                    request_deserializer=singan__api_dot_singan__pb2.ImageChunk.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.UploadedImage.SerializeToString,
+            ),
+            'InstantVariations': grpc.unary_unary_rpc_method_handler(
+                    servicer.InstantVariations,
+                    request_deserializer=singan__api_dot_singan__pb2.InstantVariationsRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.ImagesResponse.SerializeToString,
+            ),
+            'InstantFill': grpc.unary_unary_rpc_method_handler(
+                    servicer.InstantFill,
+                    request_deserializer=singan__api_dot_singan__pb2.InstantFillRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.ImageResponse.SerializeToString,
+            ),
+            'InstantEdit': grpc.unary_unary_rpc_method_handler(
+                    servicer.InstantEdit,
+                    request_deserializer=singan__api_dot_singan__pb2.InstantEditRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.ImageResponse.SerializeToString,
+            ),
+            'ExtendCanvas': grpc.unary_unary_rpc_method_handler(
+                    servicer.ExtendCanvas,
+                    request_deserializer=singan__api_dot_singan__pb2.ExtendCanvasRequest.FromString,
+                    response_serializer=singan__api_dot_singan__pb2.ImageResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -455,6 +570,60 @@ class SinGAN:
             '/singan.v1.SinGAN/ListJobs',
             singan__api_dot_singan__pb2.ListJobsRequest.SerializeToString,
             singan__api_dot_singan__pb2.ListJobsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EstimateTraining(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/singan.v1.SinGAN/EstimateTraining',
+            singan__api_dot_singan__pb2.TrainRequest.SerializeToString,
+            singan__api_dot_singan__pb2.TrainingEstimate.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FineTune(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/singan.v1.SinGAN/FineTune',
+            singan__api_dot_singan__pb2.FineTuneRequest.SerializeToString,
+            singan__api_dot_singan__pb2.JobEvent.FromString,
             options,
             channel_credentials,
             insecure,
@@ -779,6 +948,141 @@ class SinGAN:
             '/singan.v1.SinGAN/Animate',
             singan__api_dot_singan__pb2.AnimateRequest.SerializeToString,
             singan__api_dot_singan__pb2.AnimationFrame.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UploadImage(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_unary(
+            request_iterator,
+            target,
+            '/singan.v1.SinGAN/UploadImage',
+            singan__api_dot_singan__pb2.ImageChunk.SerializeToString,
+            singan__api_dot_singan__pb2.UploadedImage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InstantVariations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/singan.v1.SinGAN/InstantVariations',
+            singan__api_dot_singan__pb2.InstantVariationsRequest.SerializeToString,
+            singan__api_dot_singan__pb2.ImagesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InstantFill(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/singan.v1.SinGAN/InstantFill',
+            singan__api_dot_singan__pb2.InstantFillRequest.SerializeToString,
+            singan__api_dot_singan__pb2.ImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def InstantEdit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/singan.v1.SinGAN/InstantEdit',
+            singan__api_dot_singan__pb2.InstantEditRequest.SerializeToString,
+            singan__api_dot_singan__pb2.ImageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ExtendCanvas(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/singan.v1.SinGAN/ExtendCanvas',
+            singan__api_dot_singan__pb2.ExtendCanvasRequest.SerializeToString,
+            singan__api_dot_singan__pb2.ImageResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -66,5 +66,12 @@ def test_every_application_has_an_rpc() -> None:
         "PaintToImage",
         "SuperResolve",
         "Animate",
+        "EstimateTraining",
+        "FineTune",
+        "UploadImage",
+        "InstantVariations",
+        "InstantFill",
+        "InstantEdit",
+        "ExtendCanvas",
     }
     assert pb.DESCRIPTOR.package == "singan.v1"
