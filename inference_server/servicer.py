@@ -24,6 +24,7 @@ from .convert import (
     model_to_proto,
 )
 from .inference_rpcs import InferenceRpcs
+from .instant_rpcs import InstantRpcs
 from .jobs import Job, JobSnapshot
 from .model_rpcs import ModelRpcs
 from .resources import check_training
@@ -32,10 +33,10 @@ from .rpc import streaming, unary
 log = logging.getLogger("singan.server")
 
 #: What GetServerInfo.capabilities lists: every RPC family this server answers.
-CAPABILITIES = ("train", "generate", "harmonize", "edit", "paint_to_image", "super_resolve", "animate")
+CAPABILITIES = ("train", "generate", "harmonize", "edit", "paint_to_image", "super_resolve", "animate", "instant")
 
 
-class SinGANServicer(ModelRpcs, InferenceRpcs, singan_pb2_grpc.SinGANServicer):
+class SinGANServicer(ModelRpcs, InstantRpcs, InferenceRpcs, singan_pb2_grpc.SinGANServicer):
     """Every RPC of the API: the server and job RPCs here, the rest in their groups' mixins."""
 
     # -- server ------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ the estimate within 25%).
 from __future__ import annotations
 
 from .config import SinGANConfig, channels_at, first_trained_scale
+from .instant.config import InstantConfig
 from .pyramid import plan_pyramid
 
 FLOAT = 4  # bytes per element: the networks run in fp32 (bf16 autocast only lowers the peak)
@@ -84,3 +85,38 @@ def inference_peak_bytes(
     one_pass = FLOAT * plane * (INFER_ACTIVATIONS * nfc + INFER_IMAGE_PLANES * channels)
     results = n * height * width * channels * RESULT_BYTES
     return int(INFER_FIXED + one_pass + results)
+
+
+# ---- the instant (training-free) engine ------------------------------------------------------------------
+#: Bytes per pixel of the output canvas (the image, the kept pixels and the result per level, vote sums).
+INSTANT_CANVAS = 147
+#: Bytes per synthesised pixel (query features, the nearest-neighbour field and PatchMatch's candidates).
+INSTANT_QUERY = 252
+#: Bytes per source pixel (key features and the source pyramid).
+INSTANT_SOURCE = 36
+INSTANT_FIXED = 8 << 20
+#: Scratch of the exact search's distance blocks (three floats per pair, at most ``exact_pairs`` pairs).
+INSTANT_PAIR_BYTES = 12
+
+
+def instant_peak_bytes(
+    config: InstantConfig,
+    canvas_hw: tuple[int, int],
+    source_hw: tuple[int, int],
+    query_hw: tuple[int, int] | None = None,
+    channels: int = 3,
+    n: int = 1,
+) -> int:
+    """Peak memory (bytes) that ``n`` instant results of ``canvas_hw`` = (H, W) add: a variation (canvas =
+    output, synthesised everywhere), or a fill/edit/extend (canvas = the image, ``query_hw`` the box around
+    what is synthesised) copying from a source of ``source_hw``. One result is made at a time; the
+    distance blocks of the coarse levels' exact search and the full-resolution levels' planes are not
+    alive together; the earlier results are kept until the call returns. Coefficients fitted to peak RSS increases measured on CPU, one thread
+    (tests/unit/test_instant_budget.py checks other cases within 25%)."""
+    canvas = canvas_hw[0] * canvas_hw[1]
+    query = canvas if query_hw is None else query_hw[0] * query_hw[1]
+    source = source_hw[0] * source_hw[1]
+    planes = INSTANT_CANVAS * canvas + INSTANT_QUERY * query + INSTANT_SOURCE * source
+    scratch = min(config.memory_bytes, INSTANT_PAIR_BYTES * config.exact_pairs)
+    kept = (n - 1) * canvas * channels * 2  # the finished results (at most 16 bit) while the next is made
+    return int(INSTANT_FIXED + max(planes, scratch) + kept)

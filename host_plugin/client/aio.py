@@ -19,6 +19,7 @@ from singan_api.job_state import JobState
 from .connection import ConnectionSettings
 from .errors import ClientError, DeadlineExceeded, Unavailable, error_for
 from .images import RawImage
+from .instant import AsyncInstantCalls
 from .updates import AnimationFrame, JobUpdate
 
 #: Export/import chunk size (well under gRPC's default 4 MiB message limit).
@@ -56,7 +57,7 @@ def _job_finished(event: pb.JobEvent) -> bool:
     return JobState.from_proto(event.job.state).ends_stream
 
 
-class AsyncClient:
+class AsyncClient(AsyncInstantCalls):
     """Async client for the ``singan.v1.SinGAN`` service. Create it inside the event loop that uses it.
 
     Every method raises :class:`~host_plugin.client.errors.ClientError` subclasses on failure; cancel a

@@ -20,6 +20,7 @@ from .aio import AsyncClient
 from .connection import ConnectionSettings
 from .errors import Cancelled
 from .images import RawImage
+from .instant import InstantCalls
 from .updates import AnimationFrame, JobUpdate
 
 T = TypeVar("T")
@@ -59,7 +60,7 @@ class CancelToken:
                 self._callbacks.remove(callback)
 
 
-class Client:
+class Client(InstantCalls):
     """Synchronous client; same arguments as :class:`ConnectionSettings`. Use as a context manager or
     call :meth:`close`. Thread-safe: several threads may make calls at once."""
 
