@@ -29,6 +29,7 @@ from singan_core.model import SinGANModel
 from singan_core.train import TrainProgress, train
 
 from .store import JobRecord, ModelRecord, ModelStore, StoreError, check_id
+from .training_rates import record_training
 
 log = logging.getLogger("singan.server")
 
@@ -380,6 +381,10 @@ class JobManager:
                 resume=resume,
             )
             job.model = self.store.save_model(model, name=job.record.name, sr_factor=job.record.sr_factor)
+            try:  # this server's measured speed, for EstimateTraining
+                record_training(self.store.models_dir, model, model.device.type)
+            except OSError as exc:
+                log.warning("job %s: training speed not recorded (%s)", job.record.job_id, exc)
             job.progress.fraction, job.progress.eta_s = 1.0, 0.0
             job.record.scales_done = model.num_trained
             self._finish(job, JobState.SUCCEEDED)

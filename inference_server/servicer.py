@@ -23,6 +23,7 @@ from .convert import (
     job_to_proto,
     model_to_proto,
 )
+from .estimate_rpcs import EstimateRpcs
 from .inference_rpcs import InferenceRpcs
 from .instant_rpcs import InstantRpcs
 from .jobs import Job, JobSnapshot
@@ -36,7 +37,7 @@ log = logging.getLogger("singan.server")
 CAPABILITIES = ("train", "generate", "harmonize", "edit", "paint_to_image", "super_resolve", "animate", "instant")
 
 
-class SinGANServicer(ModelRpcs, InstantRpcs, InferenceRpcs, singan_pb2_grpc.SinGANServicer):
+class SinGANServicer(EstimateRpcs, ModelRpcs, InstantRpcs, InferenceRpcs, singan_pb2_grpc.SinGANServicer):
     """Every RPC of the API: the server and job RPCs here, the rest in their groups' mixins."""
 
     # -- server ------------------------------------------------------------------------------------

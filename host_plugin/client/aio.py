@@ -18,6 +18,7 @@ from singan_api.job_state import JobState
 
 from .connection import ConnectionSettings
 from .errors import ClientError, DeadlineExceeded, Unavailable, error_for
+from .estimate import AsyncEstimateCalls, train_request
 from .images import RawImage
 from .instant import AsyncInstantCalls
 from .updates import AnimationFrame, JobUpdate
@@ -57,7 +58,7 @@ def _job_finished(event: pb.JobEvent) -> bool:
     return JobState.from_proto(event.job.state).ends_stream
 
 
-class AsyncClient(AsyncInstantCalls):
+class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
     """Async client for the ``singan.v1.SinGAN`` service. Create it inside the event loop that uses it.
 
     Every method raises :class:`~host_plugin.client.errors.ClientError` subclasses on failure; cancel a
@@ -140,10 +141,10 @@ class AsyncClient(AsyncInstantCalls):
         The first update carries ``job_id``/``model_id`` (store them: :meth:`watch_job` reattaches). The
         last one has ``finished`` true; on success ``model`` is set.
         """
-        request = pb.TrainRequest(
-            image=image.to_proto(),
+        request = train_request(
+            image,
             preset=preset,
-            overrides={k: str(v) for k, v in (overrides or {}).items()},
+            overrides=overrides,
             name=name,
             super_resolution_factor=super_resolution_factor,
             retrain=retrain,

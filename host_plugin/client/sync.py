@@ -19,6 +19,7 @@ from singan_api import singan_pb2 as pb
 from .aio import AsyncClient
 from .connection import ConnectionSettings
 from .errors import Cancelled
+from .estimate import EstimateCalls
 from .images import RawImage
 from .instant import InstantCalls
 from .updates import AnimationFrame, JobUpdate
@@ -60,7 +61,7 @@ class CancelToken:
                 self._callbacks.remove(callback)
 
 
-class Client(InstantCalls):
+class Client(EstimateCalls, InstantCalls):
     """Synchronous client; same arguments as :class:`ConnectionSettings`. Use as a context manager or
     call :meth:`close`. Thread-safe: several threads may make calls at once."""
 
