@@ -101,6 +101,13 @@ class Document(Protocol):
         """New layers (never a change to existing pixels), inside a new group ``group`` if given. A name
         that is taken is made unique the host's way; :class:`Placed` holds the name used."""
 
+    def extend_canvas(
+        self, left: int, top: int, right: int, bottom: int, layers: Sequence[NewLayer]
+    ) -> list[Placed]:
+        """Grow the canvas by the borders (px; existing layers keep their pixels and move with the picture,
+        so the old canvas' origin is at ``(left, top)`` after it) and add ``layers`` (in the new canvas'
+        coordinates), as one undo step."""
+
     def new_document(self, name: str, layers: Sequence[NewLayer]) -> Document:
         """A new document the size of the first layer, holding ``layers`` (the first at the bottom),
         shown to the artist."""

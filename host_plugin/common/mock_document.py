@@ -151,6 +151,21 @@ class MockDocument:
             placed.append(Placed(self, layer.layer_id, name, new.rect))
         return placed
 
+    def extend_canvas(
+        self, left: int, top: int, right: int, bottom: int, layers: Sequence[NewLayer]
+    ) -> list[Placed]:
+        for layer in self.layers:
+            if layer.kind == "paintlayer":
+                layer.rect = Rect(
+                    layer.rect.x + left, layer.rect.y + top, layer.rect.width, layer.rect.height
+                )
+        if self.selection is not None:
+            rect, mask = self.selection
+            self.selection = (Rect(rect.x + left, rect.y + top, rect.width, rect.height), mask)
+        self.width += left + right
+        self.height += top + bottom
+        return self.add_layers(layers)
+
     def new_document(self, name: str, layers: Sequence[NewLayer]) -> MockDocument:
         first = layers[0].image
         doc = MockDocument(doc_name=name, width=first.width, height=first.height, bit_depth=self.bit_depth)
