@@ -93,10 +93,11 @@ CONTEXT_FRACTION = 0.5
 CONTEXT_MIN = 32
 
 
-def with_context(selection: Rect, canvas: Rect) -> Rect:
-    """The selection's bounding box grown by its context on each side, clipped to the canvas (never the
-    whole layer when the selection is small: fewer pixels to send, a model scale closer to the document)."""
-    margin = max(CONTEXT_MIN, round(max(selection.width, selection.height) * CONTEXT_FRACTION))
+def with_context(selection: Rect, canvas: Rect, fraction: float = CONTEXT_FRACTION) -> Rect:
+    """The selection's bounding box grown by its context (``fraction`` of its longer side, at least
+    CONTEXT_MIN px) on each side, clipped to the canvas (never the whole layer when the selection is small:
+    fewer pixels to send, a model scale closer to the document)."""
+    margin = max(CONTEXT_MIN, round(max(selection.width, selection.height) * fraction))
     grown = Rect(
         selection.x - margin,
         selection.y - margin,

@@ -14,7 +14,7 @@ from host_plugin.client import RawImage
 
 from .document import Document, LayerInfo, NewLayer
 from .flows import action_area, capture_layer, in_new_document, resolve_layer, result_corner
-from .geometry import Rect, RegionError
+from .geometry import RegionError, with_context
 from .models import ActionError
 from .runner import Outcome, Plan, RunContext
 from .selection import require_mask
@@ -25,25 +25,12 @@ ENGINES = {INSTANT: "Instant, no training", MODEL: "SinGAN model"}
 #: Output sizes of "Instant variations": the document's, the source's, or an explicit (width, height).
 SIZES = ("document", "source")
 MAX_VARIATIONS = 16
-#: A fill sends the selection grown by this fraction of its longer side (at least FILL_MIN px) on each
-#: side: the engine copies from the hole's surroundings (``InstantConfig.fill_context``).
+#: A fill sends the selection grown by this fraction of its longer side on each side: the engine copies
+#: from the hole's surroundings (``InstantConfig.fill_context``).
 FILL_CONTEXT = 1.0
-FILL_MIN = 32
 MAX_BORDER = 8192
 
 Size = str | tuple[int, int]
-
-
-def fill_area(selection: Rect, canvas: Rect) -> Rect:
-    """The selection's bounding box with the surroundings a fill copies from, clipped to the canvas."""
-    margin = max(FILL_MIN, round(max(selection.width, selection.height) * FILL_CONTEXT))
-    grown = Rect(
-        selection.x - margin,
-        selection.y - margin,
-        selection.width + 2 * margin,
-        selection.height + 2 * margin,
-    )
-    return grown.intersect(canvas)
 
 
 # -- instant variations ----------------------------------------------------------------------------------
@@ -138,7 +125,7 @@ def plan_fill(doc: Document, seed: int = 0, source_layer: str | None = None) -> 
     selection = doc.selection_bounds()
     if selection is None:
         raise RegionError("Fill selection needs a selection: select the region to fill first")
-    image = doc.read_image(fill_area(selection, doc.bounds), with_mask=True)
+    image = doc.read_image(with_context(selection, doc.bounds, FILL_CONTEXT), with_mask=True)
     require_mask(image.mask, "Fill selection")
     source = None
     if source_layer:
