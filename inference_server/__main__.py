@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-message-mb",
         type=int,
         default=defaults.max_message_bytes >> 20,
-        help="largest gRPC message in MiB",
+        help="largest request message in MiB (default %(default)s); the client sends bigger layers in "
+        "pieces (UploadImage). Replies may be up to 1024 MiB",
     )
     p.add_argument("--inference-threads", type=int, default=defaults.inference_threads)
     p.add_argument(

@@ -41,7 +41,14 @@ class ServerConfig:
     tls_key: Path | None = None
     tls_client_ca: Path | None = None  # PEM CA bundle: clients must present a certificate it signed
     max_pixels: int = 64_000_000  # largest width*height of any image in a request (8000x8000)
-    max_message_bytes: int = 1 << 30  # 1 GiB: an 8000x8000 RGBA 16-bit layer is 512 MiB
+    # Largest request message: 64 MiB (a 4096x4096 RGBA 8-bit layer); bigger layers come in pieces
+    # through UploadImage. Replies may be larger (max_send_message_bytes): 64 samples or a 16x
+    # super-resolution are hundreds of MiB, and a reply is only as big as the server chose to make it.
+    max_message_bytes: int = 64 << 20
+    max_send_message_bytes: int = 1 << 30
+    max_pending_uploads: int = 8  # UploadImage: uploads in progress or waiting for their request
+    max_pending_upload_bytes: int = 2 << 30  # and their bytes together (temporary files)
+    upload_ttl_s: float = 300.0  # an unused upload is dropped after this
     max_samples: int = 64
     max_batch_pixels: int = 64_000_000  # n x width x height of one Generate
     max_frames: int = 1000
@@ -53,6 +60,11 @@ class ServerConfig:
     @property
     def models_path(self) -> Path:
         return Path(self.models_dir) if self.models_dir is not None else default_models_dir()
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """Largest upload: an image at max_pixels, 4 channels, 16 bit, with its mask."""
+        return self.max_pixels * (4 * 2 + 1)
 
     @property
     def is_loopback(self) -> bool:

@@ -27,10 +27,8 @@ def invalid(message: str) -> RequestError:
     return RequestError(grpc.StatusCode.INVALID_ARGUMENT, message)
 
 
-def image_from_proto(
-    msg: pb.Image, *, what: str, max_pixels: int, need_mask: bool = False
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Validate and convert; returns (HxWxC uint8/uint16 array, HxW uint8 mask or None)."""
+def check_image_header(msg: pb.Image, *, what: str, max_pixels: int) -> None:
+    """Validate an image's size and format (not its bytes)."""
     w, h, c, depth = msg.width, msg.height, msg.channels, msg.bit_depth or 8
     if w <= 0 or h <= 0:
         raise invalid(f"{what}: width and height must be positive, got {w}x{h}")
@@ -44,6 +42,22 @@ def image_from_proto(
             f"{what}: {w}x{h} = {w * h / 1e6:.1f} MP is over this server's limit of {max_pixels / 1e6:.1f} MP; "
             "scale the image down or start the server with a larger --max-pixels",
         )
+
+
+def image_from_proto(
+    msg: pb.Image, *, what: str, max_pixels: int, need_mask: bool = False
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Validate and convert; returns (HxWxC uint8/uint16 array, HxW uint8 mask or None).
+
+    An ``upload_id`` was replaced by the upload's bytes before the call's handler ran (the ``rpc``
+    decorators, through ``uploads.resolve_uploads``); one still set here was never resolved."""
+    if msg.upload_id:
+        raise RequestError(
+            grpc.StatusCode.NOT_FOUND,
+            f"{what}: upload {msg.upload_id[:64]!r} cannot be used by this call; send the pixels in the request",
+        )
+    check_image_header(msg, what=what, max_pixels=max_pixels)
+    w, h, c, depth = msg.width, msg.height, msg.channels, msg.bit_depth or 8
     expected = w * h * c * depth // 8
     if len(msg.pixels) != expected:
         raise invalid(

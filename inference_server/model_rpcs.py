@@ -1,4 +1,4 @@
-"""The model RPCs: list, get, delete, rename, export and import checkpoints."""
+"""The model and transfer RPCs: list, get, delete, rename, export and import checkpoints; upload images."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from .rpc_base import RpcBase
 from .store import check_id
 
 EXPORT_CHUNK = 1 << 20
+#: Largest checkpoint ImportModel accepts (the file is written to disk as it arrives, then loaded).
+MAX_IMPORT_BYTES = 1 << 30
 
 
 class ModelRpcs(RpcBase):
@@ -43,12 +45,7 @@ class ModelRpcs(RpcBase):
         self, request: pb.DeleteModelRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeleteModelResponse:
         check_id(request.model_id)
-        for snap in self.jobs.list(active_only=True):
-            if snap.record.model_id == request.model_id:
-                raise RequestError(
-                    grpc.StatusCode.FAILED_PRECONDITION,
-                    f"model {request.model_id} is being trained by job {snap.record.job_id}; cancel it first",
-                )
+        self._check_not_training(request.model_id, "deleting it")
         self.store.delete(request.model_id)
         self.cache.evict(request.model_id)
         return pb.DeleteModelResponse()
@@ -77,27 +74,43 @@ class ModelRpcs(RpcBase):
                 chunk.total_size = len(data)
             yield chunk
 
+    def _check_not_training(self, model_id: str, doing: str) -> None:
+        for snap in self.jobs.list(active_only=True):
+            if snap.record.model_id == model_id:
+                raise RequestError(
+                    grpc.StatusCode.FAILED_PRECONDITION,
+                    f"model {model_id} is being trained by job {snap.record.job_id}; cancel it before {doing}",
+                )
+
     @unary
     async def ImportModel(
         self, request_iterator: AsyncIterator[pb.FileChunk], context: grpc.aio.ServicerContext
     ) -> pb.ModelInfo:
         upload = self.store.new_upload_path()
-        name = ""
+        name, replace, first = "", False, True
         try:
             size = 0
             with open(upload, "wb") as fh:
                 async for chunk in request_iterator:
-                    name = name or chunk.name
+                    if first:  # the first chunk carries the name and replace
+                        name, replace, first = chunk.name, chunk.replace, False
                     size += len(chunk.data)
-                    if size > 4 * self.config.max_message_bytes:
+                    if size > MAX_IMPORT_BYTES:
                         raise RequestError(
-                            grpc.StatusCode.RESOURCE_EXHAUSTED, "checkpoint upload is too large"
+                            grpc.StatusCode.RESOURCE_EXHAUSTED,
+                            f"checkpoint upload is over {MAX_IMPORT_BYTES >> 20} MiB; this is not a model file",
                         )
                     fh.write(chunk.data)
             if size == 0:
                 raise invalid("empty upload: send the checkpoint file's bytes in FileChunk.data")
             try:
-                record = await self._in_pool(self.store.import_file, upload, name=name)
+                record = await self._in_pool(
+                    self.store.import_file,
+                    upload,
+                    name=name,
+                    overwrite=replace,
+                    before_replace=lambda model_id: self._check_not_training(model_id, "replacing it"),
+                )
             except CheckpointError as exc:  # its message names the upload's temporary path: drop it
                 raise invalid(
                     f"the uploaded file is not a usable model: {str(exc).removeprefix(f'{upload}: ')}"
@@ -106,3 +119,9 @@ class ModelRpcs(RpcBase):
             upload.unlink(missing_ok=True)
         self.cache.evict(record.model_id)
         return model_to_proto(record)
+
+    @unary
+    async def UploadImage(
+        self, request_iterator: AsyncIterator[pb.ImageChunk], context: grpc.aio.ServicerContext
+    ) -> pb.UploadedImage:
+        return await self.uploads.receive(request_iterator)

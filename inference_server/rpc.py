@@ -69,6 +69,7 @@ def unary(func: Callable[..., Any]) -> Callable[..., Any]:
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
         started = time.monotonic()
         try:
+            await self.resolve_uploads(request)  # Image.upload_id -> the uploaded bytes (RpcBase)
             reply = await func(self, request, context)
         except Exception as exc:
             await _abort(func.__name__, context, exc, started)
@@ -83,6 +84,7 @@ def streaming(func: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIte
     async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         started = time.monotonic()
         try:
+            await self.resolve_uploads(request)
             async for reply in func(self, request, context):
                 yield reply
         except asyncio.CancelledError:

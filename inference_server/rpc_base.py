@@ -18,6 +18,7 @@ from .convert import image_from_proto
 from .jobs import JobManager
 from .model_cache import ModelCache
 from .store import ModelStore
+from .uploads import UploadLimits, UploadStore, resolve_uploads
 
 
 class RpcBase:
@@ -38,6 +39,22 @@ class RpcBase:
         self.cache = cache
         self.pool = pool
         self.device = device
+        self.uploads = UploadStore(
+            store.models_dir,
+            UploadLimits(
+                max_pixels=config.max_pixels,
+                max_bytes=config.max_upload_bytes,
+                max_pending=config.max_pending_uploads,
+                max_pending_bytes=config.max_pending_upload_bytes,
+                ttl_s=config.upload_ttl_s,
+                memory_budget=config.max_memory_bytes,
+            ),
+        )
+
+    async def resolve_uploads(self, request: object) -> None:
+        """Every Image of ``request`` naming an upload gets its bytes (the ``rpc`` decorators call this
+        before each handler, so every RPC that takes an Image accepts an upload_id)."""
+        await resolve_uploads(self.uploads, request)
 
     async def _in_pool(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(

@@ -49,6 +49,7 @@ class _Parts:
         self.jobs: JobManager | None = None
         self.pool: ThreadPoolExecutor | None = None
         self.health: health.aio.HealthServicer | None = None
+        self.servicer: SinGANServicer | None = None
         self.port = 0
 
     async def start(self) -> None:
@@ -71,13 +72,13 @@ class _Parts:
         cache = ModelCache(store, device)
         options = [
             ("grpc.max_receive_message_length", cfg.max_message_bytes),
-            ("grpc.max_send_message_length", cfg.max_message_bytes),
+            ("grpc.max_send_message_length", max(cfg.max_send_message_bytes, cfg.max_message_bytes)),
+            ("grpc.so_reuseport", 0),  # a port another server holds is taken, not shared with it
         ]
         interceptors = [BearerTokenInterceptor(cfg.token)] if cfg.token else []
         server = grpc.aio.server(options=options, interceptors=interceptors)
-        singan_pb2_grpc.add_SinGANServicer_to_server(
-            SinGANServicer(cfg, store, self.jobs, cache, self.pool, device), server
-        )
+        self.servicer = SinGANServicer(cfg, store, self.jobs, cache, self.pool, device)
+        singan_pb2_grpc.add_SinGANServicer_to_server(self.servicer, server)
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, server)
         reflection.enable_server_reflection(
@@ -93,14 +94,20 @@ class _Parts:
             if ":" not in cfg.host or cfg.host.startswith("[")
             else f"[{cfg.host}]:{cfg.port}"
         )
-        if cfg.tls:
-            self.port = server.add_secure_port(
-                address, server_credentials(cfg.tls_cert, cfg.tls_key, cfg.tls_client_ca)
-            )
-        else:
-            self.port = server.add_insecure_port(address)
+        try:
+            if cfg.tls:
+                self.port = server.add_secure_port(
+                    address, server_credentials(cfg.tls_cert, cfg.tls_key, cfg.tls_client_ca)
+                )
+            else:
+                self.port = server.add_insecure_port(address)
+        except RuntimeError:  # grpc: "Failed to bind to address ..."
+            self.port = 0
         if self.port == 0:
-            raise OSError(f"cannot listen on {address} (port in use or address not available)")
+            raise OSError(
+                f"cannot listen on {address}: the port is taken by another program or the address is "
+                "not available here (choose another --port, or --port 0 for any free one)"
+            )
         await server.start()
         self.server = server
         resumed = self.jobs.start(resume=cfg.resume_jobs)
@@ -135,6 +142,8 @@ class _Parts:
             await self.server.stop(grace)
         if self.pool is not None:
             self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.servicer is not None:
+            self.servicer.uploads.close()
         log.info("singan-server stopped")
 
 

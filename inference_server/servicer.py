@@ -34,7 +34,16 @@ from .rpc import streaming, unary
 log = logging.getLogger("singan.server")
 
 #: What GetServerInfo.capabilities lists: every RPC family this server answers.
-CAPABILITIES = ("train", "generate", "harmonize", "edit", "paint_to_image", "super_resolve", "animate", "instant")
+CAPABILITIES = (
+    "train",
+    "generate",
+    "harmonize",
+    "edit",
+    "paint_to_image",
+    "super_resolve",
+    "animate",
+    "instant",
+)
 
 
 class SinGANServicer(EstimateRpcs, ModelRpcs, InstantRpcs, InferenceRpcs, singan_pb2_grpc.SinGANServicer):
@@ -63,6 +72,7 @@ class SinGANServicer(EstimateRpcs, ModelRpcs, InstantRpcs, InferenceRpcs, singan
                 max_samples=cfg.max_samples,
                 max_frames=cfg.max_frames,
                 max_output_side=cfg.max_output_side,
+                max_upload_bytes=cfg.max_upload_bytes,
             ),
             presets=list(PRESETS),
             capabilities=list(CAPABILITIES),

@@ -20,6 +20,7 @@ import re
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -210,13 +211,25 @@ class ModelStore:
         return self.models_dir / f"{check_id(model_id)}.thumb.png"
 
     # -- models ------------------------------------------------------------------------------------
-    def save_model(self, model: SinGANModel, *, name: str = "", sr_factor: int = 0) -> ModelRecord:
-        """Write the checkpoint (atomic) and its sidecar; keeps an existing name when ``name`` is empty."""
+    def save_model(
+        self, model: SinGANModel, *, name: str = "", sr_factor: int = 0, verify: bool = False
+    ) -> ModelRecord:
+        """Write the checkpoint (atomic) and its sidecar; keeps an existing name when ``name`` is empty.
+        ``verify``: the written file is loaded back (checksum, finite values) before it replaces the old."""
         model_id = check_id(model.model_id)
         path = self.checkpoint_path(model_id)
         with self._lock:
             previous = self._read_sidecar(model_id)
-            save_checkpoint(model, path)
+            if verify:
+                staged = self.models_dir / f".{model_id}.staged.tmp"
+                try:
+                    save_checkpoint(model, staged)
+                    load_checkpoint(staged, device="cpu")
+                    os.replace(staged, path)
+                finally:
+                    staged.unlink(missing_ok=True)
+            else:
+                save_checkpoint(model, path)
             h, w = model.image.shape[:2]
             record = ModelRecord(
                 model_id=model_id,
@@ -342,21 +355,34 @@ class ModelStore:
             _atomic_write(self._sidecar(model_id), json.dumps(data, indent=1).encode())
             return ModelRecord(**data)
 
-    def import_file(self, upload: Path, *, name: str = "") -> ModelRecord:
+    def import_file(
+        self,
+        upload: Path,
+        *,
+        name: str = "",
+        overwrite: bool = False,
+        before_replace: Callable[[str], None] | None = None,
+    ) -> ModelRecord:
         """Verify an uploaded checkpoint by loading it (checksum, layout, finite values), then store it under
         the id its contents give (training image hash + config, as training computes it; never the id
-        written in the file). A usable model of that id is never replaced (:class:`ModelExists`): the
-        old one stays until it is deleted; a damaged or partly trained one is replaced."""
+        written in the file). A usable model of that id is replaced only with ``overwrite``
+        (:class:`ModelExists` otherwise); a damaged or partly trained one is replaced. A replacement is
+        written to a temporary file, loaded back, and only then renamed over the old one, so a failed
+        import leaves the old model as it was. ``before_replace(model_id)`` may raise to refuse replacing."""
         model = load_checkpoint(upload, device="cpu")
         model.model_id = compute_model_id(model.image_hash, model.config)
         with self._lock:
             existing = self.find(model.model_id)
-            if existing is not None and not existing.problem and existing.scales_done >= model.num_trained:
-                raise ModelExists(
-                    f"model {model.model_id} (same training image and config) is already on this server "
-                    f"as {existing.name!r}; delete it first to replace it"
-                )
-            return self.save_model(model, name=name)
+            if existing is not None:
+                usable = not existing.problem and existing.scales_done >= model.num_trained
+                if usable and not overwrite:
+                    raise ModelExists(
+                        f"model {model.model_id} (same training image and config) is already on this server "
+                        f"as {existing.name!r}; import with replace to replace it, or delete it first"
+                    )
+                if before_replace is not None:
+                    before_replace(model.model_id)
+            return self.save_model(model, name=name, verify=existing is not None)
 
     def new_upload_path(self) -> Path:
         fd, tmp = tempfile.mkstemp(dir=self.models_dir, prefix=".upload-", suffix=".tmp")

@@ -22,6 +22,7 @@ from .estimate import AsyncEstimateCalls, train_request
 from .images import RawImage
 from .instant import AsyncInstantCalls
 from .updates import AnimationFrame, JobUpdate
+from .upload import ALWAYS_FITS, chunks, to_upload, too_large_message
 
 #: Export/import chunk size (well under gRPC's default 4 MiB message limit).
 CHUNK_BYTES = 1 << 20
@@ -79,6 +80,7 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
         self._channel = Channel(host, port, ssl=self.settings.ssl_context(), config=config)
         self._stub = singan_grpc.SinGANStub(self._channel)
         self._md = self.settings.metadata()
+        self._limits: pb.Limits | None = None  # the server's, read once when a request is large
 
     # -- lifecycle --------------------------------------------------------------------------------
     def close(self) -> None:
@@ -97,8 +99,40 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
 
     async def _unary(self, method: Any, request: Any, timeout: float | None, kind: str = "timeout") -> Any:
         timeout = self._deadline(timeout, kind)
+        request = await self._fit(request)
         with _translate_errors(self.settings, timeout):
             return await method(request, metadata=self._md, timeout=timeout)
+
+    async def _fit(self, request: Any) -> Any:
+        """Send ahead (UploadImage) the images that would take ``request`` past the server's message
+        limit; they are then named by ``upload_id``. Small requests go as they are, without asking."""
+        size = request.ByteSize()
+        if size <= ALWAYS_FITS:
+            return request
+        if self._limits is None:
+            self._limits = (await self.server_info()).limits
+        limit = self._limits.max_message_bytes
+        images = to_upload(request, limit)
+        if not images:
+            return request
+        if not self._limits.max_upload_bytes:  # an older server: nothing to do but say so
+            raise error_for("RESOURCE_EXHAUSTED", too_large_message(size, limit, self.settings.address))
+        for image in images:
+            image.upload_id = await self.upload_image(image)
+            image.ClearField("pixels")
+            image.ClearField("mask")
+        return request
+
+    async def upload_image(self, image: pb.Image, *, timeout: float | None = None) -> str:
+        """Send one image's pixels and mask in pieces; returns the upload id (valid for one request)."""
+        timeout = self._deadline(timeout, "transfer_timeout")
+        with _translate_errors(self.settings, timeout):
+            async with self._stub.UploadImage.open(metadata=self._md, timeout=timeout) as stream:
+                for chunk in chunks(image):
+                    await stream.send_message(chunk)
+                await stream.end()
+                reply = await stream.recv_message()
+        return reply.upload_id
 
     async def _server_stream(
         self, method: Any, request: Any, timeout: float | None, final: Any = None, kind: str = "timeout"
@@ -108,6 +142,7 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
         sending it) no longer fails the call, because everything the caller needs is already here."""
         got_final = False
         timeout = self._deadline(timeout, kind)
+        request = await self._fit(request)
         try:
             with _translate_errors(self.settings, timeout):
                 async with method.open(metadata=self._md, timeout=timeout) as stream:
