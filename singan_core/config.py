@@ -59,6 +59,12 @@ class TrainConfig:
     gp_weight: float = 0.1
     rec_weight: float = 10.0
     noise_amp_weight: float = 0.1
+    # The coarsest scale's reconstruction noise z*: False draws it once before training (the paper's
+    # text); True draws a new one at every iteration of scale 0 and keeps the last (the paper's code,
+    # tamarott/SinGAN training.py): G_0 then cannot fit one z* exactly, its reconstruction error is
+    # larger and so is the noise amplitude above it, which is what lets samples from scale 1 vary.
+    # Measured in bench/fidelity.py (README, "Differences from the paper's code").
+    redraw_coarse_rec_noise: bool = False
     seed: int = 0
     # The frozen coarser pyramid's random outputs are drawn in batches into a bank of this many samples,
     # refreshed every ``prev_bank_refresh`` iterations. 0 regenerates the coarser pyramid from fresh noise
@@ -150,7 +156,9 @@ def _preset_tiny() -> SinGANConfig:
 PRESETS: dict[str, SinGANConfig] = {
     # The paper's model and schedule. bf16 autocast (where native, else ignored) is an execution choice
     # with the same SIFID (measured in bench/README.md); ``exec.autocast_bf16=false`` runs in fp32.
-    "paper": SinGANConfig(execution=ExecutionConfig(autocast_bf16=True)),
+    "paper": SinGANConfig(
+        train=TrainConfig(redraw_coarse_rec_noise=True), execution=ExecutionConfig(autocast_bf16=True)
+    ),
     "fast": _preset_fast(),
     "tiny": _preset_tiny(),
 }

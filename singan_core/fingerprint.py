@@ -10,6 +10,11 @@ import numpy as np
 
 from .config import MODEL_SECTIONS, SinGANConfig
 
+#: Model fields added after models were first stored, with the value that reproduces the training of the
+#: time: at that value they are left out of the hash, so every stored model keeps its id (a config that
+#: sets another value trains another model and gets a new id).
+ADDED_FIELDS = {("train", "redraw_coarse_rec_noise"): False}
+
 
 def config_fingerprint(config: SinGANConfig) -> str:
     """Canonical JSON of the sections that define the model (not ``execution``, not the preset's name)."""
@@ -17,6 +22,9 @@ def config_fingerprint(config: SinGANConfig) -> str:
     # Ids from before the execution switches had their own section hashed ``train.rec_cache``, always
     # true in practice ("same result, slower"); the constant keeps every existing id.
     data["train"]["rec_cache"] = True
+    for (section, name), legacy in ADDED_FIELDS.items():
+        if data[section].get(name) == legacy:
+            del data[section][name]
     return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 

@@ -253,6 +253,16 @@ def _make_nets(model: SinGANModel, scale: int, seed: int) -> tuple[nn.Module, nn
     return prepare_module(g, cfg.execution), prepare_module(d, cfg.execution)
 
 
+def _coarse_rec_redraw(model: SinGANModel, scale: int) -> Callable[[], torch.Tensor] | None:
+    """With ``train.redraw_coarse_rec_noise``, at scale 0: a function drawing a new z* [1, Cz, H0, W0]
+    (seeded from the training seed); None otherwise (z* stays as drawn by :func:`new_model`)."""
+    if scale != 0 or not model.config.train.redraw_coarse_rec_noise:
+        return None
+    gen = torch.Generator().manual_seed(_seed_for(model.config.train.seed, 0, 4))
+    shape = tuple(model.z_rec.shape)
+    return lambda: torch.randn(*shape, generator=gen).to(model.device)
+
+
 def _noise_amp(model: SinGANModel, scale: int, real: torch.Tensor) -> float:
     if scale == 0:
         return 1.0
@@ -290,6 +300,7 @@ def _train_scale(
     with torch.no_grad():
         rec_prev = stages.rec_prev()
     rec_noise = stages.rec_noise()
+    redraw = _coarse_rec_redraw(model, scale)
 
     adv = Adversarial(
         d,
@@ -327,6 +338,8 @@ def _train_scale(
             return reconstruction_loss(stages(rec_prev, rec_noise).float(), real, cfg.rec_weight)
 
     def step(it: int) -> dict[str, torch.Tensor]:
+        if redraw is not None:  # the paper's code: a new z* every iteration at scale 0, the last one kept
+            model.z_rec = rec_noise[0] = redraw()
         tuner.before(it)
         source.start_iteration(it)
         losses = adv.iteration(real, fake, next_prev, reconstruction)
