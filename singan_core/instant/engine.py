@@ -120,6 +120,9 @@ class Engine:
         field: Field | None = None
         for li in range(p.start, len(p.levels)):
             lv = p.levels[li]
+            # above the working size the field is refined; a first level there (a fill whose coarser levels
+            # leave nothing to copy) has no field yet and searches globally
+            detail = lv.detail and field is not None
             src = p.sources[li]
             if li > p.start:
                 y = resize(y[None], lv.out_hw)[0].clamp(0, 1)
@@ -135,24 +138,24 @@ class Engine:
             box = _crop_box(active)
             k_grid = grid_shape(tuple(src.shape[-2:]), k)
             basis = self._basis(p)[
-                : min(self._dims(lv), self.cfg.detail_dims if lv.detail else self.cfg.search_dims)
+                : min(self._dims(lv), self.cfg.detail_dims if detail else self.cfg.search_dims)
             ]
             sharp = features(src, basis)
             if field is not None:
                 field = _upsample_field(field, lv, box, k_grid)
-            iters = self.cfg.refine_iterations if lv.detail else self.cfg.em_iterations
-            step = self.cfg.detail_vote_step if lv.detail else 1
-            if lv.detail:
+            iters = self.cfg.refine_iterations if detail else self.cfg.em_iterations
+            step = self.cfg.detail_vote_step if detail else 1
+            if detail:
                 y = self._vote(y, src, field, active, hole, fixed, p.seam_blend, k, step)
             blurred = None
-            if not lv.detail:
+            if not detail:
                 blurred = (
                     features(resize(p.sources[li - 1][None], src.shape[-2:])[0], basis) if li > 0 else sharp
                 )
             for it in range(iters):
                 keys = blurred if (it == 0 and blurred is not None) else sharp
                 field = self._search(
-                    y, basis, keys, p.key_ok[li], field, active, box, k_grid, lv, not lv.detail, it == 0
+                    y, basis, keys, p.key_ok[li], field, active, box, k_grid, lv, not detail, it == 0
                 )
                 y = self._vote(y, src, field, active, hole, fixed, p.seam_blend, k, step)
                 self._report(li, len(p.levels), it + 1, iters, lv.out_hw)

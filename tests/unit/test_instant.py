@@ -130,6 +130,16 @@ def test_extend_keeps_the_image_and_outpaints_the_border(balloons_small):
     assert abs(border.mean() - balloons_small[:, 48:].mean()) < 40  # continues the image, not washed out
 
 
+def test_extend_of_a_thin_strip_starts_at_full_resolution():
+    """A 400x10 strip grown to 400x610: no coarser level keeps a patch of the strip to copy, so the fill
+    starts at the full-resolution level, which then searches globally (it had no field to refine and
+    failed with AttributeError, found by bench/fuzz_server.py through ExtendCanvas)."""
+    strip = np.random.default_rng(0).integers(0, 256, (10, 400, 3), dtype=np.uint8)
+    out = extend(strip, 0, 300, 0, 300, seed=0)
+    assert out.shape == (610, 400, 3)
+    assert np.array_equal(out[300:310], strip)
+
+
 def test_edit_with_mask_changes_only_the_mask(balloons_small):
     edited = balloons_small.copy()
     edited[10:20, 10:30] = balloons_small[30:40, 30:50]  # a pasted piece
