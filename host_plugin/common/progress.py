@@ -88,16 +88,90 @@ class Shown:
         return self.seconds_left is not None and self.low is None
 
 
+class TimeLeft:
+    """The raw time left of a training, from its updates: steady rate + per-scale overhead + the rest.
+
+    Measured on a busy 2-core machine (tests/data/progress), a training's time is two kinds of work:
+
+    - *steady* iterations, whose rate is the median of the running scale's last ``window`` iteration
+      times (the server's cost law, :mod:`singan_core.eta`, predicts the scales still to come from it);
+    - *stalls*: each scale's set-up and the thread-count probes (an iteration with all cores on a loaded
+      machine took 20-110 s, 60-300 times a steady one). They come per scale, not per iteration, so
+      they are measured as the time not explained by the steady rate, per scale seen, and that much is
+      added for every scale still to come.
+
+    Time left = the running scale's remaining iterations x its steady rate + the server's predicted
+    steady time of the later scales (its ETA less its estimate of the running scale, taken where its
+    own 30-iteration rate window holds no stall) + the later scales' stalls. :meth:`observe` returns
+    None where an update brings no new estimate (heartbeats, a scale's first iterations).
+    """
+
+    def __init__(self, window: int = 40, stall: float = 3.0, clean: int = 35) -> None:
+        self.window, self.stall, self.clean = window, stall, clean
+        self.scale = -1
+        self.marks: list[tuple[int, float]] = []  # (iteration, elapsed) of the running scale
+        self.scale_start = 0.0  # when the running scale began (the previous one's last iteration)
+        self.scales_seen = 0
+        self.done_time = 0.0  # finished scales: wall time, and the part the steady rate explains
+        self.done_steady = 0.0
+        self.spans: list[tuple[int, float]] = []  # (iterations, seconds) between the scale's updates
+        self.last_stall = 0  # the running scale's last iteration that came after a stall
+        self.later: float | None = None  # the server's steady seconds for the scales after this one
+
+    def rate(self) -> float | None:
+        """The running scale's steady seconds per iteration; None before three intervals are timed."""
+        marks = self.marks[-self.window - 1 :]
+        times = [(b - a) / (j - i) for (i, a), (j, b) in zip(marks, marks[1:], strict=False) if j > i]
+        if len(times) < 3:
+            return None
+        times.sort()
+        return times[len(times) // 2]
+
+    def explained(self, rate: float) -> float:
+        """The running scale's time so far that its steady ``rate`` explains (a stall counts as steady)."""
+        return sum(t if t <= self.stall * rate * n else rate * n for n, t in self.spans)
+
+    def observe(self, update: JobUpdate) -> float | None:
+        now, it = update.elapsed_s, update.iteration
+        if update.scale != self.scale:
+            if self.marks:
+                rate = self.rate()
+                self.done_time += self.marks[-1][1] - self.scale_start
+                self.done_steady += self.explained(rate) if rate is not None else 0.0
+                self.scale_start = self.marks[-1][1]
+            self.scale, self.marks, self.spans, self.last_stall = update.scale, [], [], 0
+            self.later = None
+            self.scales_seen += 1
+        if it < 1 or (self.marks and it <= self.marks[-1][0]):
+            return None  # set-up, or a heartbeat: the time goes on, no new figure
+        i, then = self.marks[-1] if self.marks else (0, self.scale_start)
+        self.spans.append((it - i, now - then))
+        rate = self.rate()
+        if rate is not None and now - then > self.stall * rate * (it - i):
+            self.last_stall = it
+        self.marks.append((it, now))
+        rate = self.rate()
+        if rate is None:
+            return None
+        left = max(0, update.iterations - it)
+        clean = min(self.clean, update.iterations // 2)
+        if update.eta_s >= 0 and it >= clean and it - self.last_stall >= clean and left:
+            self.later = max(0.0, update.eta_s - rate * left)
+        if self.later is None:
+            return None
+        wall = self.done_time + now - self.scale_start
+        per_scale = max(0.0, wall - self.done_steady - self.explained(rate)) / self.scales_seen
+        return left * rate + self.later + per_scale * max(0, update.num_scales - 1 - update.scale)
+
+
 class ProgressModel:
     """Turns one job's updates into a progress bar that does not lie.
 
     - ``fraction`` is the server's share of the training's predicted cost done (see the server's
       ``progress_fraction``), never allowed to go back here either (an older server, a reattach);
-    - the time left comes from the predicted total duration (elapsed + the server's ETA, i.e. the
-      measured seconds per unit of cost times the whole cost) smoothed by an exponentially weighted
-      average whose time constant is ``smoothing`` of the elapsed time (so a 3-minute and a 3-hour
-      training settle alike; an estimate far off at the start is left behind quickly), each update
-      moving it at most ``clip``-fold, minus the elapsed time;
+    - the time left is :class:`TimeLeft`'s, as a predicted total duration smoothed by an exponentially
+      weighted average whose time constant is ``smoothing`` of the elapsed time, each update moving it
+      at most ``clip``-fold, minus the elapsed time (so it counts down through a stall);
     - while the raw estimates of the last ``window`` share of the time disagree by more than
       ``spread`` it is shown as a range (``3-8 min left``), then rounded (``about 6 min left``).
 
@@ -106,14 +180,14 @@ class ProgressModel:
     """
 
     def __init__(
-        self, smoothing: float = 0.08, window: float = 0.1, spread: float = 0.25, clip: float = 2.0
+        self, smoothing: float = 0.03, window: float = 0.1, spread: float = 0.25, clip: float = 2.0
     ) -> None:
         self.smoothing, self.window, self.spread, self.clip = smoothing, window, spread, clip
         self.fraction = 0.0
         self.total: float | None = None  # smoothed predicted duration of the whole job, seconds
         self.elapsed = 0.0  # of the last estimate taken in
         self.now = 0.0  # the latest elapsed time heard of
-        self.step = (-1, -1)  # (scale, iteration) of the last estimate taken in
+        self.left = TimeLeft()
         self.recent: list[tuple[float, float]] = []  # (elapsed, raw predicted total)
 
     def feed(self, update: JobUpdate) -> Shown:
@@ -122,25 +196,19 @@ class ProgressModel:
             return Shown(1.0, 0.0, text=describe(update))
         self.fraction = max(self.fraction, fraction(update))
         running = update.state == "RUNNING" and update.num_scales > 0
-        # A scale's first iterations include its set-up: the server's rate (so its ETA) is not yet
-        # meaningful there; the estimate waits for the fifth. A heartbeat (the same iteration again)
-        # brings no new estimate, only the time.
-        step = (update.scale, update.iteration)
-        informative = update.iteration >= min(5, update.iterations) and step != self.step
-        if running and update.eta_s >= 0 and update.elapsed_s >= self.elapsed and informative:
-            self.step = step
-            self._observe(update.elapsed_s, update.elapsed_s + update.eta_s)
-        if running:
-            self.now = max(self.now, update.elapsed_s)
         if not running:
             return Shown(self.fraction, None, text=describe(update))
+        self.now = max(self.now, update.elapsed_s)
+        raw = self.left.observe(update)
+        if raw is not None and update.elapsed_s >= self.elapsed:
+            self._observe(update.elapsed_s, update.elapsed_s + raw)
         if self.total is None:  # never the server's first guess: it is the one that swings most
             return Shown(
                 self.fraction, None, text=describe(update, with_eta=False) + ", estimating time left"
             )
         left = max(0.0, self.total - self.now)
-        raw = [total - self.now for _, total in self.recent]
-        low, high = min(raw + [left]), max(raw + [left])
+        raw_left = [total - self.now for _, total in self.recent]
+        low, high = min(raw_left + [left]), max(raw_left + [left])
         settled = high - low <= self.spread * max(left, 1.0)
         base = describe(update, with_eta=False)
         if settled or left < 20:

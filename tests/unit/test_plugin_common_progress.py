@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -13,6 +14,7 @@ from host_plugin.client import JobUpdate
 from host_plugin.common.progress import (
     ProgressModel,
     Pump,
+    TimeLeft,
     describe,
     duration_range,
     format_duration,
@@ -96,32 +98,80 @@ def test_rounded_durations_and_ranges() -> None:
     assert duration_range(300, 310) == "5 min"
 
 
-def test_the_shown_fraction_never_goes_back_and_the_time_left_is_smoothed() -> None:
+def _training(
+    scales: list[int], rate: list[float], stall: float = 0.0, start: float = 0.0
+) -> list[JobUpdate]:
+    """Updates of a training whose scale ``s`` runs ``scales[s]`` iterations at ``rate[s]`` s each after a
+    ``stall`` at its start; the server's ETA is exact for the steady part (a cost law that is right)."""
+    updates, t, n = [], start, len(scales)
+    for s, its in enumerate(scales):
+        t += stall
+        for it in range(1, its + 1):
+            t += rate[s]
+            eta = (its - it) * rate[s] + sum(scales[k] * rate[k] for k in range(s + 1, n))
+            done = sum(scales[k] * rate[k] for k in range(s)) + it * rate[s]
+            updates.append(
+                _update(
+                    scale=s,
+                    num_scales=n,
+                    iteration=it,
+                    iterations=its,
+                    elapsed_s=t,
+                    eta_s=eta,
+                    fraction=done / (done + eta),
+                )
+            )
+    return updates
+
+
+def test_time_left_of_a_steady_training_is_the_steady_remainder() -> None:
+    updates = _training([100, 80, 60], [0.5, 1.0, 2.0])
+    clock = TimeLeft()
+    raw = [(u, clock.observe(u)) for u in updates]
+    got = [(u, r) for u, r in raw if r is not None]
+    assert got[0][0].iteration == 35  # not before the server's rate window is past the scale's start
+    end = updates[-1].elapsed_s
+    for u, r in got:
+        assert r == pytest.approx(end - u.elapsed_s, abs=1e-6)
+
+
+def test_stalls_at_every_scale_start_are_expected_for_the_scales_still_to_come() -> None:
+    """A 40 s stall per scale (set-up, the thread probe on a busy machine): the server's ETA, which
+    knows only the steady rate, is short by 40 s per remaining scale; the time left is not."""
+    updates = _training([100, 100, 100, 100], [0.5, 0.5, 1.0, 1.0], stall=40.0)
+    clock = TimeLeft()
+    end = updates[-1].elapsed_s
+    for u in updates:
+        r = clock.observe(u)
+        if r is not None and u.scale >= 1:
+            assert r == pytest.approx(end - u.elapsed_s, rel=0.02), (u.scale, u.iteration)
+    heartbeat = dataclasses.replace(updates[-2], elapsed_s=updates[-2].elapsed_s + 1)
+    assert TimeLeft().observe(heartbeat) is None  # no iteration done: time passes, no new figure
+
+
+def test_the_shown_fraction_never_goes_back_and_the_time_left_counts_down_through_a_stall() -> None:
     model = ProgressModel()
-    first = model.feed(_update(num_scales=6, scale=1, iteration=9, elapsed_s=30, eta_s=90, fraction=0.47))
-    assert first.fraction == 0.47 and first.seconds_left == 90
-    # an older server's fraction jumping back, and an ETA swinging 4x for one update
-    swung = model.feed(_update(num_scales=6, scale=2, iteration=3, elapsed_s=31, eta_s=360, fraction=0.33))
-    assert swung.fraction == 0.47
-    assert 90 < swung.seconds_left < 130  # one second of a 4x swing moves the estimate a little
-    assert not swung.stable and swung.text.endswith("left") and "-" in swung.text  # shown as a range
-    # a new scale's first iterations (set-up in the server's rate) do not move the estimate
-    setup = model.feed(
-        _update(num_scales=6, scale=3, iteration=1, iterations=100, elapsed_s=40, eta_s=12000, fraction=0.5)
-    )
-    assert setup.seconds_left == pytest.approx(swung.seconds_left - 9, abs=0.5)
+    updates = _training([100, 100], [0.5, 0.5])
+    shown = [model.feed(u) for u in updates[:60]]
+    assert shown[-1].seconds_left == pytest.approx(updates[-1].elapsed_s - updates[59].elapsed_s, rel=0.01)
+    # an older server's fraction jumping back is not shown
+    back = dataclasses.replace(updates[60], fraction=0.01)
+    assert model.feed(back).fraction == shown[-1].fraction
+    # 30 s without an iteration (heartbeats only): the time left goes down with the clock
+    left = model.feed(updates[61]).seconds_left
+    for k in range(1, 31):
+        beat = model.feed(dataclasses.replace(updates[61], elapsed_s=updates[61].elapsed_s + k))
+    assert beat.seconds_left == pytest.approx(left - 30, abs=0.01)
     done = model.feed(_update(state="SUCCEEDED", elapsed_s=120))
     assert done.fraction == 1.0 and done.seconds_left == 0
 
 
 def test_a_steady_estimate_is_shown_rounded() -> None:
     model = ProgressModel()
-    for t in range(0, 60, 1):
-        shown = model.feed(
-            _update(num_scales=6, scale=2, iteration=5 + t, elapsed_s=t, eta_s=400 - t, fraction=t / 400)
-        )
-    assert shown.stable and shown.text == "SinGAN: scale 3/6, about 6 min left"
-    assert shown.seconds_left == pytest.approx(340, abs=1)
+    for u in _training([400, 400], [0.5, 0.5])[:200]:
+        shown = model.feed(u)
+    assert shown.stable and shown.text == "SinGAN: scale 1/2, iteration 200/400, about 5 min left"
+    assert shown.seconds_left == pytest.approx(300, abs=1)
 
 
 def test_no_time_left_before_the_server_has_an_estimate() -> None:
@@ -134,15 +184,15 @@ def test_no_time_left_before_the_server_has_an_estimate() -> None:
     assert first.text == "SinGAN: scale 1/6, iteration 1/1200, estimating time left"
 
 
-@pytest.mark.parametrize("name", ["fast_balloons_80px.jsonl"])
-def test_a_recorded_training_is_monotonic_and_never_claims_a_wrong_time(name: str) -> None:
-    """Replays the updates of a real training through the server (tests/data/progress/README.md).
+@pytest.mark.parametrize("name", ["fast_balloons_80px.jsonl", "fast_balloons_120px.jsonl"])
+def test_a_recorded_training_is_monotonic_and_its_time_left_mostly_within_25_percent(name: str) -> None:
+    """Replays the updates of a real training through the server (tests/data/README.md).
 
-    On that busy machine the training stalls 30-60 s at the start and near iteration 200 of every scale,
-    and the server's ETA swings up to 80-fold: no point estimate keeps within 25% (measured: the shown
-    estimate's median error 87%, the server's raw ETA's 45%). What the model guarantees instead: it
-    never states "about N min" when that is more than 25% off, and the range it shows holds the real
-    time left (+-25%) nearly always.
+    Both ran on the busy shared 2-core machine: 80 px stalls 20-110 s at every scale's start and at its
+    iteration ~200 (the thread-count probe); in 120 px the machine got 3-5x slower after the first scale
+    (other engineers' jobs started), which no estimate made at 20% could know. Measured with this model
+    (bench/progress_plot.py): median error 22% / 11%, within 25% in 64% / 66% of the updates, worst 69% /
+    119% (the previous model: median 87%, worst 152347%).
     """
     updates = _recording(RECORDINGS / name)
     assert updates[-1].state == "SUCCEEDED"
@@ -154,13 +204,17 @@ def test_a_recorded_training_is_monotonic_and_never_claims_a_wrong_time(name: st
     running = [(u, s) for u, s in shown if u.state == "RUNNING"]
     gaps = [b.elapsed_s - a.elapsed_s for (a, _), (b, _) in zip(running, running[1:], strict=False)]
     assert max(gaps) <= 2.0, f"an update gap of {max(gaps):.1f} s"
-    inside = []
+    errors, inside = [], []
     for u, s in running:
         real = end - u.elapsed_s
         if s.fraction < 0.2 or real <= 10 or s.seconds_left is None:
             continue
-        if s.stable:
-            assert abs(s.seconds_left - real) <= 0.25 * real, (u.elapsed_s, s.text, real)
-        else:
+        errors.append(abs(s.seconds_left - real) / real)
+        if not s.stable:
             inside.append(0.75 * s.low <= real <= 1.25 * s.high)
-    assert len(inside) > 100 and sum(inside) / len(inside) >= 0.9
+    errors.sort()
+    assert len(errors) > 500
+    assert errors[len(errors) // 2] <= 0.25, f"median error {errors[len(errors) // 2]:.0%}"
+    assert sum(e <= 0.25 for e in errors) / len(errors) >= 0.6
+    assert errors[-1] <= 1.5  # never more than 2.5x off (was 1500x)
+    assert sum(inside) / len(inside) >= 0.75  # a range shown holds the real time left (+-25%)
