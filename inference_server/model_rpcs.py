@@ -109,7 +109,7 @@ class ModelRpcs(RpcBase):
                     upload,
                     name=name,
                     overwrite=replace,
-                    before_replace=lambda model_id: self._check_not_training(model_id, "replacing it"),
+                    before_write=lambda model_id: self._check_not_training(model_id, "importing it"),
                 )
             except CheckpointError as exc:  # its message names the upload's temporary path: drop it
                 raise invalid(

@@ -7,8 +7,10 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +40,26 @@ SERVICE_NAME = pb.DESCRIPTOR.services_by_name["SinGAN"].full_name
 
 class ServerSecurityError(RuntimeError):
     """The configuration would expose the server without a token or TLS."""
+
+
+def _port_taken(host: str, port: int) -> bool:
+    """Whether another program listens on ``host:port`` (checked before gRPC binds, which would log its
+    own multi-line error). SO_REUSEADDR as gRPC sets it: a port in TIME_WAIT is not taken."""
+    if port == 0:
+        return False
+    try:
+        infos = socket.getaddrinfo(host.strip("[]"), port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except OSError:
+        return False  # gRPC reports an unusable address itself
+    for family, kind, proto, _, address in infos:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno == errno.EADDRINUSE:
+                    return True
+    return False
 
 
 class _Parts:
@@ -95,6 +117,8 @@ class _Parts:
             else f"[{cfg.host}]:{cfg.port}"
         )
         try:
+            if _port_taken(cfg.host, cfg.port):
+                raise RuntimeError("address in use")
             if cfg.tls:
                 self.port = server.add_secure_port(
                     address, server_credentials(cfg.tls_cert, cfg.tls_key, cfg.tls_client_ca)

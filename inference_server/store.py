@@ -361,14 +361,15 @@ class ModelStore:
         *,
         name: str = "",
         overwrite: bool = False,
-        before_replace: Callable[[str], None] | None = None,
+        before_write: Callable[[str], None] | None = None,
     ) -> ModelRecord:
         """Verify an uploaded checkpoint by loading it (checksum, layout, finite values), then store it under
         the id its contents give (training image hash + config, as training computes it; never the id
         written in the file). A usable model of that id is replaced only with ``overwrite``
         (:class:`ModelExists` otherwise); a damaged or partly trained one is replaced. A replacement is
         written to a temporary file, loaded back, and only then renamed over the old one, so a failed
-        import leaves the old model as it was. ``before_replace(model_id)`` may raise to refuse replacing."""
+        import leaves the old model as it was. ``before_write(model_id)`` may raise to refuse the import
+        (a job is training that model)."""
         model = load_checkpoint(upload, device="cpu")
         model.model_id = compute_model_id(model.image_hash, model.config)
         with self._lock:
@@ -380,8 +381,8 @@ class ModelStore:
                         f"model {model.model_id} (same training image and config) is already on this server "
                         f"as {existing.name!r}; import with replace to replace it, or delete it first"
                     )
-                if before_replace is not None:
-                    before_replace(model.model_id)
+            if before_write is not None:
+                before_write(model.model_id)
             return self.save_model(model, name=name, verify=existing is not None)
 
     def new_upload_path(self) -> Path:

@@ -85,24 +85,29 @@ def code_of(call: Callable, request: object) -> tuple[grpc.StatusCode, str]:
 
 
 # -- every RPC that takes an Image accepts an upload_id -------------------------------------------
-KINDS: dict[str, Callable[[str, pb.Image], tuple[str, object]]] = {
-    "harmonize": lambda m, im: ("Harmonize", pb.HarmonizeRequest(model_id=m, composite=im, seed=3)),
-    "edit": lambda m, im: ("Edit", pb.EditRequest(model_id=m, image=im, seed=3, region_only=True)),
-    "paint_to_image": lambda m, im: ("PaintToImage", pb.PaintToImageRequest(model_id=m, paint=im, seed=3)),
-    "super_resolve": lambda m, im: ("SuperResolve", pb.SuperResolveRequest(model_id=m, image=im, factor=2)),
+# name -> (method, request from the model id and two layers)
+KINDS: dict[str, tuple[str, Callable[[str, pb.Image, pb.Image], object]]] = {
+    "harmonize": ("Harmonize", lambda m, a, b: pb.HarmonizeRequest(model_id=m, composite=a, seed=3)),
+    "edit": ("Edit", lambda m, a, b: pb.EditRequest(model_id=m, image=a, seed=3, region_only=True)),
+    "paint_to_image": ("PaintToImage", lambda m, a, b: pb.PaintToImageRequest(model_id=m, paint=a, seed=3)),
+    "super_resolve": ("SuperResolve", lambda m, a, b: pb.SuperResolveRequest(model_id=m, image=a, factor=2)),
+    "instant_variations": ("InstantVariations", lambda m, a, b: pb.InstantVariationsRequest(image=a, n=2)),
+    "instant_fill": ("InstantFill", lambda m, a, b: pb.InstantFillRequest(image=a, source=b, seed=3)),
+    "instant_edit": ("InstantEdit", lambda m, a, b: pb.InstantEditRequest(original=a, edited=b, seed=3)),
+    "extend_canvas": ("ExtendCanvas", lambda m, a, b: pb.ExtendCanvasRequest(image=a, left=8, top=4)),
 }
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
-def test_each_inference_rpc_answers_the_same_through_an_upload(setup, stub, kind: str) -> None:
+def test_each_image_rpc_answers_the_same_through_an_upload(setup, stub, kind: str) -> None:
     _, _, model_id, _ = setup
-    image = layer(40, 30, seed=1)
-    method, direct = KINDS[kind](model_id, image)
-    expected = getattr(stub, method)(direct, timeout=120).image
-    _, uploaded = KINDS[kind](model_id, send(stub, image))
-    got = getattr(stub, method)(uploaded, timeout=120).image
-    assert got.pixels == expected.pixels and len(got.pixels) > 0
-    assert (got.width, got.height, got.offset_x) == (expected.width, expected.height, expected.offset_x)
+    a, b = layer(40, 30, seed=1), layer(40, 30, seed=2)
+    method, build = KINDS[kind]
+    expected = getattr(stub, method)(build(model_id, a, b), timeout=120)
+    two = kind in ("instant_fill", "instant_edit")  # the others would leave b's upload waiting
+    got = getattr(stub, method)(build(model_id, send(stub, a), send(stub, b) if two else b), timeout=120)
+    assert got.SerializeToString(deterministic=True) == expected.SerializeToString(deterministic=True)
+    assert got.ByteSize() > 40 * 30
 
 
 def test_train_through_an_upload_finds_the_same_model(setup, stub) -> None:
