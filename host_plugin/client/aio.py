@@ -253,8 +253,13 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
                 tmp.unlink()
         return written
 
-    async def import_model(self, path: str | os.PathLike[str], *, name: str = "") -> pb.ModelInfo:
-        """Upload a checkpoint file exported earlier (by this or another server)."""
+    async def import_model(
+        self, path: str | os.PathLike[str], *, name: str = "", replace: bool = False
+    ) -> pb.ModelInfo:
+        """Upload a checkpoint file exported earlier (by this or another server). A model with the same id
+        (same training image and config) already there is replaced only with ``replace`` (otherwise
+        :class:`~host_plugin.client.errors.ClientError` ``ALREADY_EXISTS``); the old one stays until the
+        new file is verified."""
         source = Path(path)
         total = source.stat().st_size
         timeout = self.settings.transfer_timeout
@@ -270,6 +275,7 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
                         if first:
                             chunk.total_size = total
                             chunk.name = name
+                            chunk.replace = replace
                             first = False
                         await stream.send_message(chunk)
                 await stream.end()

@@ -206,8 +206,10 @@ class Client(EstimateCalls, InstantCalls):
     def export_model(self, model_id: str, path: str, *, cancel: CancelToken | None = None) -> int:
         return self._run(self._aio.export_model(model_id, path), cancel)
 
-    def import_model(self, path: str, *, name: str = "", cancel: CancelToken | None = None) -> pb.ModelInfo:
-        return self._run(self._aio.import_model(path, name=name), cancel)
+    def import_model(
+        self, path: str, *, name: str = "", replace: bool = False, cancel: CancelToken | None = None
+    ) -> pb.ModelInfo:
+        return self._run(self._aio.import_model(path, name=name, replace=replace), cancel)
 
     # -- inference --------------------------------------------------------------------------------
     def generate(self, model_id: str, *, cancel: CancelToken | None = None, **kwargs: Any) -> list[RawImage]:

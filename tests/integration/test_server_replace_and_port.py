@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from host_plugin.client import Client, RawImage
+from host_plugin.client import Client, ClientError, RawImage
 from inference_server.server import build_server
 from singan_api import singan_pb2 as pb
 from singan_api import singan_pb2_grpc
@@ -142,3 +142,15 @@ def test_a_port_another_singan_server_holds_is_taken_not_shared(tmp_path: Path) 
     with build_server(port=0, models_dir=tmp_path / "a") as first:
         with pytest.raises(OSError, match="cannot listen on"):
             build_server(port=first.port, models_dir=tmp_path / "b")
+
+
+def test_the_client_asks_for_replace(tmp_path: Path, files) -> None:
+    model_id, original, other = files
+    (tmp_path / "a.singan").write_bytes(original)
+    (tmp_path / "b.singan").write_bytes(other)
+    with build_server(port=0, models_dir=tmp_path / "m") as srv, Client(address=srv.address) as c:
+        assert c.import_model(str(tmp_path / "a.singan"), name="a").model_id == model_id
+        with pytest.raises(ClientError) as info:
+            c.import_model(str(tmp_path / "b.singan"))
+        assert info.value.code == "ALREADY_EXISTS"
+        assert c.import_model(str(tmp_path / "b.singan"), replace=True).model_id == model_id
