@@ -37,7 +37,12 @@ class TrainingDiverged(SinGANError):
         self.model = model
 
 
-class TrainingCancelled(SinGANError):
+class Cancelled(SinGANError):
+    """Work stopped at a safe point because its ``should_stop()`` returned True (its caller went away:
+    a cancelled call, a passed deadline). Nothing was returned or written."""
+
+
+class TrainingCancelled(Cancelled):
     """Training stopped at a safe point because ``should_stop()`` returned True.
 
     ``model`` holds every scale finished before the stop (it may have zero trained scales).

@@ -21,6 +21,7 @@ from ..model import SinGANModel
 from ..pyramid import resize
 from ..tensors import to_array
 from .sample import check_start_scale, check_trained, output_shapes, sample_generator
+from .stop import StopFn, check_stop
 
 MAX_FRAMES = 10_000
 
@@ -36,9 +37,11 @@ def animate(
     scale_h: float = 1.0,
     scale_v: float = 1.0,
     size: tuple[int, int] | None = None,
+    should_stop: StopFn | None = None,
 ) -> Iterator[np.ndarray]:
     """Yield ``frames`` HxWxC frames (the model's bit depth), one at a time. Arguments are checked now,
-    before the first frame; ``scale_h``/``scale_v``/``size`` give any output size as in sampling."""
+    before the first frame; ``scale_h``/``scale_v``/``size`` give any output size as in sampling.
+    ``should_stop`` is checked before every frame (:mod:`.stop`)."""
     check_trained(model)
     check_start_scale(model, start_scale)
     if not 1 <= frames <= MAX_FRAMES:
@@ -46,7 +49,7 @@ def animate(
     if not (0.0 <= alpha <= 1.0 and 0.0 <= beta <= 1.0):
         raise ConfigError("alpha and beta must be in [0, 1]")
     shapes = output_shapes(model, scale_h, scale_v, size)
-    return _frames(model, frames, start_scale, alpha, beta, seed, shapes)
+    return _frames(model, frames, start_scale, alpha, beta, seed, shapes, should_stop)
 
 
 @torch.no_grad()
@@ -58,6 +61,7 @@ def _frames(
     beta: float,
     seed: int,
     shapes: list[tuple[int, int]],
+    should_stop: StopFn | None = None,
 ) -> Iterator[np.ndarray]:
     gen = sample_generator(seed, 0)
     base = None if start == 0 else resize(model.reconstruct(start - 1), shapes[start])
@@ -70,6 +74,7 @@ def _frames(
     z1 = {s: 0.95 * z_star[s] + 0.05 * randn(s) for s in scales}  # z_{t-1}
     z2 = {s: z_star[s].clone() for s in scales}  # z_{t-2}
     for _ in range(frames):
+        check_stop(should_stop, "animation")
         current = {}
         for s in scales:
             step = beta * (z1[s] - z2[s]) + (1.0 - beta) * randn(s)

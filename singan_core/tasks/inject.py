@@ -17,7 +17,7 @@ through the finest generator (:mod:`.upscale`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
 import numpy as np
 import torch
@@ -32,10 +32,12 @@ from . import finetune, masks, native, upscale
 from .channels import match_channels
 from .quantize import PAINT_COLOURS, image_palette, to_centres
 from .sample import check_trained, sample_generator, work_shapes
+from .stop import StopFn, stopping_noise
 
 
 class Tuning(TypedDict, total=False):
-    """Fine-tuning's callbacks, as training's: progress reports and a cancellation check."""
+    """Fine-tuning's callbacks, as training's: progress reports and a cancellation check (which the
+    inference after the tuning checks too, see :mod:`.stop`)."""
 
     progress: ProgressFn | None
     should_stop: Callable[[], bool] | None
@@ -71,15 +73,21 @@ def injected_input(
 
 @torch.no_grad()
 def run_from(
-    model: SinGANModel, prev: torch.Tensor, shapes: list[tuple[int, int]], n: int, seed: int
+    model: SinGANModel,
+    prev: torch.Tensor,
+    shapes: list[tuple[int, int]],
+    n: int,
+    seed: int,
+    should_stop: StopFn | None = None,
 ) -> torch.Tensor:
-    """Generate from scale ``n`` (input ``prev`` at shapes[n]) to the finest with fresh seeded noise."""
+    """Generate from scale ``n`` (input ``prev`` at shapes[n]) to the finest with fresh seeded noise;
+    ``should_stop`` is checked before every scale."""
     gen = sample_generator(seed, 0)
 
     def noise(s: int, m: int, shape: tuple[int, int]) -> torch.Tensor:
         return torch.randn(m, model.noise_channels(s), *shape, generator=gen)
 
-    return model.run(n, prev.to(model.device), shapes, noise)
+    return model.run(n, prev.to(model.device), shapes, stopping_noise(noise, should_stop, "injection"))
 
 
 def inject(
@@ -90,6 +98,7 @@ def inject(
     seed: int = 0,
     resolution: native.Resolution = "model",
     upscaler: upscale.Upscaler = "ladder",
+    should_stop: StopFn | None = None,
 ) -> np.ndarray:
     """Inject ``image`` at ``injection_scale`` and return the generated image at the input's size:
     resized from the work size (``resolution="model"``) or through :func:`upscale.to_size`."""
@@ -97,11 +106,69 @@ def inject(
     arr = match_channels(image, model.channels, model.dtype)
     shapes = work_shapes(model, arr.shape[:2])
     x = to_tensor(arr, model.device)
-    out = run_from(model, injected_input(x, shapes, injection_scale), shapes, injection_scale, seed)
-    return upscale.to_size(model, out, arr.shape[:2], resolution=resolution, upscaler=upscaler, seed=seed)
+    prev = injected_input(x, shapes, injection_scale)
+    out = run_from(model, prev, shapes, injection_scale, seed, should_stop)
+    return upscale.to_size(
+        model,
+        out,
+        arr.shape[:2],
+        resolution=resolution,
+        upscaler=upscaler,
+        seed=seed,
+        should_stop=should_stop,
+    )
 
 
 # ---- harmonization and editing ---------------------------------------------------------------------
+class _Blend(NamedTuple):
+    """What a harmonize / edit works on (:func:`_blend_inputs`)."""
+
+    arr: np.ndarray  # the input in the model's channels and bit depth
+    shapes: list[tuple[int, int]]  # per-scale work shapes
+    at_native: bool  # the result goes back at the input's resolution
+    weight: torch.Tensor  # [1, 1, H, W] the blend weight at the work size
+    x: torch.Tensor  # [1, C, h, w] the input tensor
+    prev: torch.Tensor  # [1, C, H_n, W_n] its injection at scale n
+
+
+def _blend_inputs(
+    model: SinGANModel, image: np.ndarray, mask: np.ndarray, n: int, dilation: int, blur: float, res: str
+) -> _Blend:
+    check_injection_scale(model, n)
+    arr = match_channels(image, model.channels, model.dtype)
+    shapes = work_shapes(model, arr.shape[:2])
+    at_native = native.use_native(res, arr.shape[:2], shapes[-1])
+    # radius and sigma are in the input's pixels; the mask is processed at the (smaller) work size
+    ratio = max(shapes[-1]) / max(arr.shape[:2])
+    weight = masks.soft_mask(mask, shapes[-1], round(dilation * ratio), blur * ratio)
+    x = native.work_tensor(arr, shapes[-1], model.device) if at_native else to_tensor(arr, model.device)
+    return _Blend(arr, shapes, at_native, weight, x, injected_input(x, shapes, n))
+
+
+def _tune(
+    model: SinGANModel,
+    b: _Blend,
+    n: int,
+    scales: int,
+    iterations: int | None,
+    seed: int,
+    tuning: Tuning | None,
+) -> SinGANModel:
+    """:func:`finetune.tune_for_composite` on :func:`_blend_inputs`' tensors."""
+    return finetune.tune_for_composite(
+        model,
+        b.prev,
+        resize(b.x, b.shapes[-1]),
+        b.weight.to(model.device),
+        n,
+        b.shapes,
+        scales=scales,
+        iterations=iterations,
+        seed=seed,
+        **(tuning or {}),
+    )
+
+
 def _blend_task(
     model: SinGANModel,
     image: np.ndarray,
@@ -117,37 +184,23 @@ def _blend_task(
     method: str = "delta",
     tuning: Tuning | None = None,
 ) -> native.Region:
-    check_injection_scale(model, n)
     native.check_choice(method, native.METHODS, "method")
-    arr = match_channels(image, model.channels, model.dtype)
-    shapes = work_shapes(model, arr.shape[:2])
-    at_native = native.use_native(resolution, arr.shape[:2], shapes[-1])
-    # radius and sigma are in the input's pixels; the mask is processed at the (smaller) work size
-    ratio = max(shapes[-1]) / max(arr.shape[:2])
-    weight = masks.soft_mask(mask, shapes[-1], round(dilation * ratio), blur_sigma * ratio)  # [1, 1, H, W]
-    x = native.work_tensor(arr, shapes[-1], model.device) if at_native else to_tensor(arr, model.device)
-    prev = injected_input(x, shapes, n)
+    should_stop = (tuning or {}).get("should_stop")
+    b = _blend_inputs(model, image, mask, n, dilation, blur_sigma, resolution)
+    arr, shapes, at_native, weight, x, prev = b
     if fine_tune:
-        model = finetune.tune_for_composite(
-            model,
-            prev,
-            resize(x, shapes[-1]),
-            weight.to(model.device),
-            n,
-            shapes,
-            scales=fine_tune_scales,
-            iterations=fine_tune_iterations,
-            seed=seed,
-            **(tuning or {}),
-        )
-    out = run_from(model, prev, shapes, n, seed)
+        model = _tune(model, b, n, fine_tune_scales, fine_tune_iterations, seed, tuning)
+    out = run_from(model, prev, shapes, n, seed, should_stop)
     if at_native:
         crop = native.full_weight(mask, arr.shape[:2], dilation, blur_sigma)
         detail = None
         if method == "ladder":
             h, w = crop.weight.shape
             roi = (slice(crop.top, crop.top + h), slice(crop.left, crop.left + w))
-            detail = (upscale.upscale(model, out, arr.shape[:2], seed=seed, roi=roi), arr)
+            detail = (
+                upscale.upscale(model, out, arr.shape[:2], seed=seed, roi=roi, should_stop=should_stop),
+                arr,
+            )
         return native.compose(
             as_hwc(image),
             x,
@@ -156,6 +209,7 @@ def _blend_task(
             method=method,
             alpha_from_model=model.channels in (2, 4),
             detail=detail,
+            should_stop=should_stop,
         )
     generated = to_array(resize(out, arr.shape[:2]), model.dtype)
     full_weight = masks.resize_weight(weight, arr.shape[:2])
@@ -203,8 +257,9 @@ def harmonize(
     :mod:`singan_core.tasks.native`; the output then keeps the input's channels and bit depth); ``auto``
     (default) is native for inputs larger than the model's size. ``as_region`` returns the changed
     rectangle only (a :class:`~singan_core.tasks.native.Region`) instead of the whole image.
-    ``progress`` and ``should_stop`` are the fine-tuning's, as training's (cancelling raises
-    :class:`~singan_core.errors.TrainingCancelled`)."""
+    ``progress`` is the fine-tuning's, as training's; ``should_stop`` stops the fine-tuning (raising
+    :class:`~singan_core.errors.TrainingCancelled`) and the inference (raising its base class
+    :class:`~singan_core.errors.Cancelled`, see :mod:`.stop`)."""
     n = default_injection_scale(model, "harmonize") if injection_scale is None else injection_scale
     region = _blend_task(
         model,
@@ -224,6 +279,31 @@ def harmonize(
     return _result(region, composite, model, as_region)
 
 
+def tune_for_harmonize(
+    model: SinGANModel,
+    composite: np.ndarray,
+    mask: np.ndarray,
+    *,
+    injection_scale: int | None = None,
+    seed: int = 0,
+    scales: int = 2,
+    iterations: int | None = None,
+    dilation: int = masks.HARMONIZE_DILATION,
+    blur_sigma: float = masks.BLUR_SIGMA,
+    resolution: native.Resolution = "auto",
+    progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+) -> SinGANModel:
+    """The fine-tuning of :func:`harmonize` (``fine_tune=True``) on its own: a copy of ``model`` with its
+    finest ``scales`` generators tuned on this composite (the model passed in is unchanged). Harmonizing
+    the same composite with the tuned model, the same seed and injection scale and ``fine_tune=False``
+    gives what ``harmonize(model, ..., fine_tune=True)`` gives. ``should_stop`` raises
+    :class:`~singan_core.errors.TrainingCancelled`."""
+    n = default_injection_scale(model, "harmonize") if injection_scale is None else injection_scale
+    b = _blend_inputs(model, composite, mask, n, dilation, blur_sigma, resolution)
+    return _tune(model, b, n, scales, iterations, seed, Tuning(progress=progress, should_stop=should_stop))
+
+
 def edit(
     model: SinGANModel,
     image: np.ndarray,
@@ -236,12 +316,14 @@ def edit(
     resolution: native.Resolution = "auto",
     method: native.Method = "delta",
     as_region: bool = False,
+    should_stop: StopFn | None = None,
 ) -> np.ndarray | native.Region:
     """Make a copy-pasted rearrangement of the training image (edited region = ``mask``) seamless;
-    ``resolution``, ``method`` and ``as_region`` as in :func:`harmonize`."""
+    ``resolution``, ``method``, ``as_region`` and ``should_stop`` as in :func:`harmonize`."""
     n = default_injection_scale(model, "edit") if injection_scale is None else injection_scale
+    stop = Tuning(should_stop=should_stop)
     region = _blend_task(
-        model, image, mask, n, seed, dilation, blur_sigma, False, 0, None, resolution, method
+        model, image, mask, n, seed, dilation, blur_sigma, False, 0, None, resolution, method, stop
     )
     return _result(region, image, model, as_region)
 
@@ -274,11 +356,20 @@ def paint_to_image(
     quantised inputs, as the paper's optional step does. The image is generated at the model's size;
     ``resolution`` ``auto`` (default: for a paint larger than that) or ``native`` brings it to the paint's
     size through the finest generator (``upscaler="ladder"``, see :mod:`singan_core.tasks.upscale`) or
-    a plain resize (``"plain"``); ``model`` resizes it (the paper's way)."""
+    a plain resize (``"plain"``); ``model`` resizes it (the paper's way). ``progress`` and
+    ``should_stop`` as in :func:`harmonize`."""
     n = default_injection_scale(model, "paint") if injection_scale is None else injection_scale
     check_injection_scale(model, n)
     if not quantize:
-        return inject(model, paint, injection_scale=n, seed=seed, resolution=resolution, upscaler=upscaler)
+        return inject(
+            model,
+            paint,
+            injection_scale=n,
+            seed=seed,
+            resolution=resolution,
+            upscaler=upscaler,
+            should_stop=should_stop,
+        )
     arr = match_channels(paint, model.channels, model.dtype)
     shapes = work_shapes(model, arr.shape[:2])
     centres = paint_palette(model, n, colours).to(model.device)
@@ -294,8 +385,16 @@ def paint_to_image(
         )
     x = to_centres(to_tensor(arr, model.device), centres)
     prev = injected_input(x, shapes, n, through_coarser=False)  # the reference injects it at n directly
-    out = run_from(model, prev, shapes, n, seed)
-    return upscale.to_size(model, out, arr.shape[:2], resolution=resolution, upscaler=upscaler, seed=seed)
+    out = run_from(model, prev, shapes, n, seed, should_stop)
+    return upscale.to_size(
+        model,
+        out,
+        arr.shape[:2],
+        resolution=resolution,
+        upscaler=upscaler,
+        seed=seed,
+        should_stop=should_stop,
+    )
 
 
 def quantize_paint(

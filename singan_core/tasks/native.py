@@ -40,6 +40,7 @@ from ..imageio import as_hwc, max_value
 from ..pyramid import resize
 from ..tensors import to_tensor
 from . import masks
+from .stop import StopFn, check_stop
 
 Resolution = Literal["auto", "native", "model"]
 Method = Literal["delta", "bands", "ladder"]
@@ -308,12 +309,13 @@ def compose(
     method: str = "delta",
     alpha_from_model: bool = False,
     detail: tuple[np.ndarray, np.ndarray] | None = None,
+    should_stop: StopFn | None = None,
 ) -> Region:
     """Carry the change ``generated - work_input`` (both ``[1, Cm, h, w]`` at the work size) to ``image``
     (HxWxC, the input at full resolution, any channels and bit depth) inside ``crop``'s weight.
     ``method="ladder"`` takes the change at full resolution instead: ``detail`` = (the generated image
     brought to the input's size by :func:`singan_core.tasks.upscale.upscale`, the input in the model's
-    format), both HxWxCm arrays."""
+    format), both HxWxCm arrays. ``should_stop`` is checked before every strip (:mod:`.stop`)."""
     check_choice(method, METHODS, "method")
     arr = as_hwc(image)
     H, W, c = arr.shape
@@ -328,6 +330,7 @@ def compose(
     cols = slice(crop.left, crop.left + w)
     out = np.empty((h, w, c), arr.dtype)
     for y in range(0, h, STRIP):
+        check_stop(should_stop, "composition")
         rows = slice(crop.top + y, crop.top + min(y + STRIP, h))
         wgt = crop.weight[y : y + STRIP][None, None]  # [1, 1, s, w]
         if method == "ladder":

@@ -11,6 +11,7 @@ from ..errors import ConfigError
 from ..model import SinGANModel
 from ..pyramid import resize, scaled_shapes
 from ..tensors import to_arrays
+from .stop import StopFn, stopping_noise
 
 MAX_OUTPUT_PIXELS = 16_000_000
 
@@ -70,12 +71,14 @@ def generate(
     size: tuple[int, int] | None = None,
     start_scale: int = 0,
     device: torch.device | str | None = None,
+    should_stop: StopFn | None = None,
 ) -> list[np.ndarray]:
     """``n`` random samples (HxWxC arrays of the model's bit depth), reproducible from ``seed``.
 
     ``scale_h``/``scale_v`` stretch every noise map horizontally/vertically (the paper's retargeting);
     ``size=(H, W)`` asks for an exact output size instead. ``start_scale`` 0 starts at the coarsest
     scale; k > 0 keeps the reconstruction at the scales below k (same global layout, new details).
+    ``should_stop`` is checked before every scale of every sample (:mod:`.stop`).
     """
     check_trained(model)
     check_start_scale(model, start_scale)
@@ -94,6 +97,6 @@ def generate(
         def noise(s: int, m: int, shape: tuple[int, int], gen: torch.Generator = gen) -> torch.Tensor:
             return torch.randn(m, model.noise_channels(s), *shape, generator=gen)
 
-        x = model.run(start_scale, base, shapes, noise)
+        x = model.run(start_scale, base, shapes, stopping_noise(noise, should_stop, "generation"))
         out.extend(to_arrays(x, model.dtype))
     return out

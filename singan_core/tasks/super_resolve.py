@@ -23,6 +23,7 @@ from ..pyramid import resize
 from ..tensors import to_array, to_tensor
 from .channels import match_channels
 from .sample import MAX_OUTPUT_PIXELS, check_trained, sample_generator
+from .stop import StopFn, check_stop
 from .upscale import match_low
 
 SR_MIN_SIZE = 18
@@ -74,11 +75,13 @@ def super_resolve(
     factor: int = 4,
     seed: int = 0,
     noise: bool = True,
+    should_stop: StopFn | None = None,
 ) -> np.ndarray:
     """Upsample ``image`` (default: the training image) by ``factor`` through the finest generator.
 
     Returns HxWxC of the model's channels and bit depth, exactly ``factor`` times the input's size.
-    ``noise=False`` drops the noise (a deterministic but usually blurrier result)."""
+    ``noise=False`` drops the noise (a deterministic but usually blurrier result). ``should_stop`` is
+    checked before every step (:mod:`.stop`)."""
     check_trained(model)
     arr = model.image if image is None else match_channels(image, model.channels, model.dtype)
     h, w = arr.shape[:2]
@@ -91,6 +94,7 @@ def super_resolve(
     gen = sample_generator(seed, 0)
     x = src = to_tensor(arr, model.device)
     for shape in shapes:
+        check_stop(should_stop, "super-resolution")
         prev = resize(x, shape)
         z = torch.randn(1, model.noise_channels(scale), *shape, generator=gen).to(model.device)
         # clamp between steps, as the reference's uint8 round trip in imresize does

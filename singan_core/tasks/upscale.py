@@ -28,6 +28,7 @@ from ..pyramid import resize
 from ..tensors import to_array, to_tensor
 from .native import check_choice, sample_window, use_native, work_tensor
 from .sample import MAX_OUTPUT_PIXELS, generate, work_shapes
+from .stop import StopFn, check_stop
 
 Upscaler = Literal["ladder", "plain"]
 UPSCALERS: tuple[str, ...] = ("ladder", "plain")
@@ -110,16 +111,18 @@ def refine_tiles(
     write: Callable[[slice, slice, torch.Tensor], None],
     tile: int = TILE,
     roi: tuple[slice, slice] | None = None,
+    should_stop: StopFn | None = None,
 ) -> None:
     """One ladder step: ``G_scale(amp * z + up(src), up(src))`` at ``size``, tile by tile. ``src``
     ``[1, C, h, w]``; ``noise(rows, cols)`` gives the noise map's window; ``write(rows, cols, x)`` takes
     each finished tile ``[1, C, th, tw]`` (clamped to [-1, 1]). With ``roi`` (rows, cols), tiles that
-    miss it are only upsampled (no generator)."""
+    miss it are only upsampled (no generator). ``should_stop`` is checked before every tile."""
     gen = model.generators[scale]
     pad, amp = gen.pad, model.noise_amps[scale]
     H, W = size
     for y in range(0, H, tile):
         for x in range(0, W, tile):
+            check_stop(should_stop, "upscaling")
             rows, cols = slice(y, min(y + tile, H)), slice(x, min(x + tile, W))
             if roi is not None and not (_meets(rows, roi[0]) and _meets(cols, roi[1])):
                 write(rows, cols, sample_window(src, size, rows, cols).clamp(-1, 1))
@@ -152,11 +155,13 @@ def upscale(
     method: str = "ladder",
     dtype: type | None = None,
     roi: tuple[slice, slice] | None = None,
+    should_stop: StopFn | None = None,
 ) -> np.ndarray:
     """``image`` (``[1, C, h, w]`` in [-1, 1], e.g. a generated result at the model's size) at ``size``
     = (H, W) as an HxWxC array of ``dtype`` (default the model's), through the finest generator.
     ``roi`` (rows, cols at ``size``): refine only there (and a margin that keeps it exact-looking);
-    elsewhere the result is a plain resize (for a change confined to a region of a large image)."""
+    elsewhere the result is a plain resize (for a change confined to a region of a large image).
+    ``should_stop`` is checked before every tile of every step (:mod:`.stop`)."""
     check_choice(method, UPSCALERS, "upscaler")
     H, W = size
     if H * W > MAX_OUTPUT_PIXELS and roi is None:
@@ -186,7 +191,7 @@ def upscale(
             nxt[:, :, rows, cols] = t
 
         noise = tile_noise([seed, step], channels, shape, TILE)
-        refine_tiles(model, scale, x, shape, noise, into, roi=area(step))
+        refine_tiles(model, scale, x, shape, noise, into, roi=area(step), should_stop=should_stop)
         x = match_low(nxt, image)
     out = np.empty((H, W, image.shape[1]), dtype)
 
@@ -194,7 +199,8 @@ def upscale(
         out[rows, cols] = to_array(t, dtype)
 
     noise = tile_noise([seed, len(shapes) - 1], channels, size, TILE)
-    refine_tiles(model, scale, x, size, noise, write, roi=area(len(shapes) - 1))
+    last = area(len(shapes) - 1)
+    refine_tiles(model, scale, x, size, noise, write, roi=last, should_stop=should_stop)
     # the last step's drift, corrected once strip by strip (the output is never held as floats)
     err = image.cpu() - work_tensor(out, tuple(image.shape[-2:]))
     for y in range(0, H, TILE):
@@ -211,13 +217,14 @@ def to_size(
     resolution: str = "auto",
     upscaler: str = "ladder",
     seed: int = 0,
+    should_stop: StopFn | None = None,
 ) -> np.ndarray:
     """A generated ``out`` (``[1, C, h, w]`` at the work size) as an array at ``size``: resized (the
     paper's way, ``resolution="model"``) or, at ``native``/``auto`` when ``size`` is larger, through
     :func:`upscale` with ``upscaler``."""
     check_choice(upscaler, UPSCALERS, "upscaler")
     if use_native(resolution, size, tuple(out.shape[-2:])):
-        return upscale(model, out, size, seed=seed, method=upscaler)
+        return upscale(model, out, size, seed=seed, method=upscaler, should_stop=should_stop)
     return to_array(resize(out, size), model.dtype)
 
 
@@ -230,6 +237,7 @@ def generate_at_size(
     seed: int = 0,
     start_scale: int = 0,
     upscaler: str = "ladder",
+    should_stop: StopFn | None = None,
 ) -> list[np.ndarray]:
     """``n`` samples for a document of ``size`` = (H, W): generated at the model's size (its pixel count,
     ``size``'s aspect ratio), then brought to ``size`` by :func:`upscale` (variations placed in a
@@ -237,9 +245,11 @@ def generate_at_size(
     if size[0] < 1 or size[1] < 1:
         raise ConfigError(f"output size must be positive, got {size[1]}x{size[0]}")
     work = work_shapes(model, size)[-1]
-    small = generate(model, n=n, seed=seed, size=work, start_scale=start_scale)
+    small = generate(model, n=n, seed=seed, size=work, start_scale=start_scale, should_stop=should_stop)
     return [
-        to_size(model, to_tensor(s, model.device), size, upscaler=upscaler, seed=seed + k)
+        to_size(
+            model, to_tensor(s, model.device), size, upscaler=upscaler, seed=seed + k, should_stop=should_stop
+        )
         for k, s in enumerate(small)
     ]
 
