@@ -240,10 +240,11 @@ class GeneratePlan(Plan):
     #: brought to the region's through the model's finest generator), not a model-sized stamp
     at_document_size: bool = False
     note: str = ""
+    variation: float | None = None  # the dialog's variation strength; None = as trained
 
     def run(self, ctx: RunContext) -> list[RawImage]:
         size = self.size
-        kwargs: dict[str, object] = {}
+        kwargs: dict[str, object] = {} if self.variation is None else {"variation": self.variation}
         if self.at_document_size:
             size = (self.area.width, self.area.height)
             kwargs["at_document_size"] = True
@@ -304,6 +305,10 @@ class InjectPlan(Plan):
     injection_scale: int
     quantize: bool = False
     note: str = ""
+    #: the dialog's "how much may change" (0 change more .. 1 keep layout, dialogs.CHANGE_LEVELS), made an
+    #: injection scale for the model's scale count in :meth:`run`; None = ``injection_scale``
+    change_level: float | None = None
+    variation: float | None = None  # the dialog's variation strength; None = as trained
 
     @property
     def title(self) -> str:  # type: ignore[override]
@@ -319,6 +324,13 @@ class InjectPlan(Plan):
             "seed": self.seed,
             "cancel": ctx.cancel,
         }
+        if self.change_level is not None:
+            from .dialogs import injection_scale_for  # dialogs builds on this module
+
+            scales = ctx.client.get_model(self.model.model_id).num_scales
+            kwargs["injection_scale"] = injection_scale_for(self.change_level, scales)
+        if self.variation is not None:
+            kwargs["variation"] = self.variation
         if self.kind == "paint_to_image":
             kwargs["quantize"] = self.quantize
         else:  # the changed region only, transparent outside the mask, at its own offset

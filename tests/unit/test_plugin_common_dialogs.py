@@ -1,0 +1,111 @@
+"""The dialogs' values -> the requests the server gets (host_plugin.common.dialogs), on the mock document
+with the recording fake client of test_plugin_common_flows."""
+
+from __future__ import annotations
+
+import pytest
+from test_plugin_common_flows import STYLE, FakeClient, document, run
+
+from host_plugin.client.errors import error_for
+from host_plugin.client.estimate import TrainingEstimate
+from host_plugin.common.dialogs import (
+    CHANGE_KEYS,
+    GenerateChoices,
+    InjectChoices,
+    estimate_line,
+    estimate_or_reason,
+    injection_scale_for,
+)
+from host_plugin.common.geometry import Rect
+from host_plugin.common.models import ActionError, ModelRef
+from singan_api import singan_pb2 as pb
+
+
+class ModelClient(FakeClient):
+    def get_model(self, model_id, **kw):
+        self.calls.append(("get_model", (model_id,), kw))
+        return pb.ModelInfo(model_id=model_id, num_scales=8, width=40, height=30)
+
+
+MODEL = ModelRef("m", region=Rect(10, 5, 20, 10))
+
+
+def test_change_words_map_onto_the_models_injection_scales() -> None:
+    # 8 scales: injection 1 (coarsest usable, "change more") .. 7 (finest, "keep layout")
+    assert [injection_scale_for(level, 8) for level in (0.0, 1 / 3, 2 / 3, 1.0)] == [1, 3, 5, 7]
+    assert injection_scale_for(1.0, 3) == 2 and injection_scale_for(0.0, 3) == 1
+    assert injection_scale_for(0.5, 2) == 1  # two scales: only one place to inject
+    with pytest.raises(ActionError, match="one scale"):
+        injection_scale_for(0.5, 1)
+
+
+@pytest.mark.parametrize(
+    ("change", "scale"),
+    [("keep-layout", 7), ("keep-shapes", 5), ("balanced", 3), ("change-more", 1), ("default", 0)],
+)
+def test_the_harmonize_dialog_becomes_the_request(change: str, scale: int) -> None:
+    doc, client = document(), ModelClient()
+    doc.select(Rect(12, 6, 4, 4))
+    plan = InjectChoices(change=change, seed=42, variation=0.5).plan(doc, STYLE, "harmonize", MODEL)
+    run(plan, doc, client)
+    _name, _args, kw = client.calls[-1]  # the fake's harmonize records as paint_to_image
+    assert kw["region_only"] is True and (kw["injection_scale"], kw["seed"], kw["variation"]) == (
+        scale,
+        42,
+        0.5,
+    )
+    asked = [c for c in client.calls if c[0] == "get_model"]
+    assert asked  # the scale count comes from the server, on the worker thread
+
+
+def test_defaults_send_no_variation_and_bad_values_are_one_line() -> None:
+    doc, client = document(), ModelClient()
+    plan = InjectChoices().plan(doc, STYLE, "paint_to_image", MODEL, layer="Paint")
+    run(plan, doc, client)
+    _name, _args, kw = client.calls[-1]
+    assert "variation" not in kw and kw["injection_scale"] == 0 and kw["seed"] == 0
+    doc.select(Rect(12, 6, 4, 4))
+    with pytest.raises(ActionError, match="variation must be 0..2"):
+        InjectChoices(variation=3.0).plan(doc, STYLE, "edit", MODEL)
+    with pytest.raises(ActionError, match="seed must be"):
+        InjectChoices(seed=-1).plan(doc, STYLE, "edit", MODEL)
+    with pytest.raises(ActionError, match="unknown change 'more'"):
+        InjectChoices(change="more").plan(doc, STYLE, "edit", MODEL)
+    assert CHANGE_KEYS[0] == "default"
+
+
+def test_the_generate_dialog_becomes_the_request() -> None:
+    doc, client = document(), FakeClient()
+    run(GenerateChoices(n=3, seed=7, size="document", variation=1.5).plan(doc, STYLE, MODEL), doc, client)
+    _name, _args, kw = client.calls[-1]
+    assert (kw["n"], kw["seed"], kw["variation"]) == (3, 7, 1.5)
+    assert kw["at_document_size"] is True and kw["size"] == (20, 10)  # the model's region in the document
+    run(GenerateChoices(n=2, seed=1, size="model").plan(doc, STYLE, MODEL), doc, client)
+    _name, _args, kw = client.calls[-1]
+    assert kw["size"] is None and "at_document_size" not in kw and "variation" not in kw  # model size
+    with pytest.raises(ActionError, match="number of samples must be 1..64"):
+        GenerateChoices(n=0).plan(doc, STYLE, MODEL)
+    with pytest.raises(ActionError, match="unknown size 'huge'"):
+        GenerateChoices(size="huge").plan(doc, STYLE, MODEL)
+
+
+def _estimate(**kw) -> TrainingEstimate:
+    base = dict(seconds=370.0, low=280.0, high=470.0, scale_sizes=((34, 25),), iterations=200,
+                peak_memory_bytes=1 << 28, basis="measured on this server (3 trainings)", model_id="m",
+                already_trained=False)  # fmt: skip
+    return TrainingEstimate(**{**base, **kw})
+
+
+def test_the_training_estimate_in_words() -> None:
+    assert estimate_line(_estimate()) == "about 6 min on this server (measured)"
+    first = _estimate(basis="a default for this device (cpu): no training has finished on this server yet")
+    assert (
+        estimate_line(first) == "5-8 min (a first guess for this device: nothing trained on this server yet)"
+    )
+    assert estimate_line(_estimate(already_trained=True)).startswith("already trained")
+
+    def older():
+        raise error_for("UNIMPLEMENTED", "Method not found!")
+
+    assert estimate_or_reason(older) == "no estimate: this server is older"
+    assert estimate_or_reason(lambda: _estimate()) == "about 6 min on this server (measured)"
