@@ -203,6 +203,9 @@ def fill(
         s = as_hwc(source)
         if s.shape[2] != img.shape[2]:
             raise ImageError(f"the source has {s.shape[2]} channels but the image has {img.shape[2]}")
+        if min(s.shape[:2]) < config.patch_size:
+            k = config.patch_size
+            raise ImageError(f"the source must be at least {k}x{k} px, got {s.shape[1]}x{s.shape[0]}")
         src = _unit(s.astype(img.dtype) if s.dtype == img.dtype else _match_depth(s, img.dtype), device)
     engine, gen = _engine(_coherent(config), seed, progress, should_stop)
     problem = _fill_problem(_unit(img, device), hole, src, None, 0.0, config, gen)

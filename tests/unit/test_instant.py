@@ -165,6 +165,10 @@ def test_bad_input_is_a_one_line_error(balloons_small):
         fill(balloons_small, np.full((48, 64), 255, np.uint8))
     with pytest.raises(ImageError, match="at least 7x7"):
         variation(balloons_small[:5], seed=0)
+    hole = np.zeros((48, 64), np.uint8)
+    hole[20:30, 20:30] = 255
+    with pytest.raises(ImageError, match="source must be at least 7x7 px, got 40x3"):
+        fill(balloons_small, hole, source=balloons_small[:3, :40])
 
 
 MEMORY_SCRIPT = textwrap.dedent(
