@@ -162,6 +162,20 @@ class ExtendPlan(Plan):
         return Outcome(placed, message=f"canvas extended to {width}x{height}, new layer {placed[0].name!r}")
 
 
+def parse_borders(text: str) -> tuple[int, int, int, int]:
+    """``"left, top, right, bottom"`` in px (one number: the same on every side) -> four ints."""
+    parts = [p for p in text.replace(",", " ").split() if p]
+    try:
+        values = [int(p) for p in parts]
+    except ValueError:
+        raise ActionError(f"borders must be whole numbers of px, got {text!r}") from None
+    if len(values) == 1:
+        values *= 4
+    if len(values) != 4:
+        raise ActionError(f"give one number or four (left, top, right, bottom), got {text!r}")
+    return values[0], values[1], values[2], values[3]
+
+
 def plan_extend(
     doc: Document, left: int = 0, top: int = 0, right: int = 0, bottom: int = 0, seed: int = 0
 ) -> ExtendPlan:

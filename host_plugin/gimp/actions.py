@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from host_plugin.client import Client, JobUpdate, RawImage
-from host_plugin.common import flows
+from host_plugin.common import flows, instant_flows
 from host_plugin.common.document import Document
 from host_plugin.common.models import ModelRef
 from host_plugin.common.progress import ProgressModel, Shown, format_duration
@@ -21,6 +21,9 @@ SETTINGS_FILE = "singan-studio.json"  # in GIMP's own folder
 TRAIN_HINT = "run Filters > SinGAN > Train first (or pick a model)"
 #: procedures that train (a watcher cancels their server job if GIMP kills the plug-in) and need no model
 TRAINING = ("train", "super-resolve")
+#: procedures that need no model and train nothing (the instant engine)
+INSTANT = ("instant-variations", "instant-fill", "instant-extend")
+NO_MODEL = TRAINING + INSTANT
 
 
 class GimpStyle:
@@ -79,6 +82,8 @@ def plan(task: str, doc: Document, arg: Callable[[str], object], model: ModelRef
         return flows.plan_super_resolve(
             doc, STYLE, factor_value(str(arg("factor"))), seed, preset=_preset(arg)
         )
+    if task in INSTANT:
+        return _instant_plan(task, doc, arg, seed)
     if model is None:
         raise ValueError(f"{task} needs a model")
     if task == "generate":
@@ -94,6 +99,17 @@ def plan(task: str, doc: Document, arg: Callable[[str], object], model: ModelRef
         alpha, beta = float(arg("alpha")), float(arg("beta"))  # type: ignore[arg-type]
         return flows.plan_animate(doc, STYLE, model, frames, start, alpha, beta, seed, ms)
     raise ValueError(f"unknown procedure task {task!r}")
+
+
+def _instant_plan(task: str, doc: Document, arg: Callable[[str], object], seed: int) -> Plan:
+    if task == "instant-fill":
+        return instant_flows.plan_fill(doc, seed, str(arg("source-layer") or "") or None)
+    if task == "instant-extend":
+        borders = (int(arg(side)) for side in ("left", "top", "right", "bottom"))  # type: ignore[call-overload]
+        return instant_flows.plan_extend(doc, *borders, seed=seed)
+    size = str(arg("size"))
+    wanted = (int(arg("width")), int(arg("height"))) if size == "custom" else size  # type: ignore[call-overload]
+    return instant_flows.plan_instant_variations(doc, int(arg("n")), seed, wanted)  # type: ignore[call-overload]
 
 
 def _preset(arg: Callable[[str], object]) -> str:

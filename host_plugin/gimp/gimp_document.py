@@ -168,6 +168,20 @@ class GimpDocument:
         Gimp.displays_flush()
         return placed
 
+    def extend_canvas(
+        self, left: int, top: int, right: int, bottom: int, layers: Sequence[NewLayer]
+    ) -> list[Placed]:
+        """Image > Canvas Size (layers keep their size and move with the picture) and the layers, in one
+        undo step (add_layers' own undo group nests in this one)."""
+        width = self.image.get_width() + left + right
+        height = self.image.get_height() + top + bottom
+        self.image.undo_group_start()
+        try:
+            self.image.resize(width, height, left, top)
+            return self.add_layers(layers)
+        finally:
+            self.image.undo_group_end()
+
     def new_document(self, name: str, layers: Sequence[NewLayer]) -> GimpDocument:
         """A new image (GIMP names images by their file: ``name`` is not used); the first layer ends up at
         the bottom, as GIF export wants."""

@@ -259,6 +259,67 @@ PROCEDURES: tuple[Procedure, ...] = (
     ),
 )
 
+#: The instant actions: no model, no training, seconds ("Instant, no training" beside the model's filters).
+INSTANT_PROCEDURES: tuple[Procedure, ...] = (
+    Procedure(
+        "plug-in-singan-instant-variations",
+        "Instant _Variations (no training)...",
+        "Variations of the layer or selection in seconds, without a model",
+        "Rearranges the active layer (or the selection's part of it) from its own patches, without "
+        "training: new layers over it, over the whole image (size: image), or a new image (custom size).",
+        (
+            Arg("n", "int", "_Number of variations", "How many variations (one layer each)", 1, 1, 16),
+            _seed(),
+            Arg(
+                "size",
+                "choice",
+                "Si_ze",
+                "The variations' size",
+                "source",
+                choices=(
+                    ("source", "the layer or selection"),
+                    ("document", "the image"),
+                    ("custom", "custom"),
+                ),
+            ),
+            Arg("width", "int", "_Width (custom)", "Width in px for a custom size", 512, 1, 8192),
+            Arg("height", "int", "H_eight (custom)", "Height in px for a custom size", 512, 1, 8192),
+        ),
+    ),
+    Procedure(
+        "plug-in-singan-instant-fill",
+        "_Fill Selection (instant)...",
+        "Fill the selection from its surroundings, without a model",
+        "Fills the selection from the active layer around it (or from another layer, by name) in seconds; "
+        "the result is a new layer above, transparent outside the selection.",
+        (
+            _seed(),
+            Arg(
+                "source-layer",
+                "string",
+                "So_urce layer",
+                "Fill from this layer (by name; empty: the surroundings)",
+                "",
+            ),
+        ),
+    ),
+    Procedure(
+        "plug-in-singan-instant-extend",
+        "E_xtend Canvas (instant)...",
+        "Grow the canvas and outpaint the new borders, without a model",
+        "Enlarges the canvas by the borders and fills them from the active layer (which must cover the "
+        "canvas): a new layer over the whole new canvas, in one undo step.",
+        (
+            Arg("left", "int", "Le_ft (px)", "Border to add on the left", 0, 0, 8192),
+            Arg("top", "int", "_Top (px)", "Border to add at the top", 0, 0, 8192),
+            Arg("right", "int", "R_ight (px)", "Border to add on the right", 256, 0, 8192),
+            Arg("bottom", "int", "_Bottom (px)", "Border to add at the bottom", 0, 0, 8192),
+            _seed(),
+        ),
+    ),
+)
+PROCEDURES = PROCEDURES + INSTANT_PROCEDURES
+
 BY_NAME = {proc.name: proc for proc in PROCEDURES}
 
 

@@ -17,6 +17,9 @@ def test_the_issue_procedures_exist_with_their_arguments() -> None:
         "plug-in-singan-animate": {"frames", "start-scale"},
         "plug-in-singan-settings": {"server", "address", "token", "status"},
         "plug-in-singan-server-log": set(),
+        "plug-in-singan-instant-variations": {"n", "seed", "size", "width", "height"},
+        "plug-in-singan-instant-fill": {"seed", "source-layer"},
+        "plug-in-singan-instant-extend": {"left", "top", "right", "bottom", "seed"},
     }
     assert set(BY_NAME) == set(expected)
     for name, args in expected.items():

@@ -157,3 +157,16 @@ def test_extend_grows_the_canvas_and_keeps_every_layer() -> None:
 def test_bad_borders(borders) -> None:
     with pytest.raises(ActionError, match="borders"):
         instant.plan_extend(document(), *borders)
+
+
+@pytest.mark.parametrize(
+    "text,borders", [("0, 0, 256, 0", (0, 0, 256, 0)), ("32", (32, 32, 32, 32)), ("1 2 3 4", (1, 2, 3, 4))]
+)
+def test_parse_borders(text, borders) -> None:
+    assert instant.parse_borders(text) == borders
+
+
+@pytest.mark.parametrize("text", ["", "1, 2", "a, b, c, d", "1.5"])
+def test_parse_borders_refuses(text) -> None:
+    with pytest.raises(ActionError, match="borders|one number or four"):
+        instant.parse_borders(text)

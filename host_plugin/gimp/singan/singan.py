@@ -143,7 +143,7 @@ def _run_image(spec: Spec, procedure, run_mode, image, drawables, config) -> Gim
         conn = server_connection(load_settings(_settings()), bar.pulse, user=GIMP_PID)
         with Client(conn) as client:
             training = spec.task in actions.TRAINING
-            model = None if training else _model(config, doc)
+            model = None if spec.task in actions.NO_MODEL else _model(config, doc)
             plan = actions.plan(spec.task, doc, config.get_property, model)
             watch = CancelWatch(conn, PYTHON_PATH) if training else None
             outcome = actions.run(plan, doc, client, bar, watch)

@@ -14,6 +14,7 @@ from host_plugin.common.runner import Outcome, Task, describe_error
 from host_plugin.common.settings import TEST_PRESETS, USER_PRESETS
 
 from . import api
+from .instant_ui import EnginePanel, InstantActions
 from .qt import (
     QCheckBox,
     QComboBox,
@@ -85,6 +86,9 @@ class SinGANDocker(DockWidget):
         form.addRow("", self.whole_layer)
         form.addRow("", self.retrain)
         layout.addLayout(form)
+
+        # "Instant, no training" (its buttons) / "SinGAN model" (the controls above and Train)
+        layout.addWidget(EnginePanel(InstantActions(lambda: self, lambda _title, err: self._show_error(err))))
 
         self.train_button = QPushButton("Train on this layer")
         self.train_button.clicked.connect(self.train)
@@ -178,6 +182,9 @@ class SinGANDocker(DockWidget):
         self.train_button.setEnabled(False)
         self.progress.setValue(0)
         self.progress_label.setText("starting...")
+
+    def _show_error(self, err: BaseException) -> None:
+        self.progress_label.setText(describe_error(err))
 
     def cancel(self) -> None:
         if self.task is not None:

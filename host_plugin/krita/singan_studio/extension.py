@@ -12,6 +12,7 @@ from host_plugin.common.settings import LOCAL, SERVER_MODES, USER_PRESETS
 
 from . import api
 from .docker import DOCKER_ID, SinGANDocker
+from .instant_ui import InstantActions
 from .krita_document import KritaDocument, KritaSettingsStore
 from .qt import (
     QComboBox,
@@ -208,6 +209,7 @@ class SinGANExtension(Extension):
             ("singan_cancel", "Cancel Running Jobs", api.cancel_all),
             ("singan_settings", "Settings...", self.settings),
         ]
+        entries += InstantActions(_parent, show_error).menu_entries()  # no model, no training
         for action_id, text, handler in entries:
             action = window.createAction(action_id, text, MENU)
             action.triggered.connect(handler)

@@ -138,6 +138,16 @@ class KritaDocument:
         self.doc.refreshProjection()
         return placed
 
+    def extend_canvas(
+        self, left: int, top: int, right: int, bottom: int, layers: Sequence[NewLayer]
+    ) -> list[Placed]:
+        """The canvas grows (Krita's Resize Canvas: layers keep their pixels and move with the picture),
+        then the layers are added. Krita's scripting API has no way to join the two into one undo step:
+        Undo removes the layers first, then the canvas size."""
+        self.doc.resizeImage(-left, -top, self.doc.width() + left + right, self.doc.height() + top + bottom)
+        self.doc.waitForDone()
+        return self.add_layers(layers)
+
     def new_document(self, name: str, layers: Sequence[NewLayer]) -> KritaDocument:
         first = layers[0].image
         app = Krita.instance()
