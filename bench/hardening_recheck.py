@@ -182,6 +182,33 @@ def finding_1d(tmp: Path) -> None:
              code == "RESOURCE_EXHAUSTED")  # fmt: skip
 
 
+def large_layer(tmp: Path) -> None:
+    """An 8000x8000 RGBA layer with its mask (320 MB): uploaded in pieces, then named by a request."""
+    with server(tmp / "s1e") as (proc, address, (stub, _)), Client(address=address) as client:
+        side = 8000
+        image = pb.Image(width=side, height=side, channels=4, bit_depth=8, pixels=bytes(side * side * 4))
+        image.mask = b"\xff" * (side * side)
+        size = (len(image.pixels) + len(image.mask)) / MIB
+        start_rss = rss(proc.pid)[0]
+        started = time.monotonic()
+        upload_id = client._run(client._aio.upload_image(image))  # what the client does past the limit
+        took = time.monotonic() - started
+        upload_peak = (rss(proc.pid)[1] - start_rss) / MIB
+        named = pb.Image(width=side, height=side, channels=4, bit_depth=8, upload_id=upload_id)
+        code, message = status(lambda: stub.Edit(pb.EditRequest(model_id="0123456789abcdef", image=named)))
+        use_peak = (rss(proc.pid)[1] - start_rss) / MIB
+        left = list((tmp / "s1e" / "models").glob(".upload-img-*"))
+    with server(tmp / "s1f", "--max-message-mb", "1024") as (proc, address, (stub, _)):
+        start_rss = rss(proc.pid)[0]
+        status(lambda: stub.Edit(pb.EditRequest(model_id="0123456789abcdef", image=image), timeout=120))
+        one_message = (rss(proc.pid)[1] - start_rss) / MIB
+        line("1d", f"a {side}x{side} RGBA layer + mask ({size:.0f} MiB) in pieces",
+             f"uploaded in {took:.1f} s ({size / took:.0f} MiB/s), server RSS peak +{upload_peak:.0f} MiB; "
+             f"used by Edit ({code}): peak +{use_peak:.0f} MiB (in one message, at --max-message-mb 1024: "
+             f"+{one_message:.0f} MiB); {len(left)} files left",
+             upload_peak < 100 and not left and code == "NOT_FOUND" and "0123456789abcdef" in message)  # fmt: skip
+
+
 def finding_2(tmp: Path, model_id: str, exported: bytes) -> None:
     with server(tmp / "s2") as (proc, _, (stub, _)):
         stub.ImportModel(chunks(exported, name="original"))
@@ -353,6 +380,7 @@ def main() -> int:
         tmp = Path(name)
         model_id, exported = finding_1(tmp)
         finding_1d(tmp)
+        large_layer(tmp)
         finding_2(tmp, model_id, exported)
         finding_3(tmp)
         finding_4(tmp, model_id, exported)
