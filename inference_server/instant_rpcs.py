@@ -8,6 +8,7 @@ deadline, disconnect).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -21,7 +22,7 @@ from singan_core.tasks.channels import has_alpha, match_channels
 from singan_core.tasks.native import Region, full_binary_mask
 
 from .convert import RequestError, image_to_proto, invalid
-from .inference_rpcs import INT32_MAX, INT32_MIN, InferenceRpcs, _call_over, _region_layer
+from .inference_rpcs import INT32_MAX, INT32_MIN, InferenceRpcs, _region_layer
 from .resources import check_budget
 from .rpc import unary
 
@@ -38,7 +39,7 @@ class InstantRpcs(InferenceRpcs):
         """``fn`` in the pool on this server's device, stopped when the call ends; cancelled -> CANCELLED."""
         try:
             return await self._in_pool(
-                fn, *args, config=CONFIG, device=self.device, should_stop=_call_over(context), **kw
+                fn, *args, config=CONFIG, device=self.device, should_stop=_ended(context), **kw
             )
         except InstantCancelled as exc:
             raise RequestError(grpc.StatusCode.CANCELLED, f"{exc} (the call ended)") from None
@@ -148,6 +149,13 @@ class InstantRpcs(InferenceRpcs):
         layer = await self._in_pool(_region_layer, region, None)
         offset = (msg.offset_x + region.left, msg.offset_y + region.top)
         return pb.ImageResponse(image=image_to_proto(layer, offset=offset))
+
+
+def _ended(context: grpc.aio.ServicerContext) -> Callable[[], bool]:
+    """The engine's ``should_stop``: True once the call has ended (client cancel, deadline, disconnect)."""
+    over = threading.Event()
+    context.add_done_callback(lambda _context: over.set())
+    return over.is_set
 
 
 def _region(out: np.ndarray, hole: np.ndarray) -> Region:
