@@ -8,6 +8,7 @@ about the unsaved document).
 from __future__ import annotations
 
 import os
+import time
 
 from krita_harness import _paint_source, _select, _step, _tree, _write, run_scenario
 
@@ -44,12 +45,25 @@ def _scenario(results: dict) -> None:
     results["undo_action"] = app.action("edit_undo") is not None
     _write(results)
 
+    def estimate():
+        _select(doc, 8, 8, 48, 40)
+        est = api.estimate_training(preset="tiny", layer="Source", overrides=spec["overrides"], document=kdoc)
+        return {
+            "basis": est.basis,
+            "seconds": est.seconds,
+            "already": est.already_trained,
+            "id": est.model_id,
+        }
+
+    _step(results, "estimate_before", estimate)
+
     def train():
         _select(doc, 8, 8, 48, 40)
         outcome = api.train(preset="tiny", layer="Source", overrides=spec["overrides"], document=kdoc)
         return {"model_id": outcome.model_id}
 
     _step(results, "train", train)
+    _step(results, "estimate_after", estimate)
 
     def then_undo(action):
         before = _names(_tree(doc))
@@ -71,3 +85,80 @@ def _scenario(results: dict) -> None:
     _step(
         results, "harmonize_undo", lambda: then_undo(lambda: api.harmonize_selection(seed=2, document=kdoc))
     )
+
+    def cancel_long_call():
+        """A long inference cancelled mid-call (as the docker's Cancel does): no layer, no undo step."""
+        from PyQt5.QtCore import QEventLoop, QTimer
+
+        _select(doc, 20, 16, 12, 10)
+        kept = api.harmonize_selection(seed=3, document=kdoc).names  # one Undo must remove this after
+        before = _names(_tree(doc))
+        loop, events = QEventLoop(), []
+
+        def heard(task_, event, _payload):
+            if task_ is task and event != "progress":
+                events.append(event)
+                if event in ("done", "failed"):
+                    loop.quit()
+
+        api.session().runner.listeners.append(heard)
+        started = time.monotonic()
+        task = api.generate_variations(n=8, seed=9, size=(1600, 1600), document=kdoc, background=True)
+        cancelled_at = []
+        QTimer.singleShot(2000, lambda: (cancelled_at.append(time.monotonic()), task.cancel()))
+        QTimer.singleShot(120_000, loop.quit)
+        loop.exec_()
+        ended = time.monotonic()
+        api.session().runner.listeners.remove(heard)
+        return {
+            "kept": kept,
+            "before": before,
+            "after": _names(_tree(doc)),
+            "undone": _names(_undo_once(app, doc)),
+            "events": events,
+            "error": type(task.error).__name__ if task.error else "",
+            "cancel_to_end_s": round(ended - cancelled_at[0], 2) if cancelled_at else -1,
+            "total_s": round(ended - started, 2),
+        }
+
+    _step(results, "cancel_long_call", cancel_long_call)
+    if spec.get("shots"):
+        _select(doc, 8, 8, 48, 40)  # the training's area: the docker's estimate is for it
+        _step(results, "screenshots", lambda: _screenshots(app, spec["shots"]))
+
+
+def _pump(seconds: float, until=lambda: False) -> None:
+    from PyQt5.QtWidgets import QApplication
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not until():
+        QApplication.processEvents()
+        time.sleep(0.05)
+
+
+def _screenshots(app, folder: str) -> dict:
+    """The harmonize and generate dialogs, and the docker's training options with the server's estimate."""
+    from PyQt5.QtWidgets import QDockWidget
+    from singan_studio.dialogs import GenerateDialog, InjectDialog
+
+    window = app.activeWindow().qwindow()
+    shots = {}
+    for name, dialog in (
+        ("krita_harmonize_dialog.png", InjectDialog("Harmonize", window)),
+        ("krita_generate_dialog.png", GenerateDialog(4, window)),
+    ):
+        dialog.show()
+        _pump(1.0)
+        dialog.grab().save(os.path.join(folder, name))
+        shots[name] = [dialog.width(), dialog.height()]
+        dialog.close()
+    (dock,) = [d for d in window.findChildren(QDockWidget) if d.objectName() == "singan_studio_docker"]
+    dock.show()
+    dock.raise_()
+    dock.update_estimate()
+    _pump(30.0, until=lambda: dock.estimate.text() not in ("", "asking the server..."))
+    _pump(0.5)
+    dock.grab().save(os.path.join(folder, "krita_training_options.png"))
+    shots["krita_training_options.png"] = [dock.width(), dock.height()]
+    shots["estimate_text"] = dock.estimate.text()
+    return shots

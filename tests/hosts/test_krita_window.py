@@ -59,7 +59,9 @@ def window_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         env = krita_window.install(root, "singan_window_test", HELPER.format(harness_dir=str(HARNESS_DIR)),
                                    server.address)  # fmt: skip
         spec, result = root / "spec.json", root / "result.json"
-        spec.write_text(json.dumps({"address": server.address, "overrides": QUICK}))
+        shots = root / "shots"
+        shots.mkdir()
+        spec.write_text(json.dumps({"address": server.address, "overrides": QUICK, "shots": str(shots)}))
         env.update(SINGAN_KRITA_SPEC=str(spec), SINGAN_KRITA_RESULT=str(result))
         with krita_window.xvfb(krita_window.free_display()) as display:
             try:
@@ -76,6 +78,7 @@ def window_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
     if not data.get("finished"):
         pytest.fail(f"Krita stopped mid-scenario; partial results {list(data['steps'])}:\n{log}")
     assert data.get("fatal") is None, data["fatal"]
+    data["shots_dir"] = str(shots)
     return data
 
 
@@ -93,3 +96,33 @@ def test_harmonize_is_one_undo_step(window_run: dict) -> None:
     assert harm["names"] == ["Harmonized"]
     assert harm["after"] == harm["before"] + ["Harmonized"]
     assert harm["undone"] == harm["before"]
+
+
+def test_the_training_estimate_is_a_default_first_then_measured(window_run: dict) -> None:
+    before, after = step(window_run, "estimate_before"), step(window_run, "estimate_after")
+    trained = step(window_run, "train")["model_id"]
+    assert before["basis"].startswith("a default for this device") and not before["already"]
+    assert after["basis"] == "measured on this server (1 training)" and after["already"]
+    assert before["id"] == after["id"] == trained and before["seconds"] > 0
+
+
+def test_cancelling_a_long_inference_leaves_the_document_unchanged(window_run: dict) -> None:
+    """Generate 8 x 1600x1600 (about 40 s here) cancelled after 2 s: no layer, and one Undo removes the
+    harmonize before it (the cancelled call added no undo step)."""
+    run = step(window_run, "cancel_long_call")
+    assert run["kept"] == ["Harmonized"] and run["before"][-1] == "Harmonized"
+    assert run["events"] == ["started", "failed"] and run["error"] == "Cancelled"
+    assert run["after"] == run["before"]
+    assert run["undone"] == run["before"][:-1]
+    assert 0 <= run["cancel_to_end_s"] < 10, run
+
+
+def test_dialog_screenshots_are_taken(window_run: dict) -> None:
+    from PIL import Image
+
+    shots = step(window_run, "screenshots")
+    assert "on this server" in shots["estimate_text"], shots["estimate_text"]
+    for name in ("krita_harmonize_dialog.png", "krita_generate_dialog.png", "krita_training_options.png"):
+        with Image.open(Path(window_run["shots_dir"]) / name) as img:
+            assert img.width > 200 and img.height > 100, (name, img.size)
+            assert len(set(img.convert("L").getdata())) > 20, f"{name} is blank"

@@ -24,7 +24,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from host_plugin.client import Client, ClientError, ConnectionSettings, JobUpdate, RawImage
+from host_plugin.client.estimate import TrainingEstimate
 from host_plugin.common import flows
+from host_plugin.common.dialogs import GenerateChoices, InjectChoices
 from host_plugin.common.document import Document
 from host_plugin.common.managed_server import ManagedServerError
 from host_plugin.common.models import ActionError, ModelRef, resolve
@@ -269,12 +271,40 @@ def generate_variations(
     model_id: str | None = None,
     document: Document | None = None,
     background: bool = False,
+    at: str = "document",
+    variation: float = 1.0,
 ) -> Outcome | Task:
     """``n`` samples (default from settings) as layers ``Variation 1..n`` in a new group, placed at the
-    model's region; ``size=(w, h)`` or ``scale=(horizontal, vertical)`` changes the output size."""
+    model's region; ``size=(w, h)`` or ``scale=(horizontal, vertical)`` changes the output size, else
+    ``at`` is "document" (the model's region at its document size) or "model" (the model's own size).
+    ``variation``: 1 = as trained, 0 = the training image's reconstruction, up to 2 = wilder."""
     doc = _session.document(document)
     model = _session.model(doc, model_id)
-    plan = flows.plan_generate(doc, STYLE, model, n or _session.settings.default_n, seed, size, scale)
+    n = n or _session.settings.default_n
+    if size is None and scale == (1.0, 1.0):
+        plan = GenerateChoices(n, seed, at, variation).plan(doc, STYLE, model)
+    else:
+        plan = flows.plan_generate(doc, STYLE, model, n, seed, size, scale)
+    return _session.execute(plan, doc, background)
+
+
+def _inject(
+    kind: str,
+    seed: int,
+    injection_scale: int,
+    change: str,
+    variation: float,
+    model_id: str | None,
+    document: Document | None,
+    background: bool,
+    layer: str | None = None,
+) -> Outcome | Task:
+    """An explicit ``injection_scale`` (> 0) wins over the ``change`` words (dialogs.CHANGE_LEVELS)."""
+    doc = _session.document(document)
+    model = _session.model(doc, model_id)
+    plan = InjectChoices(change, seed, variation).plan(doc, STYLE, kind, model, layer=layer)
+    if injection_scale:
+        plan.injection_scale, plan.change_level = injection_scale, None
     return _session.execute(plan, doc, background)
 
 
@@ -284,13 +314,14 @@ def harmonize_selection(
     model_id: str | None = None,
     document: Document | None = None,
     background: bool = False,
+    change: str = "default",
+    variation: float = 1.0,
 ) -> Outcome | Task:
     """The selection marks a pasted object in the visible image; the changed region (the selection,
     dilated) comes back at the document's resolution as a new layer ``Harmonized`` at its place,
-    transparent around it."""
-    doc = _session.document(document)
-    plan = flows.plan_inject(doc, STYLE, "harmonize", _session.model(doc, model_id), seed, injection_scale)
-    return _session.execute(plan, doc, background)
+    transparent around it. ``change``: "keep-layout", "keep-shapes", "balanced", "change-more" or
+    "default" (the injection scale in words); ``variation`` as :func:`generate_variations`."""
+    return _inject("harmonize", seed, injection_scale, change, variation, model_id, document, background)
 
 
 def edit_selection(
@@ -299,11 +330,11 @@ def edit_selection(
     model_id: str | None = None,
     document: Document | None = None,
     background: bool = False,
+    change: str = "default",
+    variation: float = 1.0,
 ) -> Outcome | Task:
     """Blend the selection's rearranged content into the image; new layer ``Edited``."""
-    doc = _session.document(document)
-    plan = flows.plan_inject(doc, STYLE, "edit", _session.model(doc, model_id), seed, injection_scale)
-    return _session.execute(plan, doc, background)
+    return _inject("edit", seed, injection_scale, change, variation, model_id, document, background)
 
 
 def paint_to_image(
@@ -313,13 +344,43 @@ def paint_to_image(
     model_id: str | None = None,
     document: Document | None = None,
     background: bool = False,
+    change: str = "default",
+    variation: float = 1.0,
 ) -> Outcome | Task:
     """The painted ``layer`` (default: active) through the model (trained on another layer); new layer
     ``Paint to image``."""
+    args = (seed, injection_scale, change, variation, model_id, document, background)
+    return _inject("paint_to_image", *args, layer=layer)
+
+
+def estimate_training(
+    preset: str | None = None,
+    layer: str | None = None,
+    use_selection: bool = True,
+    overrides: dict[str, str] | None = None,
+    document: Document | None = None,
+) -> TrainingEstimate:
+    """What :func:`train` with these arguments would take on the server (nothing is started); blocks
+    for one call (the docker asks from a worker thread: :func:`training_plan` then :func:`estimate`)."""
+    return estimate(training_plan(preset, layer, use_selection, overrides, document))
+
+
+def training_plan(
+    preset: str | None = None,
+    layer: str | None = None,
+    use_selection: bool = True,
+    overrides: dict[str, str] | None = None,
+    document: Document | None = None,
+) -> flows.TrainPlan:
+    """The pixels and options :func:`train` would send (reads the document: Krita's UI thread)."""
     doc = _session.document(document)
-    model = _session.model(doc, model_id)
-    plan = flows.plan_inject(doc, STYLE, "paint_to_image", model, seed, injection_scale, layer=layer)
-    return _session.execute(plan, doc, background)
+    preset = preset or _session.settings.default_preset
+    return flows.plan_train(doc, preset, layer, use_selection, False, overrides)
+
+
+def estimate(plan: flows.TrainPlan) -> TrainingEstimate:
+    """The server's estimate for a :func:`training_plan` (network only: any thread)."""
+    return _session.client().estimate_training(plan.image, preset=plan.preset, overrides=plan.overrides)
 
 
 def super_resolve_selection(

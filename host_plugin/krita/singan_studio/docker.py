@@ -7,6 +7,7 @@ import threading
 from krita import DockWidget
 
 from host_plugin.client import JobUpdate, RawImage
+from host_plugin.common.dialogs import estimate_or_reason
 from host_plugin.common.flows import training_overrides
 from host_plugin.common.pixels import to_rgba
 from host_plugin.common.progress import ProgressModel
@@ -27,6 +28,7 @@ from .qt import (
     QPushButton,
     QSpinBox,
     Qt,
+    QTimer,
     QVBoxLayout,
     QWidget,
 )
@@ -85,7 +87,23 @@ class SinGANDocker(DockWidget):
         self.retrain = QCheckBox("retrain (even if this model exists)")
         form.addRow("", self.whole_layer)
         form.addRow("", self.retrain)
+        # the server's estimate for these options and this layer, before starting
+        self.estimate = QLabel("")
+        self.estimate.setWordWrap(True)
+        form.addRow("Time", self.estimate)
         layout.addLayout(form)
+        self._asked = 0  # the newest estimate asked for (older answers are dropped)
+        self._estimate_timer = QTimer(self)
+        self._estimate_timer.setSingleShot(True)
+        self._estimate_timer.setInterval(700)  # once the options stop changing
+        self._estimate_timer.timeout.connect(self.update_estimate)
+        for signal in (
+            self.preset.currentIndexChanged,
+            self.iterations.valueChanged,
+            self.max_size.valueChanged,
+            self.whole_layer.toggled,
+        ):
+            signal.connect(lambda *_: self._estimate_timer.start())
 
         # "Instant, no training" (its buttons) / "SinGAN model" (the controls above and Train)
         layout.addWidget(EnginePanel(InstantActions(lambda: self, lambda _title, err: self._show_error(err))))
@@ -132,6 +150,32 @@ class SinGANDocker(DockWidget):
 
         threading.Thread(target=work, name="singan-status", daemon=True).start()
 
+    def _training_options(self) -> dict:
+        return {
+            "preset": self.preset.currentText(),
+            "use_selection": not self.whole_layer.isChecked(),
+            "overrides": training_overrides(self.iterations.value(), self.max_size.value()),
+        }
+
+    def update_estimate(self) -> None:
+        """Ask the server what training with these options would take (the pixels are read here, on
+        the UI thread; the call runs on a worker thread)."""
+        self._asked += 1
+        asked = self._asked
+        try:
+            plan = api.training_plan(**self._training_options())
+        except Exception as err:  # no document or layer yet, bad options: say why instead
+            self.estimate.setText(describe_error(err))
+            return
+        self.estimate.setText("asking the server...")
+        session = api.session()
+
+        def work() -> None:
+            line = estimate_or_reason(lambda: api.estimate(plan))
+            session.runner.post(lambda: asked == self._asked and self.estimate.setText(line))
+
+        threading.Thread(target=work, name="singan-estimate", daemon=True).start()
+
     def _show_status(self, status: api.ServerStatus) -> None:
         self.status.setText(status.message)
         self.retry.setEnabled(True)
@@ -141,10 +185,13 @@ class SinGANDocker(DockWidget):
             self.preset.clear()
             self.preset.addItems([p for p in status.presets if p not in TEST_PRESETS])
             self.preset.setCurrentText(current)
+        if status.connected:
+            self._estimate_timer.start()
 
     # -- models of the current document -----------------------------------------------------------
     def canvasChanged(self, canvas) -> None:
         self.refresh_models()
+        self._estimate_timer.start()
 
     def refresh_models(self) -> None:
         self.models.clear()
@@ -169,11 +216,7 @@ class SinGANDocker(DockWidget):
         try:
             self.shown = ProgressModel()
             self.task = api.train(
-                preset=self.preset.currentText(),
-                use_selection=not self.whole_layer.isChecked(),
-                retrain=self.retrain.isChecked(),
-                overrides=training_overrides(self.iterations.value(), self.max_size.value()),
-                background=True,
+                retrain=self.retrain.isChecked(), background=True, **self._training_options()
             )
         except Exception as err:
             self.progress_label.setText(describe_error(err))
@@ -232,5 +275,6 @@ class SinGANDocker(DockWidget):
             self.progress.setValue(1000)
             self.progress_label.setText(outcome.message)
             self.refresh_models()
+            self._estimate_timer.start()  # a trained model: "already trained"
         else:
             self.progress_label.setText(describe_error(payload))  # type: ignore[arg-type]

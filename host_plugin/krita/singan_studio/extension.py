@@ -11,6 +11,7 @@ from host_plugin.common.runner import Task, describe_error
 from host_plugin.common.settings import LOCAL, SERVER_MODES, USER_PRESETS
 
 from . import api
+from .dialogs import GenerateDialog, InjectDialog
 from .docker import DOCKER_ID, SinGANDocker
 from .instant_ui import InstantActions
 from .krita_document import KritaDocument, KritaSettingsStore
@@ -167,18 +168,32 @@ class SinGANExtension(Extension):
         self._run("Train", lambda: api.train(background=True))
 
     def generate(self) -> None:
-        n = _ask_int("Generate variations", "Number of variations:", api.session().settings.default_n, 1, 64)
-        if n is not None:
-            self._run("Generate", lambda: api.generate_variations(n=n, background=True))
+        dialog = GenerateDialog(api.session().settings.default_n, _parent())
+        if dialog.exec_() != QDialog.Accepted:
+            return
+        c = dialog.choices()
+        self._run(
+            "Generate",
+            lambda: api.generate_variations(
+                n=c.n, seed=c.seed, at=c.size, variation=c.variation, background=True
+            ),
+        )
+
+    def _inject(self, title: str, action: Callable[..., object]) -> None:
+        dialog = InjectDialog(title, _parent())
+        if dialog.exec_() != QDialog.Accepted:
+            return
+        c = dialog.choices()
+        self._run(title, lambda: action(seed=c.seed, change=c.change, variation=c.variation, background=True))
 
     def harmonize(self) -> None:
-        self._run("Harmonize", lambda: api.harmonize_selection(background=True))
+        self._inject("Harmonize", api.harmonize_selection)
 
     def edit(self) -> None:
-        self._run("Edit", lambda: api.edit_selection(background=True))
+        self._inject("Edit", api.edit_selection)
 
     def paint_to_image(self) -> None:
-        self._run("Paint to image", lambda: api.paint_to_image(background=True))
+        self._inject("Paint to image", api.paint_to_image)
 
     def super_resolve(self, factor: int) -> None:
         self._run("Super-resolve", lambda: api.super_resolve_selection(factor=factor, background=True))
@@ -200,9 +215,9 @@ class SinGANExtension(Extension):
         entries = [
             ("singan_train", "Train on This Layer", self.train),
             ("singan_generate", "Generate Variations...", self.generate),
-            ("singan_harmonize", "Harmonize Selection", self.harmonize),
-            ("singan_edit", "Edit: Blend Selection", self.edit),
-            ("singan_paint_to_image", "Paint to Image", self.paint_to_image),
+            ("singan_harmonize", "Harmonize Selection...", self.harmonize),
+            ("singan_edit", "Edit: Blend Selection...", self.edit),
+            ("singan_paint_to_image", "Paint to Image...", self.paint_to_image),
             ("singan_super_resolve_x2", "Super-Resolve Selection x2", lambda: self.super_resolve(2)),
             ("singan_super_resolve_x4", "Super-Resolve Selection x4", lambda: self.super_resolve(4)),
             ("singan_animate", "Animate...", self.animate),

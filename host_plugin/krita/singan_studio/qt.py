@@ -1,7 +1,7 @@
 """The one module of the Krita plugin that imports Qt (Krita 5 ships PyQt5; Krita 6 moves to PyQt6:
 port the imports and the few renamed enums here)."""
 
-from PyQt5.QtCore import QByteArray, QObject, Qt, QUrl, pyqtSignal
+from PyQt5.QtCore import QByteArray, QObject, Qt, QTimer, QUrl, pyqtSignal
 from PyQt5.QtGui import QDesktopServices, QImage, QPixmap
 from PyQt5.QtWidgets import (
     QCheckBox,
@@ -16,6 +16,7 @@ from PyQt5.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QSlider,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -39,10 +40,12 @@ __all__ = [
     "QPixmap",
     "QProgressBar",
     "QPushButton",
+    "QSlider",
     "QSpinBox",
     "QVBoxLayout",
     "QWidget",
     "Qt",
+    "QTimer",
     "QUrl",
     "pyqtSignal",
 ]
