@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from typing import Any
@@ -13,6 +15,7 @@ import numpy as np
 
 from singan_api import singan_pb2 as pb
 from singan_core.budget import inference_peak_bytes
+from singan_core.errors import Cancelled
 from singan_core.model import SinGANModel
 from singan_core.tasks.animate import animate
 from singan_core.tasks.channels import restore_alpha, split_for_model
@@ -29,8 +32,32 @@ from .rpc_base import RpcBase
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 
+log = logging.getLogger("singan.server")
+
 
 class InferenceRpcs(RpcBase):
+    async def _work(
+        self, context: grpc.aio.ServicerContext, task: Callable[..., Any], *args: Any, **kwargs: Any
+    ) -> Any:
+        """``task(*args, should_stop=..., **kwargs)`` in the pool, stopping at its next safe point once the
+        call has ended (cancelled by the client, past its deadline, disconnected): the work of a call that
+        nobody waits for does not run on (see :mod:`singan_core.tasks.stop`)."""
+        should_stop, ended = _call_over(context)
+
+        def run() -> Any:
+            try:
+                return task(*args, should_stop=should_stop, **kwargs)
+            except Cancelled:
+                if ended:
+                    log.info(
+                        "%s stopped %.2fs after its call ended",
+                        getattr(task, "__name__", "inference"),
+                        time.monotonic() - ended[0],
+                    )
+                raise
+
+        return await self._in_pool(run)
+
     def _check_side(self, w: float, h: float) -> None:
         """Refuse an output size over the limits (``w``/``h`` may be unrounded, even infinite)."""
         side = self.config.max_output_side
@@ -79,11 +106,18 @@ class InferenceRpcs(RpcBase):
         if request.at_document_size:
             if size is None:
                 raise invalid("at_document_size needs size: the document's width and height")
-            images = await self._in_pool(
-                generate_at_size, model, size, n=n, seed=request.seed, start_scale=request.start_scale
+            images = await self._work(
+                context,
+                generate_at_size,
+                model,
+                size,
+                n=n,
+                seed=request.seed,
+                start_scale=request.start_scale,
             )
             return pb.ImagesResponse(images=[image_to_proto(img) for img in images])
-        images = await self._in_pool(
+        images = await self._work(
+            context,
             generate,
             model,
             n=n,
@@ -108,6 +142,7 @@ class InferenceRpcs(RpcBase):
 
     async def _inject(
         self,
+        context: grpc.aio.ServicerContext,
         task: Callable[..., np.ndarray],
         request: pb.HarmonizeRequest | pb.EditRequest | pb.PaintToImageRequest,
         msg: pb.Image,
@@ -127,7 +162,7 @@ class InferenceRpcs(RpcBase):
         region_only = getattr(request, "region_only", False)
         if region_only:
             kw["as_region"] = True
-        result = await self._in_pool(task, *args, injection_scale=scale, seed=request.seed, **kw)
+        result = await self._work(context, task, *args, injection_scale=scale, seed=request.seed, **kw)
         if region_only:  # only the changed rectangle moves back: RGBA, transparent outside the mask
             layer = await self._in_pool(_region_layer, result, alpha)
             offset = (msg.offset_x + result.left, msg.offset_y + result.top)
@@ -141,25 +176,19 @@ class InferenceRpcs(RpcBase):
         self, request: pb.HarmonizeRequest, context: grpc.aio.ServicerContext
     ) -> pb.ImageResponse:
         return await self._inject(
-            harmonize,
-            request,
-            request.composite,
-            "composite",
-            True,
-            fine_tune=request.fine_tune,
-            should_stop=_call_over(context),  # fine-tuning stops when the caller goes away
+            context, harmonize, request, request.composite, "composite", True, fine_tune=request.fine_tune
         )
 
     @unary
     async def Edit(self, request: pb.EditRequest, context: grpc.aio.ServicerContext) -> pb.ImageResponse:
-        return await self._inject(edit, request, request.image, "image", True)
+        return await self._inject(context, edit, request, request.image, "image", True)
 
     @unary
     async def PaintToImage(
         self, request: pb.PaintToImageRequest, context: grpc.aio.ServicerContext
     ) -> pb.ImageResponse:
         return await self._inject(
-            paint_to_image, request, request.paint, "paint", False, quantize=request.quantize
+            context, paint_to_image, request, request.paint, "paint", False, quantize=request.quantize
         )
 
     @unary
@@ -186,7 +215,7 @@ class InferenceRpcs(RpcBase):
         )
         if arr is not None:
             arr, alpha = split_for_model(arr, model.channels)
-        result = await self._in_pool(super_resolve, model, arr, factor=factor, seed=request.seed)
+        result = await self._work(context, super_resolve, model, arr, factor=factor, seed=request.seed)
         # restore_alpha resizes the input's alpha to the result's size
         result = await self._in_pool(restore_alpha, result, alpha)
         return pb.ImageResponse(image=image_to_proto(result, offset=offset))
@@ -206,7 +235,8 @@ class InferenceRpcs(RpcBase):
         start = request.start_scale if request.HasField("start_scale") else 1
         if not 0 <= start <= model.num_scales - 1:
             raise invalid(f"start_scale must be in 0..{model.num_scales - 1}, got {start}")
-        it = await self._in_pool(
+        it = await self._work(
+            context,
             animate,
             model,
             frames=frames,
@@ -243,12 +273,18 @@ def _scale(value: float, name: str) -> float:
     return value
 
 
-def _call_over(context: grpc.aio.ServicerContext) -> Callable[[], bool]:
-    """True once the call has ended (cancelled by the client, past its deadline, disconnected): training
-    work done for it (harmonize's fine-tuning) stops at its next iteration instead of running on."""
+def _call_over(context: grpc.aio.ServicerContext) -> tuple[Callable[[], bool], list[float]]:
+    """A ``should_stop`` that turns True once the call has ended (cancelled by the client, past its
+    deadline, disconnected), and a list that then holds when (``time.monotonic()``)."""
     over = threading.Event()
-    context.add_done_callback(lambda _context: over.set())
-    return over.is_set
+    ended: list[float] = []
+
+    def done(_context: object) -> None:
+        ended.append(time.monotonic())
+        over.set()
+
+    context.add_done_callback(done)
+    return over.is_set, ended
 
 
 def _check_fine_tune(model: SinGANModel, size: tuple[int, int]) -> None:

@@ -12,11 +12,11 @@ from typing import Any
 import grpc
 
 from singan_core.errors import (
+    Cancelled,
     CheckpointError,
     ConfigError,
     DamagedModel,
     ImageError,
-    TrainingCancelled,
     TrainingDiverged,
 )
 
@@ -41,7 +41,7 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str] | None:
         return grpc.StatusCode.FAILED_PRECONDITION, str(exc)
     if isinstance(exc, CheckpointError):
         return grpc.StatusCode.INVALID_ARGUMENT, str(exc)
-    if isinstance(exc, TrainingCancelled):  # a call's fine-tuning, stopped because the call ended
+    if isinstance(exc, Cancelled):  # a call's inference or fine-tuning, stopped because the call ended
         return grpc.StatusCode.CANCELLED, str(exc)
     if isinstance(exc, TrainingDiverged):  # a call's fine-tuning (one line: scale, iteration, what)
         return grpc.StatusCode.ABORTED, str(exc)
@@ -71,6 +71,9 @@ def unary(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             await self.resolve_uploads(request)  # Image.upload_id -> the uploaded bytes (RpcBase)
             reply = await func(self, request, context)
+        except asyncio.CancelledError:  # the client cancelled, or its deadline passed
+            log_line(func.__name__, context, "CANCELLED", started)
+            raise
         except Exception as exc:
             await _abort(func.__name__, context, exc, started)
         log_line(func.__name__, context, "OK", started)

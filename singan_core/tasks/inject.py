@@ -192,7 +192,7 @@ def _blend_task(
         model = _tune(model, b, n, fine_tune_scales, fine_tune_iterations, seed, tuning)
     out = run_from(model, prev, shapes, n, seed, should_stop)
     if at_native:
-        crop = native.full_weight(mask, arr.shape[:2], dilation, blur_sigma)
+        crop = native.full_weight(mask, arr.shape[:2], dilation, blur_sigma, should_stop)
         detail = None
         if method == "ladder":
             h, w = crop.weight.shape

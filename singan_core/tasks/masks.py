@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from ..errors import ImageError
+from .stop import StopFn, check_stop
 
 HARMONIZE_DILATION = 7
 EDIT_DILATION = 20
@@ -56,9 +57,12 @@ def dilate(m: torch.Tensor, radius: int) -> torch.Tensor:
     return (F.conv2d(F.pad(m, [radius] * 4), k) > 0.5).float()
 
 
-def gaussian_blur(m: torch.Tensor, sigma: float, truncate: float = TRUNCATE) -> torch.Tensor:
+def gaussian_blur(
+    m: torch.Tensor, sigma: float, truncate: float = TRUNCATE, should_stop: StopFn | None = None
+) -> torch.Tensor:
     """Separable Gaussian blur of ``[1, 1, H, W]`` with replicated edges, kernel radius
-    ``int(truncate * sigma + 0.5)`` (scipy's rule), weights summing to one."""
+    ``int(truncate * sigma + 0.5)`` (scipy's rule), weights summing to one. ``should_stop`` is checked
+    between the two passes (each is seconds on a document-sized mask)."""
     if sigma <= 0:
         return m
     r = int(truncate * sigma + 0.5)
@@ -66,6 +70,7 @@ def gaussian_blur(m: torch.Tensor, sigma: float, truncate: float = TRUNCATE) -> 
     g = torch.exp(-0.5 * (x / sigma) ** 2)
     g = g / g.sum()
     out = F.conv2d(F.pad(m, [r, r, 0, 0], mode="replicate"), g.view(1, 1, 1, -1))
+    check_stop(should_stop, "blending")
     return F.conv2d(F.pad(out, [0, 0, r, r], mode="replicate"), g.view(1, 1, -1, 1))
 
 

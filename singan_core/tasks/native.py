@@ -128,15 +128,17 @@ def full_binary_mask(mask: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return b
 
 
-def disk_dilate(m: torch.Tensor, radius: int) -> torch.Tensor:
+def disk_dilate(m: torch.Tensor, radius: int, should_stop: StopFn | None = None) -> torch.Tensor:
     """Binary dilation of ``[H, W]`` bool by :func:`masks.disk` (exact), in O(radius) whole-array passes:
-    the horizontal distance to the mask (capped), then the disk test row offset by row offset."""
+    the horizontal distance to the mask (capped), then the disk test row offset by row offset.
+    ``should_stop`` is checked before every pass."""
     if radius <= 0:
         return m
     h, w = m.shape
     big = radius + 1
     dist = torch.where(m, 0, big).to(torch.int32)  # horizontal distance to the nearest masked pixel
     for d in range(1, min(radius, w - 1) + 1):
+        check_stop(should_stop, "blending")
         hit = torch.zeros_like(m)
         hit[:, d:] |= m[:, :-d]
         hit[:, :-d] |= m[:, d:]
@@ -144,6 +146,7 @@ def disk_dilate(m: torch.Tensor, radius: int) -> torch.Tensor:
     sq = dist.to(torch.int64) ** 2
     out = sq <= radius**2
     for dy in range(1, min(radius, h - 1) + 1):
+        check_stop(should_stop, "blending")
         ok = sq <= radius**2 - dy**2
         out[dy:] |= ok[:-dy]
         out[:-dy] |= ok[dy:]
@@ -159,9 +162,12 @@ class Crop:
     left: int
 
 
-def full_weight(mask: np.ndarray, shape: tuple[int, int], radius: int, sigma: float) -> Crop:
+def full_weight(
+    mask: np.ndarray, shape: tuple[int, int], radius: int, sigma: float, should_stop: StopFn | None = None
+) -> Crop:
     """:func:`masks.soft_mask` at the input's resolution, computed on the mask's bounding box plus the
-    weight's reach (the same values: the blur's replicated edges see zeros there, as on the full image)."""
+    weight's reach (the same values: the blur's replicated edges see zeros there, as on the full image).
+    ``should_stop`` is checked between the dilation's passes, the blur's, and after them."""
     if radius < 0 or sigma < 0 or not np.isfinite(sigma):
         raise ImageError("mask dilation radius and blur sigma must be >= 0")
     b = full_binary_mask(mask, shape)
@@ -169,8 +175,9 @@ def full_weight(mask: np.ndarray, shape: tuple[int, int], radius: int, sigma: fl
     rows, cols = np.flatnonzero(b.any(axis=1)), np.flatnonzero(b.any(axis=0))
     t, bt = max(rows[0] - reach, 0), min(rows[-1] + 1 + reach, shape[0])
     left, r = max(cols[0] - reach, 0), min(cols[-1] + 1 + reach, shape[1])
-    m = disk_dilate(torch.from_numpy(np.ascontiguousarray(b[t:bt, left:r])), radius)
-    m = masks.gaussian_blur(m.float()[None, None], sigma)[0, 0]
+    m = disk_dilate(torch.from_numpy(np.ascontiguousarray(b[t:bt, left:r])), radius, should_stop)
+    m = masks.gaussian_blur(m.float()[None, None], sigma, should_stop=should_stop)[0, 0]
+    check_stop(should_stop, "blending")
     lo, hi = float(m.min()), float(m.max())
     if hi - lo < 1e-12:
         return Crop(torch.ones_like(m), int(t), int(left))
