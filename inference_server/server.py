@@ -72,6 +72,7 @@ class _Parts:
         self.pool: ThreadPoolExecutor | None = None
         self.health: health.aio.HealthServicer | None = None
         self.servicer: SinGANServicer | None = None
+        self._sweeper: asyncio.Task[None] | None = None
         self.port = 0
 
     async def start(self) -> None:
@@ -135,6 +136,7 @@ class _Parts:
         await server.start()
         self.server = server
         resumed = self.jobs.start(resume=cfg.resume_jobs)
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_uploads())
         await self.health.set(SERVICE_NAME, health_pb2.HealthCheckResponse.SERVING)
         await self.health.set("", health_pb2.HealthCheckResponse.SERVING)
         log.info(
@@ -150,7 +152,17 @@ class _Parts:
             f", resuming {resumed} job(s)" if resumed else "",
         )
 
+    async def _sweep_uploads(self) -> None:
+        """Delete expired uploads' files every few seconds, not only when the next upload comes."""
+        assert self.servicer is not None
+        period = min(30.0, max(0.5, self.config.upload_ttl_s / 4))
+        while True:
+            await asyncio.sleep(period)
+            self.servicer.uploads.sweep()
+
     async def stop(self, grace: float = 2.0) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         if self.health is not None:
             await self.health.enter_graceful_shutdown()
         if self.jobs is not None:

@@ -158,7 +158,10 @@ def test_unknown_used_and_expired_uploads_are_not_found(setup, stub) -> None:
     assert code == grpc.StatusCode.NOT_FOUND and "already used" in message
 
     named = send(stub, image)
-    time.sleep(2.5)  # the server's upload_ttl_s is 2
+    time.sleep(2.7)  # the server's upload_ttl_s is 2; its sweeper runs every 0.5 s
+    assert setup[0]._parts.servicer.uploads.pending == (0, 0)  # dropped without waiting for a call
+    folder = Path(setup[0].config.models_path) / "models"
+    assert not list(folder.glob(".upload-img-*"))
     code, message = code_of(stub.Edit, pb.EditRequest(model_id=model_id, image=named))
     assert code == grpc.StatusCode.NOT_FOUND and "expired" in message
 
