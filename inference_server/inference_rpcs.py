@@ -15,13 +15,13 @@ import numpy as np
 
 from singan_api import singan_pb2 as pb
 from singan_core.budget import inference_peak_bytes
-from singan_core.errors import Cancelled
+from singan_core.errors import Cancelled, ConfigError
 from singan_core.model import SinGANModel
 from singan_core.tasks.animate import animate
 from singan_core.tasks.channels import restore_alpha, split_for_model
 from singan_core.tasks.inject import edit, harmonize, paint_to_image
 from singan_core.tasks.native import Region
-from singan_core.tasks.sample import generate, work_shapes
+from singan_core.tasks.sample import check_variation, generate, work_shapes
 from singan_core.tasks.super_resolve import check_factor, super_resolve
 from singan_core.tasks.upscale import generate_at_size
 
@@ -88,6 +88,7 @@ class InferenceRpcs(RpcBase):
                 grpc.StatusCode.RESOURCE_EXHAUSTED, f"n={n} is over the limit of {self.config.max_samples}"
             )
         scale_h, scale_v = _scale(request.scale_h, "scale_h"), _scale(request.scale_v, "scale_v")
+        variation = _variation(request)
         self.store.get(request.model_id)
         model = await self._in_pool(self.cache.get, request.model_id)
         h, w = model.image.shape[:2]
@@ -109,7 +110,7 @@ class InferenceRpcs(RpcBase):
             images = await self._work(
                 context,
                 generate_at_size,
-                model,
+                model.with_variation(variation),  # the ladder's noise too
                 size,
                 n=n,
                 seed=request.seed,
@@ -126,6 +127,7 @@ class InferenceRpcs(RpcBase):
             scale_v=scale_v,
             size=size,
             start_scale=request.start_scale,
+            variation=variation,
         )
         return pb.ImagesResponse(images=[image_to_proto(img) for img in images])
 
@@ -150,6 +152,7 @@ class InferenceRpcs(RpcBase):
         need_mask: bool,
         **kw: Any,
     ) -> pb.ImageResponse:
+        kw["variation"] = _variation(request)
         arr, mask = self._input(msg, what, need_mask=need_mask)
         self.store.get(request.model_id)
         model = await self._in_pool(self.cache.get, request.model_id)
@@ -244,6 +247,7 @@ class InferenceRpcs(RpcBase):
             alpha=request.alpha if request.HasField("alpha") else 0.1,
             beta=request.beta if request.HasField("beta") else 0.9,
             seed=request.seed,
+            variation=_variation(request),
         )
         done = object()
         index = 0
@@ -271,6 +275,16 @@ def _scale(value: float, name: str) -> float:
     if not math.isfinite(value) or value < 0:
         raise invalid(f"{name} must be a positive finite number, got {value}")
     return value
+
+
+def _variation(request: Any) -> float:
+    """The request's variation strength: unset = 1.0 (as trained); else a finite number in 0..MAX_VARIATION."""
+    if not request.HasField("variation"):
+        return 1.0
+    try:
+        return check_variation(request.variation)
+    except ConfigError as exc:
+        raise invalid(str(exc)) from None
 
 
 def _call_over(context: grpc.aio.ServicerContext) -> tuple[Callable[[], bool], list[float]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,6 +35,10 @@ class SinGANModel:
     critic_state: dict[str, torch.Tensor] | None = None  # last scale's critic, for warm-starting a resume
     train_seconds: list[float] = field(default_factory=list)
     created: float = 0.0
+    # Variation strength of random sampling (never stored): a factor v on the noise amplitudes above the
+    # coarsest scale; at the coarsest, z becomes sqrt(1 - v^2) z* + v z for v <= 1 (unit variance, as
+    # trained; z* = z_rec) and v z above. 1 = as trained, 0 = the reconstruction, larger = wilder.
+    variation: float = 1.0
 
     @property
     def num_scales(self) -> int:
@@ -74,11 +80,27 @@ class SinGANModel:
         return self
 
     # ---- the coarse-to-fine pass -------------------------------------------------------------
+    def with_variation(self, variation: float) -> SinGANModel:
+        """This model (sharing its generators) sampling with ``variation`` (see :attr:`variation`)."""
+        return self if variation == self.variation else dataclasses.replace(self, variation=float(variation))
+
+    def noise_amp(self, scale: int) -> float:
+        """The amplitude of the random noise at ``scale`` (> 0) as sampled: trained x :attr:`variation`."""
+        return self.noise_amps[scale] * self.variation
+
     def step(self, scale: int, z: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
-        """x_n = G_n(amp_n * z + prev, prev); ``z`` with 1 channel is broadcast to every image channel."""
+        """x_n = G_n(amp_n * z + prev, prev); ``z`` with 1 channel is broadcast to every image channel.
+        At the coarsest scale ``z`` is moved towards z* by :attr:`variation` (see there)."""
+        v = self.variation
+        if scale == 0 and v < 1.0:
+            star = self.reconstruction_noise(0, z.shape[0], tuple(z.shape[-2:])).to(z.device)
+            z = math.sqrt(1.0 - v * v) * star + v * z
+        elif scale == 0 and v > 1.0:
+            z = v * z
         if z.shape[1] != prev.shape[1]:
             z = z.expand(-1, prev.shape[1], -1, -1)
-        return self.generators[scale](self.noise_amps[scale] * z + prev, prev)
+        amp = self.noise_amps[scale] if scale == 0 else self.noise_amp(scale)
+        return self.generators[scale](amp * z + prev, prev)
 
     def run(
         self,
@@ -109,5 +131,7 @@ class SinGANModel:
 
     @torch.no_grad()
     def reconstruct(self, last: int | None = None) -> torch.Tensor:
-        """The reconstruction of the training image at scale ``last`` ([1, C, H, W])."""
-        return self.run(0, None, list(self.shapes), self.reconstruction_noise, last)
+        """The reconstruction of the training image at scale ``last`` ([1, C, H, W]); the variation
+        strength does not apply (it is the reconstruction at any)."""
+        model = self.with_variation(1.0)
+        return model.run(0, None, list(self.shapes), model.reconstruction_noise, last)

@@ -293,10 +293,14 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
         size: tuple[int, int] | None = None,
         start_scale: int = 0,
         at_document_size: bool = False,
+        variation: float | None = None,
         timeout: float | None = None,
     ) -> list[RawImage]:
         """``n`` random samples; ``size=(width, height)`` overrides ``scale_h``/``scale_v``;
-        ``at_document_size``: generated at the model's size and brought to ``size`` with detail."""
+        ``at_document_size``: generated at the model's size and brought to ``size`` with detail.
+        ``variation``: the strength of the noise, 1 = as trained (None: unset, the server's 1), 0 = the
+        training image's reconstruction, larger = wilder (the server accepts 0..5); every inference call
+        that samples takes it."""
         request = pb.GenerateRequest(
             model_id=model_id,
             n=n,
@@ -308,6 +312,7 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
         )
         if size is not None:
             request.size.width, request.size.height = size
+        _set_variation(request, variation)
         reply = await self._unary(self._stub.Generate, request, timeout, "inference_timeout")
         return [RawImage.from_proto(img) for img in reply.images]
 
@@ -320,6 +325,7 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
         seed: int = 0,
         fine_tune: bool = False,
         region_only: bool = False,
+        variation: float | None = None,
         timeout: float | None = None,
     ) -> RawImage:
         """``composite`` must carry a mask of the pasted object; 0 = the server's default scale.
@@ -333,6 +339,7 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
             fine_tune=fine_tune,
             region_only=region_only,
         )
+        _set_variation(request, variation)
         return RawImage.from_proto(
             (await self._unary(self._stub.Harmonize, request, timeout, "inference_timeout")).image
         )
@@ -345,6 +352,7 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
         injection_scale: int = 0,
         seed: int = 0,
         region_only: bool = False,
+        variation: float | None = None,
         timeout: float | None = None,
     ) -> RawImage:
         """``image`` must carry a mask of the edited region; ``region_only`` as in :meth:`harmonize`."""
@@ -355,6 +363,7 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
             seed=seed,
             region_only=region_only,
         )
+        _set_variation(request, variation)
         return RawImage.from_proto(
             (await self._unary(self._stub.Edit, request, timeout, "inference_timeout")).image
         )
@@ -367,6 +376,7 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
         injection_scale: int = 0,
         quantize: bool = False,
         seed: int = 0,
+        variation: float | None = None,
         timeout: float | None = None,
     ) -> RawImage:
         request = pb.PaintToImageRequest(
@@ -376,6 +386,7 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
             quantize=quantize,
             seed=seed,
         )
+        _set_variation(request, variation)
         return RawImage.from_proto(
             (await self._unary(self._stub.PaintToImage, request, timeout, "inference_timeout")).image
         )
@@ -406,16 +417,24 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
         alpha: float = 0.1,
         beta: float = 0.9,
         seed: int = 0,
+        variation: float | None = None,
         timeout: float | None = None,
     ) -> AsyncIterator[AnimationFrame]:
         """Yield frames of a random walk in noise space as the server produces them."""
         request = pb.AnimateRequest(
             model_id=model_id, frames=frames, start_scale=start_scale, alpha=alpha, beta=beta, seed=seed
         )
+        _set_variation(request, variation)
         async for frame in self._server_stream(
             self._stub.Animate, request, timeout, kind="inference_timeout"
         ):
             yield AnimationFrame(frame.index, frame.total, RawImage.from_proto(frame.image))
+
+
+def _set_variation(request: Any, variation: float | None) -> None:
+    """The request's optional ``variation`` field: set unless None (unset means 1.0, as trained)."""
+    if variation is not None:
+        request.variation = float(variation)
 
 
 __all__ = ["AsyncClient", "CHUNK_BYTES", "ClientError"]

@@ -20,6 +20,7 @@ from .models import ActionError, ModelRef
 from .pixels import is_blank
 from .runner import Outcome, Plan, RunContext
 from .selection import require_mask
+from .variation import sent_variation
 
 INJECTIONS = {"harmonize": "Harmonize", "edit": "Edit", "paint_to_image": "Paint to image"}
 SUPER_RESOLUTION_FACTORS = (2, 4, 8)
@@ -280,16 +281,19 @@ def plan_generate(
     size: tuple[int, int] | None = None,
     scale: tuple[float, float] = (1.0, 1.0),
     start_scale: int = 0,
+    variation: float = 1.0,
 ) -> GeneratePlan:
     """``n`` random samples as new layers at the model's region (or the selection / the active layer).
     With neither ``size`` nor ``scale`` asked for, a model trained in this document gives variations of
-    its region at the region's document size (``at_document_size``)."""
+    its region at the region's document size (``at_document_size``). ``variation``: see :mod:`.variation`."""
     if not 1 <= n <= 64:
         raise ActionError(f"number of samples must be 1..64, got {n}")
     doc.check_format()
     area = model_area(doc, model, doc.active_layer(), on_layer=False)
     at_size = size is None and scale == (1.0, 1.0) and model.region is not None
-    return GeneratePlan(model, area, style, n, seed, size, scale, start_scale, at_document_size=at_size)
+    plan = GeneratePlan(model, area, style, n, seed, size, scale, start_scale, at_document_size=at_size)
+    plan.variation = sent_variation(variation)
+    return plan
 
 
 # -- harmonize, edit, paint to image ---------------------------------------------------------------
@@ -356,6 +360,7 @@ def plan_inject(
     injection_scale: int = 0,
     layer: str | None = None,
     quantize: bool = False,
+    variation: float = 1.0,
 ) -> InjectPlan:
     """Harmonize and edit send the image over the selection plus context around it (not the whole
     layer: see :func:`~.geometry.with_context`) with the selection as the mask, and get back the changed
@@ -371,7 +376,9 @@ def plan_inject(
         area = with_context(selection, doc.bounds) if selection is not None else layer_or_canvas(doc)
         image = doc.read_image(area, with_mask=True)
         require_mask(image.mask, INJECTIONS[kind])
-    return InjectPlan(kind, model, image, style, seed, injection_scale, quantize)
+    plan = InjectPlan(kind, model, image, style, seed, injection_scale, quantize)
+    plan.variation = sent_variation(variation)
+    return plan
 
 
 # -- super-resolution ------------------------------------------------------------------------------
@@ -449,6 +456,7 @@ class AnimatePlan(Plan):
     seed: int
     frame_ms: int
     title: str = "Animate"
+    variation: float | None = None  # the noise's strength; None = as trained
 
     @property
     def doing(self) -> str:
@@ -463,6 +471,7 @@ class AnimatePlan(Plan):
             beta=self.beta,
             seed=self.seed,
             cancel=ctx.cancel,
+            **({} if self.variation is None else {"variation": self.variation}),
         )
 
     def apply(self, doc: Document, result: list[RawImage]) -> Outcome:
@@ -484,8 +493,11 @@ def plan_animate(
     beta: float = 0.9,
     seed: int = 0,
     frame_ms: int = 100,
+    variation: float = 1.0,
 ) -> AnimatePlan:
     """A random walk in the model's noise space: one layer per frame in a new document."""
     if not 2 <= frames <= 1000:
         raise ActionError(f"number of frames must be 2..1000, got {frames}")
-    return AnimatePlan(model, style, frames, start_scale, alpha, beta, seed, frame_ms)
+    plan = AnimatePlan(model, style, frames, start_scale, alpha, beta, seed, frame_ms)
+    plan.variation = sent_variation(variation)
+    return plan

@@ -23,7 +23,14 @@ from ..tasks.animate import animate
 from ..tasks.masks import BLUR_SIGMA, EDIT_DILATION, HARMONIZE_DILATION
 from ..tasks.super_resolve import sr_config, sr_steps, super_resolve
 from ..train import train
-from .options import add_device_arg, add_preset_arg, add_size_args, output_size, write_json
+from .options import (
+    add_device_arg,
+    add_preset_arg,
+    add_size_args,
+    add_variation_arg,
+    output_size,
+    write_json,
+)
 from .progress import ProgressBar, format_seconds
 
 ANIMATION_FORMATS = {".gif": "GIF", ".webp": "WEBP"}
@@ -79,6 +86,7 @@ def _add_blend_args(p: argparse.ArgumentParser, dilation: int, default_scale: st
         help=f"mask blur sigma in px of the input (default {BLUR_SIGMA:g})",
     )
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    add_variation_arg(p)
     p.add_argument("--out", help="output image (default: <input>.<command>.png here)")
     _add_resolution_arg(p)
     p.add_argument(
@@ -146,6 +154,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-fine-tune", action="store_true", help="with --quantize: skip the fine-tuning")
     p.add_argument("--fine-tune-iterations", type=int, help="fine-tuning iterations")
     p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    add_variation_arg(p)
     p.add_argument("--out", help="output image (default: <paint>.paint2image.png here)")
     _add_resolution_arg(p)
     p.add_argument(
@@ -191,6 +200,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     a.add_argument("--alpha", type=float, default=0.1, help="pull towards the image (0..1, default 0.1)")
     a.add_argument("--beta", type=float, default=0.9, help="momentum of the walk (0..1, default 0.9)")
     a.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    add_variation_arg(a)
     add_size_args(a)
     a.set_defaults(start_scale=1)
     a.add_argument("--out", help="anim.webp, anim.gif, or a folder for PNG frames (default <model>.webp)")
@@ -217,6 +227,7 @@ def cmd_harmonize(args: argparse.Namespace) -> int:
         resolution=args.resolution,
         method=args.method,
         as_region=args.region,
+        variation=args.variation,
     )
     _write_result(
         out, Path(args.out) if args.out else _default_out(args.composite, "harmonized"), "harmonized image"
@@ -238,6 +249,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
         resolution=args.resolution,
         method=args.method,
         as_region=args.region,
+        variation=args.variation,
     )
     _write_result(out, Path(args.out) if args.out else _default_out(args.image, "edited"), "edited image")
     return 0
@@ -258,6 +270,7 @@ def cmd_paint(args: argparse.Namespace) -> int:
         fine_tune_iterations=args.fine_tune_iterations,
         resolution=args.resolution,
         upscaler=args.upscaler,
+        variation=args.variation,
     )
     _write(out, Path(args.out) if args.out else _default_out(args.paint, "paint2image"), "image")
     return 0
@@ -346,6 +359,7 @@ def cmd_animate(args: argparse.Namespace) -> int:
         alpha=args.alpha,
         beta=args.beta,
         seed=args.seed,
+        variation=args.variation,
         scale_h=args.scale_h,
         scale_v=args.scale_v,
         size=output_size(args, model),

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from ..config import PRESETS
+from ..errors import ConfigError
 from ..model import SinGANModel
+from ..tasks.sample import MAX_VARIATION, check_variation
 
 #: The presets ``--help`` offers. ``tiny`` (3 scales on a 32 px image, trained in seconds) is for tests and
 #: scripts: ``--preset tiny`` works, but it is not advertised to users.
@@ -46,6 +48,24 @@ def add_size_args(p: argparse.ArgumentParser) -> None:
         type=int,
         default=0,
         help="0 = start from noise at the coarsest scale; k > 0 keeps the training image's layout below scale k",
+    )
+
+
+def variation_value(value: str) -> float:
+    """``--variation`` value: a number in 0..MAX_VARIATION, else an argparse error saying the range."""
+    try:
+        return check_variation(value)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_variation_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--variation",
+        type=variation_value,
+        default=1.0,
+        help=f"variation strength: 1 = as trained (default), 0 = the training image's reconstruction, "
+        f"larger = wilder (up to {MAX_VARIATION:g}); a factor on the noise the model draws",
     )
 
 

@@ -20,7 +20,7 @@ from ..imageio import DEFAULT_MAX_PIXELS, load_image, prepare_training_image, sa
 from ..pyramid import plan_pyramid
 from ..tasks.sample import generate
 from ..train import train
-from .options import add_device_arg, add_preset_arg, add_size_args, output_size, write_json
+from .options import add_device_arg, add_preset_arg, add_size_args, add_variation_arg, output_size, write_json
 from .progress import ProgressBar, format_seconds
 
 
@@ -55,6 +55,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     s.add_argument("model", help="a .singan model file")
     s.add_argument("--n", type=int, default=8, help="number of samples (default 8)")
     s.add_argument("--seed", type=int, default=1, help="seed: the same seed gives the same samples")
+    add_variation_arg(s)
     add_size_args(s)
     s.add_argument("--out", default="samples", help="output folder (default ./samples)")
     add_device_arg(s)
@@ -153,6 +154,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         scale_v=args.scale_v,
         size=size,
         start_scale=args.start_scale,
+        variation=args.variation,
     )
     out = Path(args.out)
     for k, img in enumerate(images):

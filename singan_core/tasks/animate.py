@@ -20,7 +20,7 @@ from ..errors import ConfigError
 from ..model import SinGANModel
 from ..pyramid import resize
 from ..tensors import to_array
-from .sample import check_start_scale, check_trained, output_shapes, sample_generator
+from .sample import check_start_scale, check_trained, check_variation, output_shapes, sample_generator
 from .stop import StopFn, check_stop
 
 MAX_FRAMES = 10_000
@@ -38,18 +38,22 @@ def animate(
     scale_v: float = 1.0,
     size: tuple[int, int] | None = None,
     should_stop: StopFn | None = None,
+    variation: float = 1.0,
 ) -> Iterator[np.ndarray]:
     """Yield ``frames`` HxWxC frames (the model's bit depth), one at a time. Arguments are checked now,
     before the first frame; ``scale_h``/``scale_v``/``size`` give any output size as in sampling.
-    ``should_stop`` is checked before every frame (:mod:`.stop`)."""
+    ``should_stop`` is checked before every frame (:mod:`.stop`). ``variation`` scales how far each
+    frame's noise departs from the reconstruction's, z* + variation * (z_t - z*) (1 as trained, 0 a
+    still reconstruction; above the coarsest scale a factor on the noise amplitudes, as in sampling)."""
     check_trained(model)
     check_start_scale(model, start_scale)
+    variation = check_variation(variation)
     if not 1 <= frames <= MAX_FRAMES:
         raise ConfigError(f"frames must be from 1 to {MAX_FRAMES}")
     if not (0.0 <= alpha <= 1.0 and 0.0 <= beta <= 1.0):
         raise ConfigError("alpha and beta must be in [0, 1]")
     shapes = output_shapes(model, scale_h, scale_v, size)
-    return _frames(model, frames, start_scale, alpha, beta, seed, shapes, should_stop)
+    return _frames(model, frames, start_scale, alpha, beta, seed, shapes, should_stop, variation)
 
 
 @torch.no_grad()
@@ -62,7 +66,9 @@ def _frames(
     seed: int,
     shapes: list[tuple[int, int]],
     should_stop: StopFn | None = None,
+    variation: float = 1.0,
 ) -> Iterator[np.ndarray]:
+    model = model.with_variation(1.0)  # applied to the walk below, the same way at every scale
     gen = sample_generator(seed, 0)
     base = None if start == 0 else resize(model.reconstruct(start - 1), shapes[start])
     scales = range(start, model.num_trained)
@@ -80,5 +86,7 @@ def _frames(
             step = beta * (z1[s] - z2[s]) + (1.0 - beta) * randn(s)
             current[s] = alpha * z_star[s] + (1.0 - alpha) * (z1[s] + step)
             z2[s], z1[s] = z1[s], current[s]
-        x = model.run(start, base, shapes, lambda s, n, hw, c=current: c[s])
+        x = model.run(
+            start, base, shapes, lambda s, n, hw, c=current: z_star[s] + variation * (c[s] - z_star[s])
+        )
         yield to_array(x, model.dtype)

@@ -31,7 +31,7 @@ from ..train import ProgressFn
 from . import finetune, masks, native, upscale
 from .channels import match_channels
 from .quantize import PAINT_COLOURS, image_palette, to_centres
-from .sample import check_trained, sample_generator, work_shapes
+from .sample import check_trained, sample_generator, varied, work_shapes
 from .stop import StopFn, stopping_noise
 
 
@@ -244,6 +244,7 @@ def harmonize(
     as_region: bool = False,
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
+    variation: float = 1.0,
 ) -> np.ndarray | native.Region:
     """Blend a pasted object (``mask``, HxW, white = object) into the training image's look.
 
@@ -259,7 +260,9 @@ def harmonize(
     rectangle only (a :class:`~singan_core.tasks.native.Region`) instead of the whole image.
     ``progress`` is the fine-tuning's, as training's; ``should_stop`` stops the fine-tuning (raising
     :class:`~singan_core.errors.TrainingCancelled`) and the inference (raising its base class
-    :class:`~singan_core.errors.Cancelled`, see :mod:`.stop`)."""
+    :class:`~singan_core.errors.Cancelled`, see :mod:`.stop`). ``variation`` is the strength of the
+    generated noise (:func:`~singan_core.tasks.sample.generate`'s; the fine-tuning samples with it too)."""
+    model = varied(model, variation)
     n = default_injection_scale(model, "harmonize") if injection_scale is None else injection_scale
     region = _blend_task(
         model,
@@ -317,9 +320,11 @@ def edit(
     method: native.Method = "delta",
     as_region: bool = False,
     should_stop: StopFn | None = None,
+    variation: float = 1.0,
 ) -> np.ndarray | native.Region:
     """Make a copy-pasted rearrangement of the training image (edited region = ``mask``) seamless;
-    ``resolution``, ``method``, ``as_region`` and ``should_stop`` as in :func:`harmonize`."""
+    ``resolution``, ``method``, ``as_region``, ``should_stop`` and ``variation`` as in :func:`harmonize`."""
+    model = varied(model, variation)
     n = default_injection_scale(model, "edit") if injection_scale is None else injection_scale
     stop = Tuning(should_stop=should_stop)
     region = _blend_task(
@@ -348,6 +353,7 @@ def paint_to_image(
     upscaler: upscale.Upscaler = "ladder",
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
+    variation: float = 1.0,
 ) -> np.ndarray:
     """Turn a clipart-like paint into a realistic image in the training image's style.
 
@@ -356,8 +362,9 @@ def paint_to_image(
     quantised inputs, as the paper's optional step does. The image is generated at the model's size;
     ``resolution`` ``auto`` (default: for a paint larger than that) or ``native`` brings it to the paint's
     size through the finest generator (``upscaler="ladder"``, see :mod:`singan_core.tasks.upscale`) or
-    a plain resize (``"plain"``); ``model`` resizes it (the paper's way). ``progress`` and
-    ``should_stop`` as in :func:`harmonize`."""
+    a plain resize (``"plain"``); ``model`` resizes it (the paper's way). ``progress``,
+    ``should_stop`` and ``variation`` as in :func:`harmonize`."""
+    model = varied(model, variation)
     n = default_injection_scale(model, "paint") if injection_scale is None else injection_scale
     check_injection_scale(model, n)
     if not quantize:

@@ -14,6 +14,8 @@ from ..tensors import to_arrays
 from .stop import StopFn, stopping_noise
 
 MAX_OUTPUT_PIXELS = 16_000_000
+#: Variation strength's upper bound: 1 is as trained; 5x the trained noise is already far from the image.
+MAX_VARIATION = 5.0
 
 
 def sample_generator(seed: int, index: int) -> torch.Generator:
@@ -24,6 +26,26 @@ def sample_generator(seed: int, index: int) -> torch.Generator:
 def check_trained(model: SinGANModel) -> None:
     if model.num_trained == 0:
         raise ConfigError("the model has no trained scale yet")
+
+
+def check_variation(variation: float) -> float:
+    """``variation`` as a float, or :class:`ConfigError` when it is not a finite number in 0..MAX_VARIATION."""
+    try:
+        v = float(variation)
+    except (TypeError, ValueError):
+        raise ConfigError(f"variation must be a number, got {variation!r}") from None
+    if not (math.isfinite(v) and 0.0 <= v <= MAX_VARIATION):
+        raise ConfigError(
+            f"variation {variation} is out of range: use 0 (the reconstruction) to {MAX_VARIATION:g}"
+            " (1 = as trained)"
+        )
+    return v
+
+
+def varied(model: SinGANModel, variation: float) -> SinGANModel:
+    """``model`` sampling with ``variation`` times its own variation strength (``variation`` checked; see
+    SinGANModel.variation): a model already varied by its caller keeps that, times this."""
+    return model.with_variation(model.variation * check_variation(variation))
 
 
 def check_start_scale(model: SinGANModel, start_scale: int) -> None:
@@ -70,6 +92,7 @@ def generate(
     scale_v: float = 1.0,
     size: tuple[int, int] | None = None,
     start_scale: int = 0,
+    variation: float = 1.0,
     device: torch.device | str | None = None,
     should_stop: StopFn | None = None,
 ) -> list[np.ndarray]:
@@ -78,14 +101,18 @@ def generate(
     ``scale_h``/``scale_v`` stretch every noise map horizontally/vertically (the paper's retargeting);
     ``size=(H, W)`` asks for an exact output size instead. ``start_scale`` 0 starts at the coarsest
     scale; k > 0 keeps the reconstruction at the scales below k (same global layout, new details).
+    ``variation`` scales the noise's departure from the reconstruction: 1 as trained, 0 the
+    reconstruction itself, larger wilder (up to :data:`MAX_VARIATION`).
     ``should_stop`` is checked before every scale of every sample (:mod:`.stop`).
     """
     check_trained(model)
     check_start_scale(model, start_scale)
+    check_variation(variation)
     if n < 1:
         raise ConfigError("n must be at least 1")
     if device is not None:
         model.to(device)
+    model = varied(model, variation)
     shapes = output_shapes(model, scale_h, scale_v, size)
     base = None
     if start_scale > 0:

@@ -118,7 +118,7 @@ def refine_tiles(
     each finished tile ``[1, C, th, tw]`` (clamped to [-1, 1]). With ``roi`` (rows, cols), tiles that
     miss it are only upsampled (no generator). ``should_stop`` is checked before every tile."""
     gen = model.generators[scale]
-    pad, amp = gen.pad, model.noise_amps[scale]
+    pad, amp = gen.pad, model.noise_amp(scale)  # with the model's variation strength
     H, W = size
     for y in range(0, H, tile):
         for x in range(0, W, tile):
