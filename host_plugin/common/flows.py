@@ -434,7 +434,12 @@ def plan_super_resolve(
     model: ModelRef | None = None,
     preset: str = "fast",
 ) -> SuperResolvePlan:
-    """Upscale the image over the selection's bounding box (else the active layer, else the canvas)."""
+    """Upscale the image over the selection's bounding box (else the active layer, else the canvas).
+
+    Both editors' one path: with ``model`` None (their default) the plan first trains a model for the
+    factor on this image itself, the paper's way, so the model sees the input at its own scale (a model
+    of the whole layer saw a selection at 1/10 of its resolution: its strokes line up with nothing and
+    its colours drift); an explicit ``model`` is used as given (one trained for super-resolution)."""
     if factor not in SUPER_RESOLUTION_FACTORS:
         raise ActionError(f"super-resolution factor must be 2, 4 or 8, got {factor}")
     doc.check_format()

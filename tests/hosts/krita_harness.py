@@ -70,6 +70,28 @@ def _node_report(node) -> dict:
     }
 
 
+def _rgb(data) -> list[tuple[int, int, int]]:
+    """8-bit BGRA bytes -> RGB tuples."""
+    b = bytes(data)
+    return [(b[i + 2], b[i + 1], b[i]) for i in range(0, len(b), 4)]
+
+
+def _colour_diff(source: list, result: list, width: int, factor: int) -> list[float]:
+    """The mean colour of the source and of the result (R, G, B) and the mean absolute difference, in grey
+    levels, between the source and the result box-downscaled by ``factor`` (its low frequencies)."""
+    height, big = len(source) // width, width * factor
+    diff = 0.0
+    for y in range(height):
+        for x in range(width):
+            block = [
+                result[(y * factor + j) * big + x * factor + i] for j in range(factor) for i in range(factor)
+            ]
+            for c in range(3):
+                diff += abs(sum(p[c] for p in block) / len(block) - source[y * width + x][c])
+    means = [[sum(p[c] for p in px) / len(px) for c in range(3)] for px in (source, result)]
+    return [*means[0], *means[1], diff / (3 * len(source))]
+
+
 def _tree(doc) -> list[dict]:
     return [_node_report(n) for n in doc.rootNode().childNodes()]
 
@@ -198,28 +220,40 @@ def _scenario(results: dict) -> None:
     _step(results, "harmonize", harmonize)
 
     def super_resolve():
-        _select(doc, 20, 16, 16, 12)
-        outcome = api.super_resolve_selection(factor=2, document=kdoc)
+        _select(doc, 20, 16, 32, 24)
+        source = _rgb(doc.pixelData(20, 16, 32, 24))
+        active = kdoc.models().active.model_id
+        outcome = api.super_resolve_selection(factor=2, preset="tiny", document=kdoc)
         placed = outcome.layers[0]
+        r = placed.rect
+        node = next(n for n in doc.topLevelNodes() if n.name() == placed.name)
+        result = _rgb(node.pixelData(r.x, r.y, r.width, r.height))
         return {
             "names": outcome.names,
             "rect": placed.rect.to_dict(),
             "new_document": placed.new_document,
             "tree": _tree(doc),
+            "model_id": outcome.model_id,
+            "active_model": active,
+            "colour_diff": _colour_diff(source, result, 32, 2),
         }
 
     _step(results, "super_resolve", super_resolve)
 
     def super_resolve_big():
         _select(doc, 8, 8, 48, 40)
-        outcome = api.super_resolve_selection(factor=4, document=kdoc)
+        source = _rgb(doc.pixelData(8, 8, 48, 40))
+        outcome = api.super_resolve_selection(factor=4, preset="tiny", document=kdoc)
         placed = outcome.layers[0]
         new = placed.document.doc
+        result = _rgb(new.pixelData(0, 0, new.width(), new.height()))
         return {
             "new_document": placed.new_document,
             "size": [new.width(), new.height()],
             "tree": _tree(new),
             "documents": len(app.documents()),
+            "model_id": outcome.model_id,
+            "colour_diff": _colour_diff(source, result, 48, 4),
         }
 
     _step(results, "super_resolve_new_document", super_resolve_big)

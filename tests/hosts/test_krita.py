@@ -200,13 +200,22 @@ def test_harmonize_at_the_document_resolution(krita_run: dict) -> None:
 def test_super_resolve_selection_into_a_layer_and_into_a_new_document(krita_run: dict) -> None:
     sr = step(krita_run, "super_resolve")
     assert sr["names"] == ["Super-resolved x2"] and not sr["new_document"]
-    # 16x12 selection at (20, 16) -> 32x24 centred on it: (28 - 16, 22 - 12)
-    assert sr["rect"] == {"x": 12, "y": 10, "width": 32, "height": 24}
+    # 32x24 selection at (20, 16) -> 64x48 centred on it: (36 - 32, 28 - 24)
+    assert sr["rect"] == {"x": 4, "y": 4, "width": 64, "height": 48}
     layer = find(sr["tree"], "Super-resolved x2")
     assert layer["opaque_pixels"] and layer["distinct_colours"] > 8
     big = step(krita_run, "super_resolve_new_document")
     assert big["new_document"] and big["size"] == [192, 160]  # 48x40 x4 does not fit the 80x64 canvas
     assert find(big["tree"], "Super-resolved x4")["opaque_pixels"]
+    # a model trained on each selection itself (the paper's way, as GIMP does), not the active model
+    assert sr["model_id"] and sr["model_id"] != sr["active_model"]
+    assert big["model_id"] not in ("", sr["active_model"], sr["model_id"])
+    for name, value in (("x2", sr), ("x4", big)):  # the result's low frequencies are the selection's
+        *means, diff = value["colour_diff"]
+        print(
+            f"Krita super-resolve {name}: mean RGB {means[:3]} -> {means[3:]}, |down(result) - input| {diff:.2f}"
+        )
+        assert diff < 2.0
 
 
 @pytest.mark.parametrize("name", ["edit", "paint_to_image", "animate"])

@@ -387,13 +387,17 @@ def super_resolve_selection(
     factor: int = 2,
     seed: int = 0,
     model_id: str | None = None,
+    preset: str = "fast",
     document: Document | None = None,
     background: bool = False,
 ) -> Outcome | Task:
     """Upscale the selection (or the active layer) of the visible image by 2, 4 or 8: a new layer centred
-    on it, or a new document when the result is larger than the canvas (``outcome.layers[0].new_document``)."""
+    on it, or a new document when the result is larger than the canvas (``outcome.layers[0].new_document``).
+    The model is trained on the selection itself first (``preset``), as in GIMP (see
+    :func:`flows.plan_super_resolve`); ``model_id`` uses that model instead (one trained for this)."""
     doc = _session.document(document)
-    plan = flows.plan_super_resolve(doc, STYLE, factor, seed, _session.model(doc, model_id))
+    model = _session.model(doc, model_id) if model_id else None
+    plan = flows.plan_super_resolve(doc, STYLE, factor, seed, model, preset)
     return _session.execute(plan, doc, background)
 
 
