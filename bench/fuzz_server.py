@@ -462,7 +462,12 @@ def kill9(rounds: int, seed: int, log: Callable[[str], None]) -> dict[str, Any]:
                     iter(stub.Train(pb.TrainRequest(image=image, preset="tiny", overrides=overrides)))
                 ).job.job_id
             )
-            time.sleep(rng.uniform(1.0, 5.0))
+            for _ in range(600):  # kill it during its own training: wait until it runs (earlier ones done)
+                state = stub.WatchJob(pb.WatchJobRequest(job_id=jobs[-1]), timeout=60).next().job.state
+                if state != pb.JOB_STATE_QUEUED:
+                    break
+                time.sleep(0.1)
+            time.sleep(rng.uniform(0.2, 3.0))
             proc.kill()
             proc.wait()
             leftovers = list(root.glob("*/*.tmp"))  # writes the killed server never finished
