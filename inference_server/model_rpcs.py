@@ -15,8 +15,8 @@ from .rpc_base import RpcBase
 from .store import check_id
 
 EXPORT_CHUNK = 1 << 20
-#: Largest checkpoint ImportModel accepts (the file is written to disk as it arrives, then loaded); the
-#: config ranges' largest model (512 channels at every scale, with its critic) is under 1 GiB.
+#: Largest checkpoint ImportModel accepts (the file is written to disk as it arrives, then loaded): it
+#: bounds the disk one import may fill; loading it is then bounded by the file's checks.
 MAX_IMPORT_BYTES = 2 << 30
 
 
