@@ -67,7 +67,7 @@ def test_model_eval_without_weights_says_how_to_install_them(no_installed_weight
 def test_sifid_with_random_weights_is_marked(no_installed_weights, pictures, capsys):
     rc, out, err = _run(capsys, "sifid", pictures[0], *pictures, "--random-weights")
     assert rc == 0 and "NOT comparable" in out and "NOT comparable" in err
-    rows = out.strip().splitlines()
+    rows = [r for r in out.strip().splitlines() if not r.startswith("#")]  # header, then one row per image
     assert rows[1].endswith("0.0000")  # real vs itself
     rc, out, _ = _run(capsys, "sifid", pictures[0], *pictures, "--random-weights", "--json")
     data = json.loads(out)
