@@ -104,6 +104,7 @@ class Engine:
         # distances are in [0, 1] pixel units; the engine's features are of [0, 1] images too
         self.alpha = cfg.alpha
         self.basis: torch.Tensor | None = None
+        self._counts: dict[tuple[int, ...], torch.Tensor] = {}
 
     def run(self, p: Problem) -> tuple[torch.Tensor, Field]:
         before = torch.get_num_threads()
@@ -120,6 +121,7 @@ class Engine:
         field: Field | None = None
         for li in range(p.start, len(p.levels)):
             lv = p.levels[li]
+            self._counts: dict[tuple[int, ...], torch.Tensor] = {}  # vote coverage of this level's patches
             # above the working size the field is refined; a first level there (a fill whose coarser levels
             # leave nothing to copy) has no field yet and searches globally
             detail = lv.detail and field is not None
@@ -219,9 +221,18 @@ class Engine:
         r0, c0 = field.origin
         gh, gw = field.ky.shape
         rows, cols = slice(r0, r0 + gh + k - 1), slice(c0, c0 + gw + k - 1)
+        key = (r0, c0, gh, gw, step)  # the coverage depends on the level's active patches and the step only
         acc, cnt = vote(
-            src, field.ky, field.kx, k, (gh + k - 1, gw + k - 1), active[rows, cols][:gh, :gw], step
+            src,
+            field.ky,
+            field.kx,
+            k,
+            (gh + k - 1, gw + k - 1),
+            active[rows, cols][:gh, :gw],
+            step,
+            self._counts.get(key),
         )
+        self._counts[key] = cnt
         out = y.clone()
         voted = torch.where(cnt[None] > 0, acc / cnt.clamp_min(1)[None], out[:, rows, cols])
         if fixed is not None and blend:

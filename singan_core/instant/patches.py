@@ -76,13 +76,15 @@ def vote(
     out_hw: tuple[int, int],
     active: torch.Tensor | None = None,
     step: int = 1,
+    count: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Average the source patches that the field picks, where they land.
 
     ``values`` [C, Hv, Wv]; ``ky``, ``kx`` [gh, gw] int64 top-left of the chosen source patch per output
     patch position; ``active`` [gh, gw] bool (None = all); ``step`` > 1 votes only every step-th row and
     column of each patch (:func:`vote_offsets`: less work, less averaging). Returns the sum [C, H, W] and
-    the count [H, W] (zero where no active patch lands).
+    the count [H, W] (zero where no active patch lands): ``count`` when given (the same ``active`` and
+    ``step`` as a previous call: the count depends on nothing else), else :func:`coverage`.
     """
     offsets = vote_offsets(k, step)
     c, _, wv = values.shape
@@ -97,6 +99,8 @@ def vote(
             if weight is not None:
                 v = v * weight
             acc[dy : dy + gh, dx : dx + gw] += v
+    if count is not None:
+        return acc.permute(2, 0, 1), count
     if active is None:
         active = torch.ones(gh, gw, dtype=torch.bool, device=values.device)
     return acc.permute(2, 0, 1), coverage(active, k, offsets)
