@@ -106,7 +106,7 @@ class NonFiniteWatch:
         self.first = self.first or ([p.scale, p.iteration] if bad else None)
 
 
-def run_one(job: dict, n: int, stem) -> dict:
+def run_one(job: dict, n: int, stem, out_dir: Path | None = None) -> dict:
     from singan_core.config import iterations_at
     from singan_core.errors import TrainingDiverged
     from singan_core.finite import model_problems
@@ -153,7 +153,28 @@ def run_one(job: dict, n: int, stem) -> dict:
                 record["drift_N"] = drift.round(3).tolist()
         record["ratio"] = record["div_N-1"] / record["div_N"]
     record["usable"] = usable
+    if out_dir is not None and model.is_complete and not problems:
+        save_strip(model, out_dir / f"{job['photo']}_{job['config']}_{job['seed']}")
     return record
+
+
+def save_strip(model, stem: Path) -> None:
+    """The model (``stem``.singan) and a PNG to look at: the training image, its reconstruction, then 4
+    samples from N (top row) and 4 from N-1 (bottom row), each shown 3x (nearest)."""
+    from singan_core.checkpoint import save_checkpoint
+    from singan_core.imageio import save_image
+    from singan_core.tasks.sample import generate
+    from singan_core.tensors import to_array
+
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint(model, stem.with_suffix(".singan"))
+    rec = to_array(model.reconstruct(), model.dtype)
+    rows = []
+    for start, first in ((0, model.image), (1, rec)):
+        tiles = [first, *generate(model, n=4, seed=77, start_scale=start)]
+        rows.append(np.concatenate([t[..., :3] for t in tiles], axis=1))
+    grid = np.concatenate(rows, axis=0)
+    save_image(np.repeat(np.repeat(grid, 3, axis=0), 3, axis=1), stem.with_suffix(".png"))
 
 
 def _key(r: dict) -> tuple:
@@ -261,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{time.strftime('%H:%M:%S')} {photo} seed {seed} {config}", file=sys.stderr, flush=True
                 )
-                record = run_one(job, args.n, stem)
+                record = run_one(job, args.n, stem, args.out.parent / "models")
                 with args.out.open("a") as f:
                     f.write(json.dumps(record) + "\n")
                 print(json.dumps(record), file=sys.stderr, flush=True)
