@@ -25,7 +25,7 @@ def test_vendored_client_without_site_packages(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "protobuf" in (target / "VENDORED.txt").read_text()
     assert not [p for p in target.rglob("*") if p.suffix in (".so", ".pyd")]
-    with build_server(port=0, models_dir=tmp_path / "models") as srv:
+    with build_server(port=0, models_dir=tmp_path / "models", max_message_bytes=4 << 20) as srv:
         script = textwrap.dedent(
             f"""
             import json, sys
@@ -40,6 +40,11 @@ def test_vendored_client_without_site_packages(tmp_path: Path) -> None:
                     missing = "found?!"
                 except c.NotFound as exc:
                     missing = exc.code
+                big = c.RawImage(1100, 1000, 4, bytes(4400000), mask=bytes([255]) * 1100000)  # over the 4 MiB limit
+                try:  # sent in pieces (UploadImage), so the server gets to say the model is unknown
+                    client.edit("0123456789abcdef", big)
+                except c.ClientError as exc:
+                    upload = exc.code
             print(json.dumps({{
                 "impl": api_implementation.Type(),
                 "client": c.__file__,
@@ -48,6 +53,7 @@ def test_vendored_client_without_site_packages(tmp_path: Path) -> None:
                 "site": [p for p in sys.path if "site-packages" in p],
                 "version": info.version,
                 "missing": missing,
+                "upload": upload,
             }}))
             """
         )
@@ -61,3 +67,4 @@ def test_vendored_client_without_site_packages(tmp_path: Path) -> None:
     assert result["api"] == str(target / "singan_api" / "__init__.py")  # the generated API travels along
     assert result["modules"] == []
     assert result["version"] and result["missing"] == "NOT_FOUND"
+    assert result["upload"] == "NOT_FOUND"  # RESOURCE_EXHAUSTED if the layer had gone in one message
