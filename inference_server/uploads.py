@@ -17,6 +17,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,6 +48,15 @@ def _exhausted(message: str) -> RequestError:
 
 def _mib(n: int) -> str:
     return f"{n / 2**20:.1f} MiB"
+
+
+@contextmanager
+def _storing() -> Iterator[None]:
+    """A full disk or an unwritable folder is RESOURCE_EXHAUSTED with its reason, not INTERNAL."""
+    try:
+        yield
+    except OSError as exc:
+        raise _exhausted(f"upload: the server cannot store it ({exc.strerror or exc})") from None
 
 
 @dataclass
@@ -188,9 +198,11 @@ class UploadStore:
         size = pixel_bytes + mask_bytes
         self._reserve(size)
         ready = False
-        fd, name = tempfile.mkstemp(dir=self.folder, prefix=".upload-img-", suffix=".tmp")
-        path = Path(name)
+        path: Path | None = None
         try:
+            with _storing():
+                fd, name = tempfile.mkstemp(dir=self.folder, prefix=".upload-img-", suffix=".tmp")
+            path = Path(name)
             received = 0
             with os.fdopen(fd, "wb") as fh:
                 chunk = first
@@ -202,7 +214,8 @@ class UploadStore:
                         raise invalid(
                             f"upload: more bytes than announced ({size} = pixel_bytes + mask_bytes)"
                         )
-                    fh.write(chunk.data)
+                    with _storing():
+                        fh.write(chunk.data)
                     try:
                         chunk = await iterator.__anext__()
                     except StopAsyncIteration:
@@ -220,7 +233,7 @@ class UploadStore:
             return pb.UploadedImage(upload_id=upload_id, expires_in_s=int(self.limits.ttl_s))
         finally:
             self._release(size, ready)
-            if not ready:
+            if not ready and path is not None:
                 path.unlink(missing_ok=True)
 
     # -- using -------------------------------------------------------------------------------------

@@ -122,3 +122,10 @@ def test_the_walk_finds_nested_and_repeated_images() -> None:
     event = pb.JobEvent(preview=named("d"))
     assert [name for name, _ in uploaded_images(event)] == ["preview"]
     assert list(uploaded_images(pb.TrainRequest(overrides={"a": "b"}))) == []
+
+
+def test_a_folder_it_cannot_write_is_resource_exhausted(tmp_path: Path) -> None:
+    s = store(tmp_path / "missing", Clock())
+    with pytest.raises(RequestError, match="cannot store it") as info:
+        receive(s, stream(10, 10, bytes(100)))
+    assert info.value.code == grpc.StatusCode.RESOURCE_EXHAUSTED and s.pending == (0, 0)
