@@ -160,7 +160,7 @@ class InferenceRpcs(RpcBase):
         arr, alpha = split_for_model(arr, model.channels)  # the artist's transparency goes back on the result
         scale = self._injection_scale(model, request.injection_scale)
         if kw.get("fine_tune"):
-            _check_fine_tune(model, arr.shape[:2])
+            check_fine_tune(model, arr.shape[:2])
         args = (model, arr, mask) if need_mask else (model, arr)
         region_only = getattr(request, "region_only", False)
         if region_only:
@@ -301,7 +301,7 @@ def _call_over(context: grpc.aio.ServicerContext) -> tuple[Callable[[], bool], l
     return over.is_set, ended
 
 
-def _check_fine_tune(model: SinGANModel, size: tuple[int, int]) -> None:
+def check_fine_tune(model: SinGANModel, size: tuple[int, int]) -> None:
     """Fine-tuning trains the finest scales on the input at the model's working size, so that size must be
     as trainable as the model's own coarsest scale (its shorter side at least pyramid.min_size)."""
     shortest = min(min(shape) for shape in work_shapes(model, size)[-2:])

@@ -8,6 +8,7 @@ already checkpointed by ``on_scale_done``) and is recorded as INTERRUPTED; the n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import queue
@@ -15,19 +16,23 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from singan_api.job_state import JobState
 from singan_core.config import SinGANConfig, config_from_dict, config_to_dict
+from singan_core.device import resolve_device
 from singan_core.errors import TrainingCancelled
 from singan_core.fingerprint import model_id as compute_model_id
 from singan_core.model import SinGANModel
+from singan_core.tasks.inject import tune_for_harmonize
 from singan_core.train import TrainProgress, train
 
+from .finetune_jobs import TuneClock, TuneSpec, is_fine_tune, tuned_model
+from .job_views import JobSnapshot, ProgressView, progress_fraction
 from .store import JobRecord, ModelRecord, ModelStore, StoreError, check_id
 from .training_rates import record_training
 
@@ -42,43 +47,22 @@ class UnknownJob(StoreError):
     pass
 
 
-@dataclass
-class ProgressView:
-    scale: int = 0
-    num_scales: int = 0
-    iteration: int = 0
-    iterations: int = 0
-    losses: dict[str, float] = field(default_factory=dict)
-    elapsed_s: float = 0.0
-    eta_s: float = -1.0
-    fraction: float = 0.0
-
-
-@dataclass(frozen=True)
-class JobSnapshot:
-    """What subscribers receive: a consistent copy of a job's state at one moment."""
-
-    record: JobRecord
-    progress: ProgressView
-    queue_position: int = 0
-    preview: np.ndarray | None = None  # set on the event of a finished scale
-    model: ModelRecord | None = None  # set once the model is complete
-    reused: bool = False
-
-    @property
-    def finished(self) -> bool:
-        """The last event of a stream (see :attr:`JobState.ends_stream`)."""
-        return self.record.state.ends_stream
-
-
 class Job:
+    """A training job, or a fine-tuning job when ``tune`` is set (see :mod:`.finetune_jobs`)."""
+
     def __init__(
-        self, record: JobRecord, image: np.ndarray, config: SinGANConfig, retrain: bool = False
+        self,
+        record: JobRecord,
+        image: np.ndarray,
+        config: SinGANConfig,
+        retrain: bool = False,
+        tune: TuneSpec | None = None,
     ) -> None:
         self.record = record
         self.image = image
         self.config = config
         self.retrain = retrain
+        self.tune = tune
         self.stop = threading.Event()
         self.progress = ProgressView()
         self.model: ModelRecord | None = None
@@ -128,7 +112,10 @@ class JobManager:
                 try:
                     image = self.store.load_job_image(record.job_id)
                     config = config_from_dict(record.config)
-                    if self.admit is not None:
+                    tune = None
+                    if is_fine_tune(record.extra):  # starts again from the base model
+                        tune = TuneSpec.from_record(record.extra, image)
+                    elif self.admit is not None:
                         self.admit(image, config)
                 except Exception as exc:  # noqa: BLE001 - a broken record must not stop the server
                     record.state, record.error = JobState.FAILED, f"could not resume: {exc}"
@@ -137,7 +124,7 @@ class JobManager:
                     self._history[record.job_id] = record
                     continue
                 record.state = JobState.QUEUED
-                job = Job(record, image, config)
+                job = Job(record, image, config, tune=tune)
                 self._enqueue(job)
                 resumed += 1
                 log.info(
@@ -250,6 +237,31 @@ class JobManager:
             self._enqueue(job)
         return Submission(job, None, reused=False)
 
+    def submit_fine_tune(self, spec: TuneSpec, config: SinGANConfig, *, name: str) -> Submission:
+        """Queue a fine-tuning (behind any training), or return its running job / its finished model."""
+        with self._lock:
+            for job in self._jobs.values():
+                if job.record.model_id == spec.model_id and not job.record.state.final:
+                    return Submission(job, None, reused=True)
+            existing = self.store.find(spec.model_id)
+            if existing is not None and existing.complete and not existing.problem:
+                return Submission(None, existing, reused=True)
+            record = JobRecord(
+                job_id=uuid.uuid4().hex,
+                model_id=spec.model_id,
+                name=name,
+                preset=config.preset,
+                config=config_to_dict(config),
+                sr_factor=0,
+                created=time.time(),
+                extra=spec.extra(),
+            )
+            self.store.save_job_image(record.job_id, spec.packed_image())
+            self.store.save_job(record)
+            job = Job(record, spec.composite, config, tune=spec)
+            self._enqueue(job)
+        return Submission(job, None, reused=False)
+
     def _enqueue(self, job: Job) -> None:
         with self._lock:
             self._jobs[job.record.job_id] = job
@@ -314,7 +326,7 @@ class JobManager:
             self.store.save_job(job.record)
             self._publish(job, force=True)
             try:
-                self._train(job)
+                (self._fine_tune if job.tune is not None else self._train)(job)
             finally:
                 with self._lock:
                     self._running = None
@@ -334,17 +346,80 @@ class JobManager:
 
         def progress(p: TrainProgress) -> None:
             with self._lock:
-                view = job.progress
-                view.scale, view.num_scales = p.scale, p.num_scales
-                view.iteration, view.iterations = p.iteration, p.iterations
-                if p.losses:
-                    view.losses = {k: float(v) for k, v in p.losses.items()}
+                view = _reported(job.progress, p)
                 view.elapsed_s, view.eta_s = float(p.elapsed_s), float(p.eta_s)
                 view.fraction = max(view.fraction, progress_fraction(p))  # never backwards
                 reported[0] = time.monotonic()
             scale_done = p.scale_done or p.preview is not None
             self._publish(job, preview=p.preview if scale_done else None)
 
+        def on_scale_done(model: SinGANModel) -> None:
+            self.store.save_model(model, name=job.record.name, sr_factor=job.record.sr_factor)
+            job.record.scales_done = model.num_trained
+            self.store.save_job(job.record)
+
+        with self._beating(job, started, reported):
+            try:
+                model = train(
+                    job.image,
+                    job.config,
+                    device=self.device,
+                    progress=progress,
+                    should_stop=job.stop.is_set,
+                    on_scale_done=on_scale_done,
+                    resume=resume,
+                )
+                job.model = self.store.save_model(model, name=job.record.name, sr_factor=job.record.sr_factor)
+                try:  # this server's measured speed, for EstimateTraining
+                    record_training(self.store.models_dir, model, model.device.type)
+                except OSError as exc:
+                    log.warning("job %s: training speed not recorded (%s)", job.record.job_id, exc)
+                self._succeeded(job, model, started)
+            except Exception as exc:  # noqa: BLE001 - cancelled, or reported to the client as FAILED
+                self._ended(job, exc)
+
+    def _fine_tune(self, job: Job) -> None:
+        """A FineTune job: the base model's finest generators tuned on the composite, saved as a new model
+        (:mod:`.finetune_jobs`); progress as training's (fraction, eta, the heartbeat)."""
+        spec = job.tune
+        assert spec is not None
+        started = time.monotonic()
+        reported = [started]
+        clock: list[TuneClock] = []
+
+        def progress(p: TrainProgress) -> None:
+            fraction, elapsed, eta = clock[0].update(p)
+            with self._lock:
+                view = _reported(job.progress, p)
+                view.elapsed_s, view.eta_s, view.fraction = elapsed, eta, fraction
+                reported[0] = time.monotonic()
+            self._publish(job)
+
+        with self._beating(job, started, reported):
+            try:
+                base = self.store.load(spec.base_id, device=resolve_device(self.device)).eval()
+                clock.append(TuneClock(spec.tuned_scales(base.num_trained)))
+                tuned = tune_for_harmonize(
+                    base,
+                    spec.composite,
+                    spec.mask,
+                    injection_scale=spec.injection_scale,
+                    seed=spec.seed,
+                    scales=spec.scales,
+                    iterations=spec.iterations,
+                    progress=progress,
+                    should_stop=job.stop.is_set,
+                )
+                model = tuned_model(tuned, spec)
+                job.model = self.store.save_model(model, name=job.record.name)
+                self._succeeded(job, model, started)
+            except Exception as exc:  # noqa: BLE001 - cancelled, or reported to the client as FAILED
+                self._ended(job, exc)
+
+    @contextlib.contextmanager
+    def _beating(self, job: Job, started: float, reported: list[float]) -> Iterator[None]:
+        """While the block runs, publish the job at least every :data:`HEARTBEAT_S`, ageing its elapsed
+        time and ETA from the last report (``reported[0]``, monotonic)."""
         halt = threading.Event()
 
         def heartbeat() -> None:
@@ -353,7 +428,7 @@ class JobManager:
                     if job.record.state.final or halt.is_set():
                         return
                     view, now = job.progress, time.monotonic()
-                    if view.num_scales:  # training has reported: age its figures
+                    if view.num_scales:  # the work has reported: age its figures
                         view.elapsed_s += now - reported[0]
                         if view.eta_s > 0:
                             view.eta_s = max(0.0, view.eta_s - (now - reported[0]))
@@ -364,47 +439,33 @@ class JobManager:
 
         beat = threading.Thread(target=heartbeat, name="singan-heartbeat", daemon=True)
         beat.start()
-
-        def on_scale_done(model: SinGANModel) -> None:
-            self.store.save_model(model, name=job.record.name, sr_factor=job.record.sr_factor)
-            job.record.scales_done = model.num_trained
-            self.store.save_job(job.record)
-
         try:
-            model = train(
-                job.image,
-                job.config,
-                device=self.device,
-                progress=progress,
-                should_stop=job.stop.is_set,
-                on_scale_done=on_scale_done,
-                resume=resume,
-            )
-            job.model = self.store.save_model(model, name=job.record.name, sr_factor=job.record.sr_factor)
-            try:  # this server's measured speed, for EstimateTraining
-                record_training(self.store.models_dir, model, model.device.type)
-            except OSError as exc:
-                log.warning("job %s: training speed not recorded (%s)", job.record.job_id, exc)
-            job.progress.fraction, job.progress.eta_s = 1.0, 0.0
-            job.record.scales_done = model.num_trained
-            self._finish(job, JobState.SUCCEEDED)
-            log.info(
-                "job %s finished in %.1fs (model %s)",
-                job.record.job_id,
-                time.monotonic() - started,
-                model.model_id,
-            )
-        except TrainingCancelled:
+            yield
+        finally:
+            halt.set()
+            beat.join()
+
+    def _succeeded(self, job: Job, model: SinGANModel, started: float) -> None:
+        job.progress.fraction, job.progress.eta_s = 1.0, 0.0
+        job.record.scales_done = model.num_trained
+        self._finish(job, JobState.SUCCEEDED)
+        log.info(
+            "job %s finished in %.1fs (model %s)",
+            job.record.job_id,
+            time.monotonic() - started,
+            model.model_id,
+        )
+
+    def _ended(self, job: Job, exc: Exception) -> None:
+        """The job's work raised: CANCELLED (INTERRUPTED when the server is stopping), else FAILED."""
+        if isinstance(exc, TrainingCancelled):
             with self._lock:
                 state = JobState.INTERRUPTED if self._shutting_down else JobState.CANCELLED
             self._finish(job, state)
             log.info("job %s %s after %d scales", job.record.job_id, state.lower(), job.record.scales_done)
-        except Exception as exc:  # noqa: BLE001 - reported to the client as FAILED
-            log.error("job %s failed: %s\n%s", job.record.job_id, exc, traceback.format_exc())
-            self._finish(job, JobState.FAILED, error=str(exc) or exc.__class__.__name__)
-        finally:
-            halt.set()
-            beat.join()
+            return
+        log.error("job %s failed: %s\n%s", job.record.job_id, exc, traceback.format_exc())
+        self._finish(job, JobState.FAILED, error=str(exc) or exc.__class__.__name__)
 
     def _finish(self, job: Job, state: JobState, error: str = "") -> None:
         with self._lock:
@@ -417,17 +478,13 @@ class JobManager:
         self._publish(job, force=True)
 
 
-def progress_fraction(p: TrainProgress) -> float:
-    """Share of the training's predicted time done: the elapsed time over elapsed plus the ETA, whose
-    remaining scales are weighted by their measured per-iteration cost (concurrent stages included, see
-    :mod:`singan_core.eta`); by scales and iterations until there is an ETA."""
-    if p.eta_s > 0 and p.elapsed_s > 0:
-        return p.elapsed_s / (p.elapsed_s + p.eta_s)
-    if not p.num_scales:
-        return 0.0
-    if p.scale_done or p.preview is not None:
-        return (p.scale + 1) / p.num_scales
-    return (p.scale + p.iteration / max(1, p.iterations)) / p.num_scales
+def _reported(view: ProgressView, p: TrainProgress) -> ProgressView:
+    """``view`` with the scale, iteration and losses of report ``p`` (the caller holds the lock)."""
+    view.scale, view.num_scales = p.scale, p.num_scales
+    view.iteration, view.iterations = p.iteration, p.iterations
+    if p.losses:
+        view.losses = {k: float(v) for k, v in p.losses.items()}
+    return view
 
 
 def _deliver(targets: list[asyncio.Queue[JobSnapshot]], snap: JobSnapshot) -> None:

@@ -14,19 +14,22 @@ from singan_api.job_state import JobState
 from singan_core.config import PRESETS, SinGANConfig, get_preset, with_overrides
 from singan_core.device import describe_device
 from singan_core.imageio import prepare_training_image
+from singan_core.tasks.channels import split_for_model
 from singan_core.tasks.super_resolve import sr_config
 
 from . import __version__
 from .convert import (
+    RequestError,
     event_to_proto,
     image_from_proto,
     job_to_proto,
     model_to_proto,
 )
 from .estimate_rpcs import EstimateRpcs
-from .inference_rpcs import InferenceRpcs
+from .finetune_jobs import MAX_ITERATIONS, TuneSpec
+from .inference_rpcs import InferenceRpcs, check_fine_tune
 from .instant_rpcs import InstantRpcs
-from .jobs import Job, JobSnapshot
+from .jobs import Job, JobSnapshot, Submission
 from .model_rpcs import ModelRpcs
 from .resources import check_training
 from .rpc import streaming, unary
@@ -43,6 +46,7 @@ CAPABILITIES = (
     "super_resolve",
     "animate",
     "instant",
+    "fine_tune",
 )
 
 
@@ -119,6 +123,11 @@ class SinGANServicer(EstimateRpcs, ModelRpcs, InstantRpcs, InferenceRpcs, singan
             sr_factor=request.super_resolution_factor,
             retrain=request.retrain,
         )
+        async for event in self._submitted(sub):
+            yield event
+
+    async def _submitted(self, sub: Submission) -> AsyncIterator[pb.JobEvent]:
+        """A submitted job's events to its end; one SUCCEEDED event when its model already existed."""
         if sub.job is None:  # a finished model already exists
             model = sub.model
             event = pb.JobEvent(
@@ -141,6 +150,32 @@ class SinGANServicer(EstimateRpcs, ModelRpcs, InstantRpcs, InferenceRpcs, singan
             if first:
                 event.reused = sub.reused
                 first = False
+            yield event
+
+    @streaming
+    async def FineTune(
+        self, request: pb.FineTuneRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.JobEvent]:
+        """Harmonize's fine-tuning as a job (queued with trainings): its result is a new model, the base
+        model's finest generators tuned on this composite (:mod:`.finetune_jobs`)."""
+        arr, mask = self._input(request.composite, "composite", need_mask=True)
+        base = self.store.get(request.model_id)
+        model = await self._in_pool(self.cache.get, request.model_id)
+        h, w = arr.shape[:2]
+        self._check_inference(model, h, w, 1, f"fine-tuning on a {w}x{h} composite")
+        if request.iterations > MAX_ITERATIONS:
+            raise RequestError(
+                grpc.StatusCode.INVALID_ARGUMENT,
+                f"iterations={request.iterations} is over the limit of {MAX_ITERATIONS} per tuned scale "
+                "(0 = a quarter of the model's training iterations)",
+            )
+        arr, _ = split_for_model(arr, model.channels)  # as Harmonize sees it
+        scale = self._injection_scale(model, request.injection_scale) or 0
+        check_fine_tune(model, (h, w))
+        spec = TuneSpec.for_model(model, base.model_id, arr, mask, scale, request.iterations)
+        name = request.name or f"{base.name} (fine-tuned)"
+        sub = await self._in_pool(self.jobs.submit_fine_tune, spec, model.config, name=name)
+        async for event in self._submitted(sub):
             yield event
 
     @streaming

@@ -154,6 +154,14 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
             if not got_final:
                 raise
 
+    async def _job_updates(
+        self, method: Any, request: Any, timeout: float | None
+    ) -> AsyncIterator[JobUpdate]:
+        """A job's events (Train, WatchJob, FineTune) as updates, to the one that ends the stream."""
+        stream = self._server_stream(method, request, timeout, final=_job_finished, kind="training_timeout")
+        async for event in stream:
+            yield JobUpdate.from_proto(event)
+
     # -- server -----------------------------------------------------------------------------------
     async def server_info(self) -> pb.ServerInfo:
         """Version, device, queue length, limits, presets, capabilities."""
@@ -184,20 +192,40 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
             super_resolution_factor=super_resolution_factor,
             retrain=retrain,
         )
-        stream = self._server_stream(
-            self._stub.Train, request, timeout, final=_job_finished, kind="training_timeout"
-        )
-        async for event in stream:
-            yield JobUpdate.from_proto(event)
+        async for update in self._job_updates(self._stub.Train, request, timeout):
+            yield update
 
     async def watch_job(self, job_id: str, *, timeout: float | None = None) -> AsyncIterator[JobUpdate]:
         """Reattach to a job (by job id or model id): yields its current state, then updates until it ends."""
         request = pb.WatchJobRequest(job_id=job_id)
-        stream = self._server_stream(
-            self._stub.WatchJob, request, timeout, final=_job_finished, kind="training_timeout"
+        async for update in self._job_updates(self._stub.WatchJob, request, timeout):
+            yield update
+
+    async def fine_tune(
+        self,
+        model_id: str,
+        composite: RawImage,
+        *,
+        iterations: int = 0,
+        name: str = "",
+        injection_scale: int = 0,
+        timeout: float | None = None,
+    ) -> AsyncIterator[JobUpdate]:
+        """Fine-tune ``model_id``'s finest scales on ``composite`` (which carries the pasted object's mask)
+        as a job, queued with trainings: yields its updates as :meth:`train` does. On success the last
+        update's ``model_id`` is a NEW model (the base is unchanged) that harmonizes this composite without
+        ``fine_tune``. ``iterations`` per tuned scale (0 = the server's default), ``name`` of the new model
+        (empty: "<base name> (fine-tuned)"), ``injection_scale`` as in :meth:`harmonize`. A server
+        without the FineTune RPC raises :class:`~host_plugin.client.errors.Unimplemented`."""
+        request = pb.FineTuneRequest(
+            model_id=model_id,
+            composite=composite.to_proto(),
+            iterations=iterations,
+            name=name,
+            injection_scale=injection_scale,
         )
-        async for event in stream:
-            yield JobUpdate.from_proto(event)
+        async for update in self._job_updates(self._stub.FineTune, request, timeout):
+            yield update
 
     async def cancel_job(self, job_id: str) -> pb.Job:
         """Stop a job at the next safe point; finished scales stay saved (Train again resumes them)."""

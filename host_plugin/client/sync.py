@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping
 from typing import Any, TypeVar
 
 from singan_api import singan_pb2 as pb
@@ -146,23 +146,15 @@ class Client(EstimateCalls, InstantCalls):
         ``cancel`` only stops *watching* (the job keeps running; use :meth:`cancel_job` to stop it).
         """
 
-        async def run() -> JobUpdate:
-            last: JobUpdate | None = None
-            async for update in self._aio.train(
-                image,
-                preset=preset,
-                overrides=overrides,
-                name=name,
-                super_resolution_factor=super_resolution_factor,
-                retrain=retrain,
-            ):
-                last = update
-                if on_update is not None:
-                    on_update(update)
-            assert last is not None, "server closed the stream without an update"
-            return last
-
-        return self._run(run(), cancel)
+        updates = self._aio.train(
+            image,
+            preset=preset,
+            overrides=overrides,
+            name=name,
+            super_resolution_factor=super_resolution_factor,
+            retrain=retrain,
+        )
+        return self._run(_to_the_end(updates, on_update), cancel)
 
     def watch_job(
         self,
@@ -172,17 +164,21 @@ class Client(EstimateCalls, InstantCalls):
         cancel: CancelToken | None = None,
     ) -> JobUpdate:
         """Reattach to a job and block until it ends; returns the last update."""
+        return self._run(_to_the_end(self._aio.watch_job(job_id), on_update), cancel)
 
-        async def run() -> JobUpdate:
-            last: JobUpdate | None = None
-            async for update in self._aio.watch_job(job_id):
-                last = update
-                if on_update is not None:
-                    on_update(update)
-            assert last is not None, "server closed the stream without an update"
-            return last
-
-        return self._run(run(), cancel)
+    def fine_tune(
+        self,
+        model_id: str,
+        composite: RawImage,
+        *,
+        on_update: Callable[[JobUpdate], None] | None = None,
+        cancel: CancelToken | None = None,
+        **kwargs: Any,
+    ) -> JobUpdate:
+        """Fine-tune a model on a composite as a job (keyword arguments: see :meth:`AsyncClient.fine_tune`)
+        and block until it ends; returns the last update (on success ``model_id`` is the new, tuned model).
+        ``cancel`` only stops *watching*, as for :meth:`train`."""
+        return self._run(_to_the_end(self._aio.fine_tune(model_id, composite, **kwargs), on_update), cancel)
 
     def cancel_job(self, job_id: str) -> pb.Job:
         return self._run(self._aio.cancel_job(job_id))
@@ -260,3 +256,16 @@ class Client(EstimateCalls, InstantCalls):
             return frames
 
         return self._run(run(), cancel)
+
+
+async def _to_the_end(
+    updates: AsyncIterator[JobUpdate], on_update: Callable[[JobUpdate], None] | None
+) -> JobUpdate:
+    """A job's updates to the last one (handed to ``on_update`` as they come)."""
+    last: JobUpdate | None = None
+    async for update in updates:
+        last = update
+        if on_update is not None:
+            on_update(update)
+    assert last is not None, "server closed the stream without an update"
+    return last
