@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from host_plugin.client import Cancelled, ClientError, JobUpdate, RawImage
+from host_plugin.client import ClientError, JobUpdate, RawImage
 
 from .document import Document, LayerInfo, NewLayer, Placed
 from .geometry import Rect, RegionError, scaled_placement, with_context, work_area
@@ -20,6 +20,7 @@ from .models import ActionError, ModelRef
 from .pixels import is_blank
 from .runner import Outcome, Plan, RunContext
 from .selection import require_mask
+from .server_jobs import fine_tuned, follow_job
 from .variation import sent_variation
 
 INJECTIONS = {"harmonize": "Harmonize", "edit": "Edit", "paint_to_image": "Paint to image"}
@@ -125,19 +126,12 @@ def result_corner(result: RawImage, source: RawImage) -> tuple[int, int]:
 # -- train -----------------------------------------------------------------------------------------
 def _train(ctx: RunContext, image: RawImage, **kwargs: object) -> JobUpdate:
     """A training job to its end; cancelling the task cancels the job on the server."""
-    job: dict[str, str] = {}
-
-    def on_update(update: JobUpdate) -> None:
-        job.setdefault("id", update.job_id)
-        ctx.report(update)
-
-    ctx.task.on_cancel(lambda: job.get("id") and ctx.client.cancel_job(job["id"]))
-    last = ctx.client.train(image, on_update=on_update, **kwargs)  # type: ignore[arg-type]
-    if last.state == "CANCELLED" or ctx.cancel.cancelled:
-        raise Cancelled("training cancelled; finished scales are kept and Train resumes from them")
-    if last.state != "SUCCEEDED":
-        raise ActionError(f"training {last.state.lower()}: {last.error or 'see the server log'}")
-    return last
+    return follow_job(
+        ctx,
+        lambda on_update: ctx.client.train(image, on_update=on_update, **kwargs),  # type: ignore[arg-type]
+        "training",
+        "training cancelled; finished scales are kept and Train resumes from them",
+    )
 
 
 def model_name(base: str, preset: str, last: JobUpdate) -> str:
@@ -313,6 +307,8 @@ class InjectPlan(Plan):
     #: injection scale for the model's scale count in :meth:`run`; None = ``injection_scale``
     change_level: float | None = None
     variation: float | None = None  # the dialog's variation strength; None = as trained
+    #: harmonize only: fine-tune the model on this composite first, as a server job (progress, Cancel)
+    fine_tune: bool = False
 
     @property
     def title(self) -> str:  # type: ignore[override]
@@ -320,6 +316,8 @@ class InjectPlan(Plan):
 
     @property
     def doing(self) -> str:
+        if self.fine_tune and self.kind == "harmonize":
+            return "fine-tuning, then harmonizing"
         return {"harmonize": "harmonizing", "edit": "editing"}.get(self.kind, "painting to image")
 
     def run(self, ctx: RunContext) -> RawImage:
@@ -339,11 +337,18 @@ class InjectPlan(Plan):
             kwargs["quantize"] = self.quantize
         else:  # the changed region only, transparent outside the mask, at its own offset
             kwargs["region_only"] = True
+        model_id = self.model.model_id
+        if self.fine_tune and self.kind == "harmonize":
+            tuned = fine_tuned(ctx, model_id, self.image, int(kwargs["injection_scale"]))  # type: ignore[call-overload]
+            if tuned is None:  # a server without FineTune: the one call fine-tunes (no progress)
+                kwargs["fine_tune"] = True
+            else:
+                model_id = tuned
         image = self.image
         self.note = model_scale(
-            ctx, self.model.model_id, Rect(image.offset_x, image.offset_y, image.width, image.height)
+            ctx, model_id, Rect(image.offset_x, image.offset_y, image.width, image.height)
         )
-        return getattr(ctx.client, self.kind)(self.model.model_id, self.image, **kwargs)
+        return getattr(ctx.client, self.kind)(model_id, self.image, **kwargs)
 
     def apply(self, doc: Document, result: RawImage) -> Outcome:
         name = self.style.injected(self.kind, result, self.image)
@@ -361,10 +366,12 @@ def plan_inject(
     layer: str | None = None,
     quantize: bool = False,
     variation: float = 1.0,
+    fine_tune: bool = False,
 ) -> InjectPlan:
     """Harmonize and edit send the image over the selection plus context around it (not the whole
     layer: see :func:`~.geometry.with_context`) with the selection as the mask, and get back the changed
-    region only; paint to image sends the painted ``layer`` (default: active) over the model's region."""
+    region only; paint to image sends the painted ``layer`` (default: active) over the model's region.
+    ``fine_tune`` (harmonize): the model is first fine-tuned on this composite by a server job."""
     if kind not in INJECTIONS:
         raise ActionError(f"unknown injection {kind!r}; one of {', '.join(INJECTIONS)}")
     doc.check_format()
@@ -378,6 +385,7 @@ def plan_inject(
         require_mask(image.mask, INJECTIONS[kind])
     plan = InjectPlan(kind, model, image, style, seed, injection_scale, quantize)
     plan.variation = sent_variation(variation)
+    plan.fine_tune = fine_tune and kind == "harmonize"
     return plan
 
 
