@@ -114,7 +114,8 @@ try:
         call("plug-in-singan-train", image, layer, preset="fast", retrain=True)
         raise SystemExit
 
-    if PARAMS.get("scenario") == "native":  # one harmonize on a large image; raw pixels to files
+    def big_photo():
+        """A PARAMS["size"] image of one opaque layer "Photo" holding PARAMS["texture"] (raw RGBA)."""
         width, height = PARAMS["size"]
         big = Gimp.Image.new(width, height, Gimp.ImageBaseType.RGB)
         photo = Gimp.Layer.new(
@@ -125,17 +126,20 @@ try:
         with open(PARAMS["texture"], "rb") as handle:
             photo.get_buffer().set(whole, "R'G'B'A u8", handle.read())
         photo.get_buffer().flush()
+        return big, photo
 
-        def dump(drawable, name):
-            w, h = drawable.get_width(), drawable.get_height()
-            data = drawable.get_buffer().get(
-                Gegl.Rectangle.new(0, 0, w, h), 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.CLAMP
-            )
-            with open(PARAMS["dump"] + name, "wb") as handle:
-                handle.write(bytes(data))
-            _, x, y = drawable.get_offsets()
-            return {"x": x, "y": y, "width": w, "height": h}
+    def dump(drawable, name):
+        w, h = drawable.get_width(), drawable.get_height()
+        data = drawable.get_buffer().get(
+            Gegl.Rectangle.new(0, 0, w, h), 1.0, "R'G'B'A u8", Gegl.AbyssPolicy.CLAMP
+        )
+        with open(PARAMS["dump"] + name, "wb") as handle:
+            handle.write(bytes(data))
+        _, x, y = drawable.get_offsets()
+        return {"x": x, "y": y, "width": w, "height": h}
 
+    if PARAMS.get("scenario") == "native":  # one harmonize on a large image; raw pixels to files
+        big, photo = big_photo()
         call("plug-in-singan-train", big, photo, **{"preset-name": "tiny"})
         x, y, w, h = PARAMS["selection"]
         big.select_rectangle(Gimp.ChannelOps.REPLACE, x, y, w, h)
@@ -144,6 +148,25 @@ try:
         results = [lay for lay in big.get_layers() if lay.get_name().startswith("SinGAN harmonized")]
         if results:
             record["dumps"]["result"] = dump(results[0], "result")
+        raise SystemExit
+
+    if PARAMS.get("scenario") == "instant":  # the instant actions on a large image, no model
+        big, photo = big_photo()
+        x, y, w, h = PARAMS["selection"]
+        big.select_rectangle(Gimp.ChannelOps.REPLACE, x, y, w, h)
+        record = call("plug-in-singan-instant-fill", big, photo, seed=0)
+        record["layers"] = [lay.get_name() for lay in big.get_layers()]
+        record["dumps"] = {"after": dump(photo, "after")}
+        filled = [lay for lay in big.get_layers() if lay.get_name() == "Filled"]
+        if filled:
+            record["dumps"]["result"] = dump(filled[0], "result")
+        Gimp.Selection.none(big)
+        record = call("plug-in-singan-instant-extend", big, photo, left=0, top=0, right=96, bottom=32, seed=1)
+        record["size"] = [big.get_width(), big.get_height()]
+        record["layers"] = [describe_layer(lay) for lay in big.get_layers()]
+        big.select_rectangle(Gimp.ChannelOps.REPLACE, x, y, w, h)
+        record = call("plug-in-singan-instant-variations", big, photo, n=2, seed=3)
+        record["layers"] = [describe_layer(lay) for lay in big.get_layers()]
         raise SystemExit
 
     if PARAMS.get("scenario") == "interactive":  # the harness presses Return in each dialog

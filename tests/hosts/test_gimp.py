@@ -377,3 +377,56 @@ def test_interactive_run_shows_the_procedure_dialog_with_defaults(gimp_root: Pat
         len(samples) == 1 and (samples[0]["width"], samples[0]["height"]) == SIZE
     )  # the defaults: n=1, scale 1
     _assert_not_blank(samples[0])
+
+
+INSTANT_SELECTION = (700, 500, 200, 160)
+
+
+def test_instant_actions_on_a_large_image(gimp_root: Path) -> None:
+    """Fill selection on a 1600x1200 image with no model: one new layer exactly over the selection (opaque
+    there, nothing outside), the artist's layer untouched; Extend canvas grows the image and adds one layer
+    over it; Instant variations add their layers over the selection. (GIMP's console has no Undo to press:
+    the one undo step is GimpDocument's undo group, checked in Krita's window test the same way.)"""
+    w, h = NATIVE_SIZE
+    texture = _sharp_texture(w, h)
+    with tempfile.TemporaryDirectory() as models, build_server(port=0, models_dir=Path(models)) as server:
+        with gimp_chroot.session(gimp_root) as chroot:
+            _install(chroot)
+            (chroot.home_outside / "texture.rgba").write_bytes(texture.tobytes())
+            params = {
+                "address": server.address,
+                "png": chroot.to_inside(_sample_png(chroot, SIZE)),
+                "scenario": "instant",
+                "size": NATIVE_SIZE,
+                "selection": INSTANT_SELECTION,
+                "texture": chroot.to_inside(chroot.home_outside / "texture.rgba"),
+                "dump": chroot.to_inside(chroot.home_outside / "instant_"),
+            }
+            results, output = _run_script(chroot, params, timeout=400)
+            fill = results["calls"].get("plug-in-singan-instant-fill")
+            assert fill is not None and fill["status"] == "SUCCESS", (fill, output[-4000:])
+            d = fill["dumps"]
+            after = read_rgba(
+                chroot.home_outside / "instant_after", d["after"]["width"], d["after"]["height"]
+            )
+            r = d["result"]
+            result = on_canvas(read_rgba(chroot.home_outside / "instant_result", r["width"], r["height"]),
+                               r["x"], r["y"], w, h)  # fmt: skip
+    assert fill["layers"] == ["Filled", "Photo"]
+    assert np.array_equal(after, texture), "the artist's layer changed"
+    x, y, sw, sh = INSTANT_SELECTION
+    assert (r["x"], r["y"], r["width"], r["height"]) == (x, y, sw, sh)
+    selected = np.zeros((h, w), bool)
+    selected[y : y + sh, x : x + sw] = True
+    assert (result[selected][:, 3] == 255).all() and (result[~selected][:, 3] == 0).all()
+    assert np.abs(result[selected][:, :3].astype(int) - texture[selected][:, :3]).mean() > 5  # really filled
+    extend = results["calls"]["plug-in-singan-instant-extend"]
+    assert extend["status"] == "SUCCESS", extend["error"]
+    assert extend["size"] == [w + 96, h + 32]
+    sizes = {lay["name"]: (lay["x"], lay["y"], lay["width"], lay["height"]) for lay in extend["layers"]}
+    assert sizes["Extended"] == (0, 0, w + 96, h + 32)  # above the active layer, over the whole new canvas
+    assert sizes["Photo"] == (0, 0, w, h)
+    variations = results["calls"]["plug-in-singan-instant-variations"]
+    assert variations["status"] == "SUCCESS", variations["error"]
+    groups = [lay for lay in variations["layers"] if lay["name"] == "Instant variations (Photo)"]
+    assert [(g["x"], g["y"], g["width"], g["height"]) for g in groups] == [(x, y, sw, sh)]  # 2 layers inside
