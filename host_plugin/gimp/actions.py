@@ -10,6 +10,7 @@ from typing import Protocol
 
 from host_plugin.client import Client, JobUpdate, RawImage
 from host_plugin.common import flows, instant_flows
+from host_plugin.common.dialogs import GenerateChoices, InjectChoices, estimate_or_reason
 from host_plugin.common.document import Document
 from host_plugin.common.models import ModelRef
 from host_plugin.common.progress import ProgressModel, Shown, format_duration
@@ -86,14 +87,22 @@ def plan(task: str, doc: Document, arg: Callable[[str], object], model: ModelRef
         return _instant_plan(task, doc, arg, seed)
     if model is None:
         raise ValueError(f"{task} needs a model")
+    variation = float(arg("variation")) if task != "animate" else 1.0  # type: ignore[arg-type]
     if task == "generate":
         scale = (float(arg("width-scale")), float(arg("height-scale")))  # type: ignore[arg-type]
         n, start = int(arg("n")), int(arg("start-scale"))  # type: ignore[call-overload]
-        return flows.plan_generate(doc, STYLE, model, n, seed, scale=scale, start_scale=start)
+        generated = GenerateChoices(n, seed, str(arg("size")), variation).plan(doc, STYLE, model)
+        if scale != (1.0, 1.0):  # the model's size scaled: not the document's
+            generated.scale, generated.at_document_size = scale, False
+        generated.start_scale = start
+        return generated
     if task in ("harmonize", "edit", "paint-to-image"):
         kind = task.replace("-", "_")
-        quantize = bool(arg("quantize")) if kind == "paint_to_image" else False
-        return flows.plan_inject(doc, STYLE, kind, model, seed, int(arg("scale")), quantize=quantize)  # type: ignore[call-overload]
+        injected = InjectChoices(str(arg("change")), seed, variation).plan(doc, STYLE, kind, model)
+        injected.quantize = bool(arg("quantize")) if kind == "paint_to_image" else False
+        if int(arg("scale")):  # type: ignore[call-overload]  # a script's explicit scale wins
+            injected.injection_scale, injected.change_level = int(arg("scale")), None  # type: ignore[call-overload]
+        return injected
     if task == "animate":
         frames, start, ms = (int(arg(name)) for name in ("frames", "start-scale", "frame-ms"))  # type: ignore[call-overload]
         alpha, beta = float(arg("alpha")), float(arg("beta"))  # type: ignore[arg-type]
@@ -110,6 +119,15 @@ def _instant_plan(task: str, doc: Document, arg: Callable[[str], object], seed: 
     size = str(arg("size"))
     wanted = (int(arg("width")), int(arg("height"))) if size == "custom" else size  # type: ignore[call-overload]
     return instant_flows.plan_instant_variations(doc, int(arg("n")), seed, wanted)  # type: ignore[call-overload]
+
+
+def training_estimate(doc: Document, client: Client, arg: Callable[[str], object]) -> str:
+    """The server's estimate for the Train procedure's current arguments, in words (the dialog's Time)."""
+    train = plan("train", doc, arg)
+    assert isinstance(train, flows.TrainPlan)
+    return estimate_or_reason(
+        lambda: client.estimate_training(train.image, preset=train.preset, overrides=train.overrides)
+    )
 
 
 def _preset(arg: Callable[[str], object]) -> str:

@@ -8,6 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from host_plugin.common.dialogs import (
+    CHANGE_LEVELS,
+    GENERATE_SIZES,
+    VARIATION_DEFAULT,
+    VARIATION_HELP,
+    VARIATION_MAX,
+    VARIATION_MIN,
+)
+
 MENU_PATH = "<Image>/Filters/SinGAN"
 PRESETS = (("fast", "Fast (minutes)"), ("paper", "Paper (best, slow)"))  # common.settings.USER_PRESETS
 MAX_SEED = 2**31 - 1
@@ -50,16 +59,41 @@ def _seed() -> Arg:
     return Arg("seed", "int", "See_d", "Random seed (the same seed gives the same result)", 0, 0, MAX_SEED)
 
 
-def _injection_scale() -> Arg:
+def _injection_scale() -> tuple[Arg, ...]:
+    """How much may change, in words (the dialog), and the injection scale itself (scripts; wins if > 0)."""
+    return (
+        Arg(
+            "change",
+            "choice",
+            "How much may chan_ge",
+            "Where the model takes over from your pixels: keep layout (fine scale, stays close to the "
+            "input) ... change more (coarse scale, shapes may move)",
+            "default",
+            choices=tuple((key, label) for key, label, _level in CHANGE_LEVELS),
+        ),
+        Arg(
+            "scale",
+            "int",
+            "In_jection scale",
+            "Scale at which the input is injected: 1 = one above the coarsest (more change), "
+            "higher = closer to the input; 0 = from How much may change",
+            0,
+            0,
+            32,
+            hidden=True,
+        ),
+    )
+
+
+def _variation() -> Arg:
     return Arg(
-        "scale",
-        "int",
-        "In_jection scale",
-        "Scale at which the input is injected: 1 = one above the coarsest (more change), "
-        "higher = closer to the input; 0 = the default",
-        0,
-        0,
-        32,
+        "variation",
+        "double",
+        "_Variation",
+        f"Variation strength: {VARIATION_HELP}",
+        VARIATION_DEFAULT,
+        VARIATION_MIN,
+        VARIATION_MAX,
     )
 
 
@@ -110,6 +144,13 @@ PROCEDURES: tuple[Procedure, ...] = (
             ),
             Arg("whole-layer", "bool", "_Whole layer", "Train on the whole layer, not the selection", False),
             Arg("retrain", "bool", "Re_train", "Train again even if this exact model exists", False),
+            Arg(
+                "estimate",
+                "string",
+                "Ti_me (information only)",
+                "What the server expects this training to take, for the options as the dialog opened",
+                "",
+            ),
             _PRESET_NAME,
         ),
         returns=(Arg("model-id", "string", "Model id", "The trained model's id", ""),),
@@ -121,7 +162,17 @@ PROCEDURES: tuple[Procedure, ...] = (
         "Draws new images from the model as new layers above the active layer.",
         (
             Arg("n", "int", "_Number of samples", "How many samples (one layer each)", 1, 1, 64),
+            Arg(
+                "size",
+                "choice",
+                "Si_ze",
+                "Document size: the model's region at full detail; model size: the size the model "
+                "works at (the scales below change it)",
+                "document",
+                choices=GENERATE_SIZES,
+            ),
             _seed(),
+            _variation(),
             Arg(
                 "width-scale",
                 "double",
@@ -157,14 +208,14 @@ PROCEDURES: tuple[Procedure, ...] = (
         "_Harmonize...",
         "Blend a pasted object into the image",
         "The selection marks the pasted object; the harmonized layer is added above the active layer.",
-        (_injection_scale(), _seed(), *_MODEL_ARGS),
+        (*_injection_scale(), _seed(), _variation(), *_MODEL_ARGS),
     ),
     Procedure(
         "plug-in-singan-edit",
         "_Edit...",
         "Make an edited region look natural",
         "The selection marks the edited region; the result is added above the active layer.",
-        (_injection_scale(), _seed(), *_MODEL_ARGS),
+        (*_injection_scale(), _seed(), _variation(), *_MODEL_ARGS),
     ),
     Procedure(
         "plug-in-singan-paint-to-image",
@@ -173,7 +224,7 @@ PROCEDURES: tuple[Procedure, ...] = (
         "The active layer (or selection) is the painting; the model of another layer or image gives "
         "the look. The result is added above the active layer.",
         (
-            _injection_scale(),
+            *_injection_scale(),
             Arg(
                 "quantize",
                 "bool",
@@ -182,6 +233,7 @@ PROCEDURES: tuple[Procedure, ...] = (
                 False,
             ),
             _seed(),
+            _variation(),
             *_MODEL_ARGS,
         ),
     ),

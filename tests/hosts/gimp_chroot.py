@@ -53,6 +53,7 @@ def _host_mirror() -> str:
 
 
 GIMP_CONSOLE = "/usr/bin/gimp-console-3.0"
+GIMP_UI = "/usr/bin/gimp-3.0"
 STAMP_NAME = ".singan-gimp-chroot"
 
 
@@ -268,8 +269,17 @@ class GimpChroot:
         )  # fmt: skip
         return proc.stdout.strip() if proc.returncode == 0 else ""
 
-    def run_batch(self, script: str, *, timeout: float = 300, env: dict[str, str] | None = None) -> GimpRun:
-        """Run ``script`` (Python) through ``gimp-console-3.0 --batch-interpreter=python-fu-eval``."""
+    def run_batch(
+        self,
+        script: str,
+        *,
+        timeout: float = 300,
+        env: dict[str, str] | None = None,
+        binary: str = GIMP_CONSOLE,
+        flags: str = "-idf",
+    ) -> GimpRun:
+        """Run ``script`` (Python) through ``gimp-console-3.0 --batch-interpreter=python-fu-eval``; or
+        ``binary=GIMP_UI, flags="-df"``: the whole GIMP with its windows (on ``env["DISPLAY"]``)."""
         environment = {
             "HOME": self.home_inside,
             "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
@@ -283,8 +293,8 @@ class GimpChroot:
             "/usr/bin/env",
             "-i",
             *(f"{k}={v}" for k, v in environment.items()),
-            GIMP_CONSOLE,
-            "-idf",
+            binary,
+            flags,
             "--batch-interpreter=python-fu-eval",
             "-b",
             "-",

@@ -23,6 +23,9 @@ DEFAULTS = {
     "iterations": 0,
     "max-size": 0,
     "whole-layer": False,
+    "change": "default",
+    "variation": 1.0,
+    "size": "document",
 }
 
 
@@ -223,3 +226,26 @@ def test_animate_makes_named_frames() -> None:
 def test_tasks_other_than_training_need_a_model() -> None:
     with pytest.raises(ValueError, match="needs a model"):
         call("generate", memory_document(Rect(0, 0, 10, 8)), RecordingClient(), n=1)
+
+
+def test_the_dialogs_words_seed_and_variation_reach_the_request() -> None:
+    """Harmonize's 'How much may change' (a model of 6 scales: keep layout = injection at scale 5),
+    seed and variation; Generate's model size and variation."""
+
+    class WithModelInfo(RecordingClient):
+        def get_model(self, model_id, **kw):
+            from singan_api import singan_pb2 as pb
+
+            return pb.ModelInfo(model_id=model_id, num_scales=6)
+
+    doc, client = memory_document(Rect(0, 0, 40, 30), Rect(5, 5, 6, 6)), WithModelInfo()
+    call("harmonize", doc, client, model="m1", change="keep-layout", seed=4, variation=0.25)
+    (_, _args, kw) = [c for c in client.calls if c[0] == "harmonize"][-1]
+    assert (kw["injection_scale"], kw["seed"], kw["variation"]) == (5, 4, 0.25)
+    call("harmonize", doc, client, model="m1", change="change-more", scale=3)  # a script's scale wins
+    (_, _args, kw) = [c for c in client.calls if c[0] == "harmonize"][-1]
+    assert kw["injection_scale"] == 3 and "variation" not in kw
+    scales = {"width_scale": 1.0, "height_scale": 1.0, "start_scale": 0}
+    call("generate", doc, client, model="m1", n=2, seed=1, size="model", variation=1.5, **scales)
+    (_, _args, kw) = [c for c in client.calls if c[0] == "generate"][-1]
+    assert (kw["n"], kw["variation"], kw["size"]) == (2, 1.5, None) and "at_document_size" not in kw

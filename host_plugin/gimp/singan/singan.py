@@ -133,6 +133,8 @@ def _run_image(spec: Spec, procedure, run_mode, image, drawables, config) -> Gim
     if len(drawables) != 1:
         return _error(procedure, f"{spec.label.strip('_.')}: select exactly one layer (got {len(drawables)})")
     interactive = run_mode == Gimp.RunMode.INTERACTIVE
+    if interactive and spec.task == "train":
+        config.set_property("estimate", _training_estimate(image, drawables[0], config))
     if interactive and not _dialog(
         procedure, config, f"SinGAN: {spec.label.replace('_', '').rstrip('.')}", spec
     ):
@@ -160,6 +162,20 @@ def _run_image(spec: Spec, procedure, run_mode, image, drawables, config) -> Gim
     except Exception as exc:  # a bug: keep the traceback for the error console
         traceback.print_exc()
         return _error(procedure, f"SinGAN {spec.task} failed unexpectedly: {type(exc).__name__}: {exc}")
+    finally:
+        bar.end()
+
+
+def _training_estimate(image, drawable, config) -> str:
+    """The Train dialog's Time, asked before it opens (for the options it opens with)."""
+    bar = GimpProgress("SinGAN: estimating the training time")
+    try:
+        conn = server_connection(load_settings(_settings()), bar.pulse, user=GIMP_PID)
+        with Client(conn) as client:
+            doc = GimpDocument(image, drawable, show=False)
+            return actions.training_estimate(doc, client, config.get_property)
+    except EXPECTED_ERRORS as exc:
+        return f"no estimate: {exc}"
     finally:
         bar.end()
 
