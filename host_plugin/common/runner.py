@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from host_plugin.client import CancelToken, Client, ClientError, JobUpdate
+from host_plugin.client import Cancelled, CancelToken, Client, ClientError, JobUpdate
 
 from .document import Document, Placed
 from .progress import Pump
@@ -205,7 +205,10 @@ def run_waiting(
 
 
 def describe_error(err: BaseException) -> str:
-    """One line for the user."""
+    """One line for the user ("cancelled: nothing was changed" for a cancelled call, not "CANCELLED: ...")."""
+    if isinstance(err, Cancelled):
+        message = err.message if err.message and err.message != "cancelled" else ""
+        return message or "cancelled: nothing was changed"
     if isinstance(err, ClientError):
         return f"{err.code}: {err.message}"
     return str(err) or type(err).__name__

@@ -266,6 +266,9 @@ def test_background_tasks_apply_results_through_the_ui_poster() -> None:
 def test_errors_read_as_one_line() -> None:
     assert describe_error(RegionError("select something")) == "select something"
     assert describe_error(KeyError()) == "KeyError"
+    assert describe_error(Cancelled("cancelled")) == "cancelled: nothing was changed"
+    training = "training cancelled; finished scales are kept and Train resumes from them"
+    assert describe_error(Cancelled(training)) == training
 
 
 def test_without_an_active_layer_image_reads_use_the_selection_or_the_canvas() -> None:
