@@ -108,7 +108,10 @@ def _scenario(results: dict) -> None:
         size_after = [doc.width(), doc.height()]
         first = _names(_undo_once(app, doc))
         size_first = [doc.width(), doc.height()]
+        second = _names(_undo_once(app, doc))
         return {
+            "undone_twice": second,
+            "size_after_two_undos": [doc.width(), doc.height()],
             "names": outcome.names,
             "before": before,
             "size_after": size_after,
