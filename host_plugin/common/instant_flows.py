@@ -176,6 +176,14 @@ def parse_borders(text: str) -> tuple[int, int, int, int]:
     return values[0], values[1], values[2], values[3]
 
 
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1600x600"`` (or ``"1600 600"``) -> (width, height) in px."""
+    parts = text.lower().replace("x", " ").replace(",", " ").split()
+    if len(parts) != 2 or not all(p.isdigit() and int(p) > 0 for p in parts):
+        raise ActionError(f"size must be WIDTHxHEIGHT in px, e.g. 1600x600, got {text!r}")
+    return int(parts[0]), int(parts[1])
+
+
 def plan_extend(
     doc: Document, left: int = 0, top: int = 0, right: int = 0, bottom: int = 0, seed: int = 0
 ) -> ExtendPlan:

@@ -59,6 +59,25 @@ def _scenario(results: dict) -> None:
     kdoc = KritaDocument(doc)
     api.configure(address=spec["address"])
 
+    def ui():
+        from singan_studio.instant_ui import EnginePanel, InstantActions
+
+        panel = EnginePanel(InstantActions(lambda: None, lambda _title, _err: None))
+        labels = [panel.engine.itemText(i) for i in range(panel.engine.count())]
+        shown = panel.buttons.isVisibleTo(panel)
+        panel.engine.setCurrentIndex(1)
+        return {
+            "labels": labels,
+            "buttons_shown_for_instant": shown,
+            "buttons_shown_for_model": panel.buttons.isVisibleTo(panel),
+            "actions": [
+                bool(app.action(a))
+                for a in ("singan_instant_variations", "singan_instant_fill", "singan_instant_extend")
+            ],  # fmt: skip
+        }
+
+    _step(results, "ui", ui)
+
     def projection() -> bytes:
         doc.refreshProjection()
         doc.waitForDone()

@@ -78,3 +78,10 @@ def test_extend_canvas_grows_the_document(instant_run: dict) -> None:
     assert ext["undone_once"] == ext["before"]  # the first removes the layer
     assert ext["size_after_one_undo"] == [1696, 1232]
     assert ext["size_after_two_undos"] == [1600, 1200]  # the second the canvas size
+
+
+def test_menu_actions_and_the_engine_choice(instant_run: dict) -> None:
+    ui = step(instant_run, "ui")
+    assert ui["labels"] == ["Instant, no training", "SinGAN model"]
+    assert ui["buttons_shown_for_instant"] and not ui["buttons_shown_for_model"]
+    assert ui["actions"] == [True, True, True]

@@ -170,3 +170,10 @@ def test_parse_borders(text, borders) -> None:
 def test_parse_borders_refuses(text) -> None:
     with pytest.raises(ActionError, match="borders|one number or four"):
         instant.parse_borders(text)
+
+
+def test_parse_size() -> None:
+    assert instant.parse_size("1600x600") == (1600, 600) and instant.parse_size(" 20 X 30 ") == (20, 30)
+    for bad in ("", "0x5", "12", "axb", "1x2x3"):
+        with pytest.raises(ActionError, match="WIDTHxHEIGHT"):
+            instant.parse_size(bad)

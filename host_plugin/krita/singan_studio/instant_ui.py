@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from host_plugin.common.instant_flows import ENGINES, INSTANT, MAX_VARIATIONS, SIZES, parse_borders
+from host_plugin.common.instant_flows import (
+    ENGINES,
+    INSTANT,
+    MAX_VARIATIONS,
+    SIZES,
+    parse_borders,
+    parse_size,
+)
 
 from . import instant_api
 from .qt import QComboBox, QHBoxLayout, QInputDialog, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -15,6 +22,7 @@ from .qt import QComboBox, QHBoxLayout, QInputDialog, QLabel, QPushButton, QVBox
 Report = Callable[[str, BaseException], None]
 
 SIZE_LABELS = {"source": "the layer or selection's size", "document": "the document's size"}
+CUSTOM = "another size (W x H)..."
 
 
 class InstantActions:
@@ -35,13 +43,23 @@ class InstantActions:
         )
         if not ok:
             return
-        labels = [SIZE_LABELS[s] for s in SIZES]
+        labels = [SIZE_LABELS[s] for s in SIZES] + [CUSTOM]
         label, ok = QInputDialog.getItem(self.parent(), "Instant variations", "Size:", labels, 0, False)
-        if ok:
-            size = SIZES[labels.index(label)]
-            self._run(
-                "Instant variations", lambda: instant_api.instant_variations(n=n, size=size, background=True)
+        if not ok:
+            return
+        text = "source"
+        if label == CUSTOM:
+            text, ok = QInputDialog.getText(
+                self.parent(), "Instant variations", "Size in px:", text="1600x600"
             )
+            if not ok:
+                return
+
+        def start() -> object:
+            size = parse_size(text) if label == CUSTOM else SIZES[labels.index(label)]
+            return instant_api.instant_variations(n=n, size=size, background=True)
+
+        self._run("Instant variations", start)
 
     def fill(self) -> None:
         self._run("Fill selection", lambda: instant_api.fill_selection(background=True))
