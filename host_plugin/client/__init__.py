@@ -31,6 +31,9 @@ Public interface
     ``edit(model_id, image_with_mask, injection_scale, seed)``, ``paint_to_image(model_id, paint,
     injection_scale, quantize, seed)``, ``super_resolve(model_id, image=None, factor, seed)``,
     ``animate(model_id, frames, start_scale, alpha, beta, seed, on_frame) -> list[RawImage]``.
+    No model (the instant engine): ``instant_variations(image, n, seed, size=(w, h)) -> list[RawImage]``,
+    ``instant_fill(image_with_mask, source=None, seed, region_only)``, ``instant_edit(original,
+    edited, seed, region_only)``, ``extend_canvas(image, left, top, right, bottom, seed)``.
     Every method accepts ``cancel=CancelToken()``; ``token.cancel()`` from any thread makes the call
     raise :class:`Cancelled`. Callbacks run on the client's I/O thread.
 ``AsyncClient(...)``
