@@ -160,9 +160,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--upscaler",
         choices=upscale.UPSCALERS,
-        default="ladder",
-        help="native: from the model's size to the paint's through the finest generator (ladder, the "
-        "paper's super-resolution) or a plain resize (default ladder)",
+        default="auto",
+        help="native: from the model's size to the paint's with the detail of the paint's own textured "
+        "pixels (detail), through the finest generator (ladder, the paper's super-resolution) or a plain "
+        "resize; auto (default): detail, or the ladder for a paint with no texture",
     )
     add_device_arg(p)
     p.set_defaults(func=cmd_paint)

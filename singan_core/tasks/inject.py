@@ -97,11 +97,13 @@ def inject(
     injection_scale: int,
     seed: int = 0,
     resolution: native.Resolution = "model",
-    upscaler: upscale.Upscaler = "ladder",
+    upscaler: upscale.Upscaler = "auto",
     should_stop: StopFn | None = None,
+    exemplar: np.ndarray | None = None,
 ) -> np.ndarray:
     """Inject ``image`` at ``injection_scale`` and return the generated image at the input's size:
-    resized from the work size (``resolution="model"``) or through :func:`upscale.to_size`."""
+    resized from the work size (``resolution="model"``) or through :func:`upscale.to_size` (with
+    ``exemplar``'s detail, see :mod:`.detail`)."""
     check_injection_scale(model, injection_scale)
     arr = match_channels(image, model.channels, model.dtype)
     shapes = work_shapes(model, arr.shape[:2])
@@ -116,6 +118,7 @@ def inject(
         upscaler=upscaler,
         seed=seed,
         should_stop=should_stop,
+        exemplar=exemplar,
     )
 
 
@@ -350,7 +353,7 @@ def paint_to_image(
     fine_tune_iterations: int | None = None,
     colours: int = PAINT_COLOURS,
     resolution: native.Resolution = "auto",
-    upscaler: upscale.Upscaler = "ladder",
+    upscaler: upscale.Upscaler = "auto",
     progress: ProgressFn | None = None,
     should_stop: Callable[[], bool] | None = None,
     variation: float = 1.0,
@@ -361,8 +364,10 @@ def paint_to_image(
     injection scale and (unless ``fine_tune=False``) briefly re-trains that scale's generator on
     quantised inputs, as the paper's optional step does. The image is generated at the model's size;
     ``resolution`` ``auto`` (default: for a paint larger than that) or ``native`` brings it to the paint's
-    size through the finest generator (``upscaler="ladder"``, see :mod:`singan_core.tasks.upscale`) or
-    a plain resize (``"plain"``); ``model`` resizes it (the paper's way). ``progress``,
+    size with the detail of the paint's own unpainted (textured) pixels (``upscaler="detail"``, see
+    :mod:`singan_core.tasks.detail`; ``auto``, the default, falls back to the ladder for a paint with no
+    texture at all), through the finest generator (``"ladder"``, see :mod:`singan_core.tasks.upscale`)
+    or a plain resize (``"plain"``); ``model`` resizes it (the paper's way). ``progress``,
     ``should_stop`` and ``variation`` as in :func:`harmonize`."""
     model = varied(model, variation)
     n = default_injection_scale(model, "paint") if injection_scale is None else injection_scale
@@ -376,6 +381,7 @@ def paint_to_image(
             resolution=resolution,
             upscaler=upscaler,
             should_stop=should_stop,
+            exemplar=paint,
         )
     arr = match_channels(paint, model.channels, model.dtype)
     shapes = work_shapes(model, arr.shape[:2])
@@ -401,6 +407,7 @@ def paint_to_image(
         upscaler=upscaler,
         seed=seed,
         should_stop=should_stop,
+        exemplar=paint,
     )
 
 

@@ -40,6 +40,7 @@ from ..imageio import as_hwc, max_value
 from ..pyramid import resize
 from ..tensors import to_tensor
 from . import masks
+from .progress import StepFn, Steps
 from .stop import StopFn, check_stop
 
 Resolution = Literal["auto", "native", "model"]
@@ -317,12 +318,14 @@ def compose(
     alpha_from_model: bool = False,
     detail: tuple[np.ndarray, np.ndarray] | None = None,
     should_stop: StopFn | None = None,
+    progress: StepFn | None = None,
 ) -> Region:
     """Carry the change ``generated - work_input`` (both ``[1, Cm, h, w]`` at the work size) to ``image``
     (HxWxC, the input at full resolution, any channels and bit depth) inside ``crop``'s weight.
     ``method="ladder"`` takes the change at full resolution instead: ``detail`` = (the generated image
     brought to the input's size by :func:`singan_core.tasks.upscale.upscale`, the input in the model's
-    format), both HxWxCm arrays. ``should_stop`` is checked before every strip (:mod:`.stop`)."""
+    format), both HxWxCm arrays. ``should_stop`` is checked before every strip (:mod:`.stop`);
+    ``progress`` gets a :class:`~.progress.StepProgress` after each strip."""
     check_choice(method, METHODS, "method")
     arr = as_hwc(image)
     H, W, c = arr.shape
@@ -336,6 +339,7 @@ def compose(
     h, w = crop.weight.shape
     cols = slice(crop.left, crop.left + w)
     out = np.empty((h, w, c), arr.dtype)
+    strips = Steps(progress, "composition", -(-h // STRIP))
     for y in range(0, h, STRIP):
         check_stop(should_stop, "composition")
         rows = slice(crop.top + y, crop.top + min(y + STRIP, h))
@@ -357,4 +361,5 @@ def compose(
         res = (x + wgt * change).round().clamp(0, top)
         res = torch.where(wgt > 0, res, x)
         out[y : y + wgt.shape[2]] = res[0].permute(1, 2, 0).numpy().astype(arr.dtype)
+        strips.step()
     return Region(out, (crop.weight > 0).numpy(), crop.top, crop.left, (H, W))

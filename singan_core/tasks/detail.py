@@ -1,0 +1,188 @@
+"""Detail above the model's scale for generated content at document size, copied from a full-resolution
+exemplar: the model decides what goes where, a real photo supplies the pixels' grain.
+
+A model sees the document at 1/10-1/15 of its resolution; nothing it learnt says what the photo looks
+like between its pixels. Running its finest generator again and again above its training scale (the
+super-resolution ladder, :func:`.upscale.upscale`) draws the only thing it knows, its own 1-3 px
+strokes, at every step: at 100% zoom that is hatching and ripples, not the photo's texture (see
+bench/README.md, Native resolution). Here the generated image (at the work size) is plainly upsampled and
+re-synthesised from ``exemplar``'s patches by the instant engine's coarse-to-fine patch search
+(:mod:`singan_core.instant`), starting at the model's own size (so the model's layout is the starting
+point) and copying the exemplar's full-resolution patches above it; finally the low frequencies are put
+back to the model's (iterative back-projection), so colours and layout below the model's scale are the
+model's and everything above comes from real patches of the exemplar.
+
+The exemplar is a full-resolution image of the same scene at the output's scale: for paint-to-image the
+paint itself (its unpainted photo pixels; flat patches, the paint's own strokes, are never copied), for a
+variation placed over the trained region that region at document resolution.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..errors import ConfigError
+from ..imageio import as_hwc
+from ..instant.config import InstantConfig
+from ..instant.engine import Engine, Field, Problem
+from ..instant.levels import Level, _sized
+from ..instant.patches import vote
+from ..pyramid import resize
+from ..tensors import to_array, to_tensor
+from .channels import match_channels
+from .masks import gaussian_blur
+from .progress import StepFn, Steps
+from .stop import StopFn, check_stop
+
+#: the engine's settings here: few EM rounds at the start level (the model's layout is kept, only its
+#: texture is replaced), searched exactly there with GPNN's usage normalisation (plain nearest neighbours
+#: repeated one vertical twig across a whole painted region, as stripes), the default detail levels
+CONFIG = InstantConfig(em_iterations=3, exact_pairs=400_000_000)
+#: a source patch counts as detail when its grey level varies by more than this (in [0, 1] units):
+#: flat paint strokes are excluded from what may be copied
+FLAT_STD = 1.5 / 255
+#: and the softest of the exemplar's patches (this share) are not copied either. Measured on the bench's
+#: paint (bench/README.md): 0.4 put tree twigs on a hazy mountain (aitzgorri: sharpness 3.1), 0 filled a
+#: bush with the defocused background (life: 0.54); 0.2 gave 0.86 and 0.85
+SOFTEST = 0.2
+MIN_KEYS = 64
+#: the largest output synthesised: its feature maps take ~0.45 GiB per MP (1.5-1.9 GiB measured at
+#: 2400x1600), so larger ones stay with the tiled ladder (``auto``) or are refused (``detail``)
+MAX_PIXELS = 8_000_000
+#: the grain band (the output minus its Gaussian blur of this sigma, px) whose lost energy is restored
+GRAIN_SIGMA = 2.0
+GRAIN_GAIN = (1.0, 4.0)
+
+
+class NoTexture(ConfigError):
+    """No detail synthesis here: the exemplar has no textured patch to copy (a flat paint), or the
+    output is over :data:`MAX_PIXELS`."""
+
+
+def _unit(t: torch.Tensor) -> torch.Tensor:
+    """[1, C, H, W] in [-1, 1] -> [C, H, W] in [0, 1]."""
+    return ((t[0] + 1.0) * 0.5).clamp(0, 1)
+
+
+def textured(img: torch.Tensor, k: int, quantile: float = 0.0) -> torch.Tensor:
+    """Patch positions [gh, gw] of ``img`` ([C, H, W] in [0, 1]) with detail: the grey level's deviation
+    from its 3x3 mean, RMS over the patch, above :data:`FLAT_STD` and above the ``quantile`` of all
+    patches (so flat paint, and with ``quantile`` > 0 also the softest, defocused parts, are not copied)."""
+    g = img.mean(0)[None, None]
+    hp = g - F.avg_pool2d(F.pad(g, (1, 1, 1, 1), mode="replicate"), 3, stride=1)
+    energy = F.avg_pool2d(hp * hp, k, stride=1)[0, 0].sqrt()
+    limit = FLAT_STD / 3
+    if quantile > 0:
+        flat = energy.flatten()
+        sample = flat[:: max(1, flat.numel() // 1_000_000)]
+        limit = max(limit, float(torch.quantile(sample, quantile)))
+    return energy > limit
+
+
+def plan(
+    work: tuple[int, int], out: tuple[int, int], src: tuple[int, int], cfg: InstantConfig
+) -> list[Level]:
+    """Levels from the work size (the model's output, global search) to ``out`` in steps of at most x2
+    (field upsampling + PatchMatch refinement); the source at the same scale as the output at each level."""
+    ratio = max(out[0] / work[0], out[1] / work[1])
+    n = max(1, math.ceil(math.log2(ratio) - 1e-9))
+    k = cfg.patch_size
+    levels = []
+    for i in range(n + 1):
+        s = (1 / ratio) * ratio ** (i / n)
+        levels.append(Level(s, _sized(src, s, k), _sized(out, s, k), detail=i > 0))
+    levels[-1] = Level(1.0, tuple(src), tuple(out), True)
+    return levels
+
+
+@torch.no_grad()
+def with_detail(
+    generated: torch.Tensor,
+    size: tuple[int, int],
+    exemplar: np.ndarray,
+    *,
+    dtype: type = np.uint8,
+    seed: int = 0,
+    config: InstantConfig = CONFIG,
+    quantile: float = SOFTEST,
+    progress: StepFn | None = None,
+    should_stop: StopFn | None = None,
+) -> np.ndarray:
+    """``generated`` (``[1, C, h, w]`` in [-1, 1] at the work size) at ``size`` = (H, W) as an HxWxC
+    array of ``dtype``, its detail above the work size copied from ``exemplar`` (HxWxC, any size at
+    the output's scale; converted to ``generated``'s channels). Raises :class:`NoTexture` when the
+    exemplar has no textured patch to copy (a flat paint) or an image is over :data:`MAX_PIXELS`.
+    ``progress`` gets a :class:`StepProgress` per search iteration; ``should_stop`` raises
+    :class:`~singan_core.errors.Cancelled` (see :mod:`.stop`)."""
+    c = generated.shape[1]
+    ex = match_channels(as_hwc(exemplar), c, dtype)
+    work = tuple(generated.shape[-2:])
+    if size[0] * size[1] > MAX_PIXELS or ex.shape[0] * ex.shape[1] > MAX_PIXELS:
+        raise NoTexture(f"detail synthesis is limited to {MAX_PIXELS / 1e6:.0f} MP outputs and exemplars")
+    if min(size) < config.patch_size or min(ex.shape[:2]) < config.patch_size:
+        raise NoTexture(f"detail synthesis needs images of at least {config.patch_size} px a side")
+    levels = plan(work, size, ex.shape[:2], config)
+    src = _unit(to_tensor(ex))
+    sources = [resize(src[None], lv.src_hw)[0].clamp(0, 1) for lv in levels]
+    key_ok = [textured(s, config.patch_size, quantile) for s in sources]
+    if any(int(ok.sum()) < MIN_KEYS for ok in key_ok):
+        raise NoTexture("the exemplar has no textured area to copy detail from")
+    gen = _unit(generated.float().cpu())
+    init = resize(gen[None], levels[0].out_hw)[0].clamp(0, 1)
+    steps = Steps(
+        progress, "detail", config.em_iterations + (len(levels) - 1) * max(config.refine_iterations, 1)
+    )
+    engine = Engine(
+        config, torch.Generator().manual_seed(int(seed)), lambda _: steps.step(), stop_check(should_stop)
+    )
+    y, field = engine.run(Problem(levels, sources, key_ok, init))
+    y = restore_grain(y, sources[-1], field, config.patch_size)
+    out = match_low(y[None] * 2 - 1, generated.float().cpu())
+    return to_array(out, dtype)
+
+
+def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Per-channel Gaussian blur of ``[C, H, W]``."""
+    return gaussian_blur(x[:, None], sigma)[:, 0]
+
+
+def restore_grain(y: torch.Tensor, src: torch.Tensor, field: Field, k: int) -> torch.Tensor:
+    """``y`` ([C, H, W], voted from ``src``'s patches by ``field``) with the energy of its finest band
+    (above :data:`GRAIN_SIGMA`) brought back, per channel, to what the copied patches had: where neighbouring patches
+    come from different places, their average cancels part of their grain (a flat-looking stroke); the
+    expected energy is ``src``'s band energy voted through the same field, the gain per pixel its ratio
+    to ``y``'s (both smoothed), within :data:`GRAIN_GAIN`."""
+    band_src = src - _blur(src, GRAIN_SIGMA)
+    acc, cnt = vote(band_src**2, field.ky, field.kx, k, tuple(y.shape[-2:]))
+    low = _blur(y, GRAIN_SIGMA)
+    band = y - low
+    actual = band**2
+    expected = torch.where(cnt[None] > 0, acc / cnt.clamp_min(1)[None], actual)
+    smooth = 2 * GRAIN_SIGMA
+    gain = (_blur(expected, smooth) / _blur(actual, smooth).clamp_min(1e-8)).sqrt().clamp(*GRAIN_GAIN)
+    return (low + gain * band).clamp(0, 1)
+
+
+def stop_check(should_stop: StopFn | None) -> StopFn | None:
+    """The engine's stop check, raising the tasks' :class:`~singan_core.errors.Cancelled` itself (so that
+    cancelling any task raises the same error, not the instant engine's own)."""
+    if should_stop is None:
+        return None
+
+    def check() -> bool:
+        check_stop(should_stop, "detail synthesis")
+        return False
+
+    return check
+
+
+def match_low(x: torch.Tensor, src: torch.Tensor, rounds: int = 2) -> torch.Tensor:
+    """``x`` (``[1, C, H, W]``) with its low frequencies put back to ``src``'s (``[1, C, h, w]``, h <= H):
+    iterative back-projection, ``x += up(src - down(x))``, so that ``down(x)`` matches ``src``."""
+    for _ in range(rounds):
+        x = (x + resize(src - resize(x, tuple(src.shape[-2:])), tuple(x.shape[-2:]))).clamp(-1, 1)
+    return x
