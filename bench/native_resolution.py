@@ -11,15 +11,20 @@ OUT/models/ and reused). Per photo three tasks, each in a region of the photo:
   ``delta``, ``bands`` and ``ladder`` (resolution=native with that method);
 - edit: a rectangle of the photo copied elsewhere in it; same rows;
 - paint: an ellipse painted crudely in two flat colours; paint-to-image, the result blended into the
-  photo inside the painted ellipse (as a host does with a selection); rows ``today`` (resized) and
-  ``ladder`` (through the finest generator).
+  photo inside the painted ellipse (as a host does with a selection); rows ``today`` (resized),
+  ``ladder`` (through the finest generator) and ``detail`` (the paint's own textured pixels' detail,
+  singan_core.tasks.detail; the default);
+- generate: a sample placed at the photo's size (generate_at_size); rows ``today`` (resized),
+  ``ladder`` and ``detail`` (the photo, i.e. the trained region at document resolution, as exemplar).
+``--rows`` picks the rows (default: all), e.g. ``--rows today,delta,paint:ladder,generate:ladder,detail``.
 
 Measures, in the mask (binary) and around it:
 - sharp: mean |Laplacian| of the result inside / the same in the input there (harmonize, edit) or in
-  a ring 24-96 px outside the blend (paint); goal >= 0.8;
+  a ring 24-96 px outside the blend (paint) or in the whole photo (generate); goal >= 0.8;
 - seam: mean |gradient| in the blend's outer half (0 < weight <= 0.5) / in a ring just outside it
-  (0-24 px beyond the weight's support); goal <= 1.2;
+  (0-24 px beyond the weight's support); goal <= 1.2 (generate: none);
 - niqe: NIQE of a 512x512 100% crop centred on the mask / NIQE of the photo's same crop; goal 0.9-1.1;
+  niqe_in: the same / NIQE of the input's crop (harmonize: the composite with the pasted object);
 - time (s) and peak memory (MiB above the process's level before the call, RSS sampled every 5 ms).
 Writes OUT/index.html (before / today / new 100% crops), OUT/results.json and prints the table.
 """
@@ -42,7 +47,7 @@ from gallery import Page, base_config, get_model, log
 from singan_core.device import resolve_device
 from singan_core.imageio import load_image
 from singan_core.metrics.niqe import niqe
-from singan_core.tasks import inject, masks, native
+from singan_core.tasks import inject, masks, native, upscale
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTOS = sorted((REPO / "bench" / "photos").glob("*.jpg")) + [
@@ -124,6 +129,14 @@ def metrics(
 ) -> dict[str, float]:
     lap = laplacian(result)
     support = weight > 0
+    if task == "generate":
+        box = crop_box(mask)
+        return {
+            "sharp": round(float(lap.mean() / laplacian(photo).mean()), 3),
+            "seam": None,
+            "niqe": round(float(niqe(result[box]) / niqe(photo[box])), 3),
+            "niqe_in": None,
+        }
     if task == "paint":
         ring = within(support, 96) & ~within(support, 24)
         sharp = lap[mask].mean() / laplacian(photo)[ring].mean()
@@ -134,8 +147,13 @@ def metrics(
     grad = gradient(result)
     seam = grad[band].mean() / grad[outside].mean()
     box = crop_box(mask)
-    ratio = niqe(result[box]) / niqe(photo[box])
-    return {"sharp": round(float(sharp), 3), "seam": round(float(seam), 3), "niqe": round(float(ratio), 3)}
+    ours = niqe(result[box])
+    return {
+        "sharp": round(float(sharp), 3),
+        "seam": round(float(seam), 3),
+        "niqe": round(float(ours / niqe(photo[box])), 3),
+        "niqe_in": None if task == "paint" else round(float(ours / niqe(before[box])), 3),
+    }
 
 
 # ---- scenes ------------------------------------------------------------------------------------------
@@ -176,6 +194,7 @@ def scenes(photo: np.ndarray, other: np.ndarray) -> dict[str, tuple[np.ndarray, 
     for part in (upper, m & ~upper):
         paint[part] = photo[part].mean(axis=0).round().astype(photo.dtype)
     out["paint"] = (paint, m)
+    out["generate"] = (photo, np.ones((h, w), bool))
     return out
 
 
@@ -187,7 +206,16 @@ def run_task(model: Any, task: str, path: str, image: np.ndarray, mask: np.ndarr
         if path == "today":
             return fn(model, image, m8, seed=seed, resolution="model")
         return fn(model, image, m8, seed=seed, resolution="native", method=path)
-    out = inject.paint_to_image(model, image, seed=seed, resolution="model" if path == "today" else "native")
+    if task == "generate":
+        up = {"today": "plain"}.get(path, path)
+        return upscale.generate_at_size(model, image.shape[:2], seed=seed, upscaler=up, exemplar=image)[0]
+    out = inject.paint_to_image(
+        model,
+        image,
+        seed=seed,
+        resolution="model" if path == "today" else "native",
+        upscaler="auto" if path == "today" else path,
+    )
     # the painted region only, blended in as a host does with a paint selection
     crop = native.full_weight(m8, mask.shape, masks.HARMONIZE_DILATION, masks.BLUR_SIGMA)
     return masks.blend(image, out, full(crop, mask.shape)[:, :, None])
@@ -196,12 +224,14 @@ def run_task(model: Any, task: str, path: str, image: np.ndarray, mask: np.ndarr
 ROWS = {
     "harmonize": ("today", "delta", "bands", "ladder"),
     "edit": ("today", "delta", "bands", "ladder"),
-    "paint": ("today", "ladder"),
+    "paint": ("today", "ladder", "detail"),
+    "generate": ("today", "ladder", "detail"),
 }
 DILATION = {
     "harmonize": masks.HARMONIZE_DILATION,
     "edit": masks.EDIT_DILATION,
     "paint": masks.HARMONIZE_DILATION,
+    "generate": 0,
 }
 
 
@@ -232,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--iterations", type=int, default=40, help="training iterations per scale (default 40)")
     p.add_argument("--max-size", type=int, help="model size (overrides the preset)")
     p.add_argument("--photos", type=int, default=len(PHOTOS), help="use the first N photos")
-    p.add_argument("--tasks", default="harmonize,edit,paint")
+    p.add_argument("--tasks", default="harmonize,edit,paint,generate")
+    p.add_argument("--rows", default="", help="paths (delta) or task:path (paint:ladder) to run; default all")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--big", action="store_true", help="also harmonize an 8000x8000 mosaic (memory)")
     p.add_argument("--device", default="cpu")
@@ -260,7 +291,8 @@ def main(argv: list[str] | None = None) -> int:
             weight = full(crop, mask.shape)
             box = crop_box(mask)
             items = [(page.image(image[box], f"{f.stem}_{task}_before.png"), f"{f.stem} {task}: before")]
-            for path in ROWS[task]:
+            wanted = set(args.rows.split(",")) if args.rows else set()
+            for path in [r for r in ROWS[task] if not wanted or {r, f"{task}:{r}"} & wanted]:
                 out, secs, mib = measured(run_task, model, task, path, image, mask, args.seed)
                 row = {
                     "photo": f.stem,
@@ -284,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
                 items,
             )
     big = big_run(model, images[-1], 8000) if args.big and model is not None else None
-    keys = ("photo", "size", "task", "path", "sharp", "seam", "niqe", "seconds", "peak_mib")
+    keys = ("photo", "size", "task", "path", "sharp", "seam", "niqe", "niqe_in", "seconds", "peak_mib")
     print(" | ".join(keys))
     for r in rows:
         print(" | ".join(str(r[k]) for k in keys))

@@ -15,7 +15,7 @@ import numpy as np
 from singan_core.imageio import load_image, save_image
 
 #: task -> the path shown as "new": the default method of each application
-NEW = {"harmonize": "delta", "edit": "delta", "paint": "ladder"}
+NEW = {"harmonize": "delta", "edit": "delta", "paint": "detail", "generate": "detail"}
 GAP = 4
 
 
