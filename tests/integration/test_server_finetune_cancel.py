@@ -1,9 +1,11 @@
-"""Harmonize with fine-tuning (issue 16, item 4): the tuning runs training's step with its should_stop,
-bound to the call, so a client that cancels or whose deadline passes does not leave it running."""
+"""Harmonize with fine-tuning in one call (issue 16, item 4; what old clients use, kept beside the FineTune
+job of test_server_finetune_job.py): the tuning runs training's step with the call's should_stop, so a
+client that cancels or whose deadline passes does not leave it running, and the log says so."""
 
 from __future__ import annotations
 
 import importlib
+import logging
 import time
 
 import grpc
@@ -20,7 +22,8 @@ from singan_core.errors import TrainingDiverged
 finetune = importlib.import_module("singan_core.tasks.finetune")
 
 
-def test_fine_tuning_stops_when_the_call_is_over(tiny_model, tmp_path, monkeypatch) -> None:
+def test_fine_tuning_stops_when_the_call_is_over(tiny_model, tmp_path, monkeypatch, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="singan.server")
     monkeypatch.setattr(finetune, "default_iterations", lambda model: 10**6)  # hours, unless stopped
     ended: list[str] = []
     run = finetune.run_guarded
@@ -50,6 +53,8 @@ def test_fine_tuning_stops_when_the_call_is_over(tiny_model, tmp_path, monkeypat
         while not ended and time.monotonic() - over < 60:
             time.sleep(0.1)
     assert ended == ["TrainingCancelled"]
+    stopped = [r.getMessage() for r in caplog.records if r.getMessage().startswith("harmonize stopped ")]
+    assert len(stopped) == 1 and "after its call ended" in stopped[0]
 
 
 def test_a_diverged_fine_tuning_is_one_line_not_internal(tiny_model) -> None:
