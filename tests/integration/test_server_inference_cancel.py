@@ -6,6 +6,7 @@ call normally. Through a real server on loopback (in this process: its CPU time 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 import grpc
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 from tiny_server import tiny_trained_server
 
+from host_plugin.client import Cancelled, CancelToken
 from singan_api import singan_pb2 as pb
 from singan_api import singan_pb2_grpc
 
@@ -25,7 +27,7 @@ LONG = dict(n=1, at_document_size=True, size=pb.Size(width=2000, height=1500))
 def served(tmp_path_factory):
     with tiny_trained_server(tmp_path_factory, seed=5) as (client, model_id, _arr):
         with grpc.insecure_channel(client.settings.address) as channel:
-            yield singan_pb2_grpc.SinGANStub(channel), model_id
+            yield singan_pb2_grpc.SinGANStub(channel), model_id, client
 
 
 def cpu_over(seconds: float) -> float:
@@ -59,7 +61,7 @@ def quiet_afterwards(stub, model_id: str) -> float:
 
 
 def test_a_generate_cancelled_by_its_client_stops(served, caplog) -> None:
-    stub, model_id = served
+    stub, model_id, _client = served
     caplog.set_level(logging.INFO, logger="singan.server")
     call = stub.Generate.future(pb.GenerateRequest(model_id=model_id, seed=2, **LONG))
     time.sleep(1.0)
@@ -75,8 +77,36 @@ def test_a_generate_cancelled_by_its_client_stops(served, caplog) -> None:
     assert idle < 0.3
 
 
+def test_the_plugins_client_cancel_token_stops_the_server_work(served, caplog) -> None:
+    """The pure-Python client the plugins use (grpclib): a CancelToken ends the call, and the server's
+    work with it."""
+    stub, model_id, client = served
+    caplog.set_level(logging.INFO, logger="singan.server")
+    token = CancelToken()
+    raised: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            client.generate(model_id, size=(2000, 1500), at_document_size=True, cancel=token)
+        except BaseException as exc:  # noqa: BLE001 - what the call raised is the test's subject
+            raised.append(exc)
+
+    thread = threading.Thread(target=call, daemon=True)
+    thread.start()
+    time.sleep(1.5)
+    assert thread.is_alive(), "the long Generate ended before it was cancelled: make it longer"
+    token.cancel()
+    thread.join(10)
+    assert len(raised) == 1 and isinstance(raised[0], Cancelled)
+    delay = wait_for_stop(caplog, "generate_at_size")
+    idle = quiet_afterwards(stub, model_id)
+    print(f"client token: stopped {delay:.2f} s after, {idle:.2f} s/s of CPU after")
+    assert delay < 2.0
+    assert idle < 0.3
+
+
 def test_a_generate_past_its_deadline_stops(served, caplog) -> None:
-    stub, model_id = served
+    stub, model_id, _client = served
     caplog.set_level(logging.INFO, logger="singan.server")
     with pytest.raises(grpc.RpcError) as info:
         stub.Generate(pb.GenerateRequest(model_id=model_id, seed=3, **LONG), timeout=2.0)
@@ -90,7 +120,7 @@ def test_a_generate_past_its_deadline_stops(served, caplog) -> None:
 
 def test_a_harmonize_past_its_deadline_stops(served, caplog) -> None:
     """A 4000x3000 composite: the full-resolution composition runs in strips, checked one by one."""
-    stub, model_id = served
+    stub, model_id, _client = served
     caplog.set_level(logging.INFO, logger="singan.server")
     h, w = 3000, 4000
     pixels = np.random.default_rng(1).integers(0, 256, (h, w, 3), dtype=np.uint8)
