@@ -215,14 +215,15 @@ def tables(records: list[dict]) -> str:
         "",
         "| config | trainings | amp scale 1 | "
         + " | ".join(m[0] for m in METRICS)
-        + " | drift R | drift G | drift B | hit non-finite | recovered | usable | s/it |",
-        "|---|---|---|" + "---|" * len(METRICS) + "---|---|---|---|---|---|---|",
+        + " | drift R | drift G | drift B | mean abs drift | hit non-finite | recovered | usable | s/it |",
+        "|---|---|---|" + "---|" * len(METRICS) + "---|---|---|---|---|---|---|---|",
     ]
     for c in configs:
         rs = [r for r in records if r["config"] == c]
         ok = [r for r in rs if r["usable"]]
         cells = [_ms([r[k] for r in ok if k in r], d) for _, k, d in METRICS]
         drift = [_ms([r["drift_N"][i] for r in ok if "drift_N" in r], 1) for i in range(3)]
+        drift.append(_ms([float(np.mean(np.abs(r["drift_N"]))) for r in ok if "drift_N" in r], 1))
         out.append(
             f"| {c} | {len(rs)} | {_ms([r['noise_amps'][1] for r in rs if len(r['noise_amps']) > 1], 4)} | "
             + " | ".join(cells + drift)
@@ -231,9 +232,9 @@ def tables(records: list[dict]) -> str:
         )
     out += [
         "",
-        "| photo | config | seeds | amp scale 1 | SIFID-64 N | SIFID-192 N | div N | div N-1 | N-1 / N | "
-        "drift R, G, B | resizer drift R, G, B |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| photo | config | seeds | amp scale 1 | SIFID-64 N | SIFID-192 N | SIFID-192 N-1 | div N | div N-1 | "
+        "N-1 / N | drift R, G, B | resizer drift R, G, B |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for photo in dict.fromkeys(r["photo"] for r in records):
         for c in configs:
@@ -245,6 +246,7 @@ def tables(records: list[dict]) -> str:
             out.append(
                 f"| {photo} | {c} | {len(rs)} | {_ms([r['noise_amps'][1] for r in rs], 4)} | "
                 f"{_ms([r['sifid64_N'] for r in rs], 2)} | {_ms([r['sifid192_N'] for r in rs], 2)} | "
+                f"{_ms([r['sifid192_N-1'] for r in rs], 2)} | "
                 f"{_ms([r['div_N'] for r in rs])} | {_ms([r['div_N-1'] for r in rs])} | "
                 f"{_ms([r['ratio'] for r in rs], 2)} | {drift} | {resz} |"
             )
