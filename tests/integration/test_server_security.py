@@ -95,6 +95,6 @@ def test_health_and_reflection_for_generic_tools(tmp_path: Path) -> None:
         assert {"Train", "Generate", "Harmonize", "Animate", "GetServerInfo"} <= set(methods)
         assert methods["Train"].output_type.full_name == "singan.v1.JobEvent"
         image = pool.FindMessageTypeByName("singan.v1.Image")
-        assert {"width", "height", "channels", "bit_depth", "pixels", "mask", "offset_x", "offset_y"} == {
-            f.name for f in image.fields
-        }
+        assert {
+            "width", "height", "channels", "bit_depth", "pixels", "mask", "offset_x", "offset_y", "upload_id"
+        } == {f.name for f in image.fields}  # fmt: skip
