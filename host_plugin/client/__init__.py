@@ -26,7 +26,7 @@ Public interface
     on_update, cancel) -> JobUpdate`` (last update), ``watch_job(job_id_or_model_id, on_update, cancel)``,
     ``cancel_job(job_id)``, ``list_jobs(active_only)``, ``list_models(include_thumbnails, image_hash)``,
     ``get_model(model_id)``, ``delete_model``, ``rename_model``, ``export_model(model_id, path)``,
-    ``import_model(path, name)``, ``generate(model_id, n, seed, scale_h, scale_v, size=(w, h),
+    ``import_model(path, name, replace=False)``, ``generate(model_id, n, seed, scale_h, scale_v, size=(w, h),
     start_scale)``, ``harmonize(model_id, composite_with_mask, injection_scale, seed, fine_tune)``,
     ``edit(model_id, image_with_mask, injection_scale, seed)``, ``paint_to_image(model_id, paint,
     injection_scale, quantize, seed)``, ``super_resolve(model_id, image=None, factor, seed)``,
@@ -35,7 +35,9 @@ Public interface
     ``instant_fill(image_with_mask, source=None, seed, region_only)``, ``instant_edit(original,
     edited, seed, region_only)``, ``extend_canvas(image, left, top, right, bottom, seed)``.
     Every method accepts ``cancel=CancelToken()``; ``token.cancel()`` from any thread makes the call
-    raise :class:`Cancelled`. Callbacks run on the client's I/O thread.
+    raise :class:`Cancelled`. Callbacks run on the client's I/O thread. A request bigger than the
+    server's message limit (``limits.max_message_bytes``, asked once) sends its largest images ahead
+    in pieces (``UploadImage``) and names them by ``upload_id``; nothing to do for the caller.
 ``AsyncClient(...)``
     The same calls as coroutines; ``train``, ``watch_job`` and ``animate`` are async iterators.
     Cancel by cancelling the task or leaving the ``async for``.
