@@ -17,7 +17,7 @@ from singan_api import singan_pb2 as pb
 from singan_api.job_state import JobState
 
 from .connection import ConnectionSettings
-from .errors import ClientError, DeadlineExceeded, Unavailable, error_for
+from .errors import ClientError, DeadlineExceeded, ResourceExhausted, Unavailable, error_for
 from .estimate import AsyncEstimateCalls, train_request
 from .images import RawImage
 from .instant import AsyncInstantCalls
@@ -100,8 +100,17 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
     async def _unary(self, method: Any, request: Any, timeout: float | None, kind: str = "timeout") -> Any:
         timeout = self._deadline(timeout, kind)
         request = await self._fit(request)
-        with _translate_errors(self.settings, timeout):
-            return await method(request, metadata=self._md, timeout=timeout)
+        try:
+            with _translate_errors(self.settings, timeout):
+                return await method(request, metadata=self._md, timeout=timeout)
+        except ResourceExhausted as exc:
+            # the server's limit is lower than when we asked (it restarted): ask again, send in pieces
+            if self._limits is None or "larger than max" not in exc.message:
+                raise
+            self._limits = None
+            request = await self._fit(request)
+            with _translate_errors(self.settings, timeout):
+                return await method(request, metadata=self._md, timeout=timeout)
 
     async def _fit(self, request: Any) -> Any:
         """Send ahead (UploadImage) the images that would take ``request`` past the server's message

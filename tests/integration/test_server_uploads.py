@@ -283,3 +283,15 @@ def test_the_default_message_limit_is_64_mib() -> None:
 
     config = config_from_args(build_parser().parse_args([]))
     assert config.max_message_bytes == 64 << 20 and config.max_send_message_bytes == 1 << 30
+
+
+def test_a_client_that_read_a_higher_limit_asks_again(setup) -> None:
+    srv, _, model_id, _ = setup
+    big = layer(760, 700, seed=2, depth=16)  # over the server's 4 MiB
+    with Client(address=srv.address) as client:
+        client.server_info()
+        client._aio._limits = pb.Limits(
+            max_message_bytes=64 << 20, max_upload_bytes=1 << 30
+        )  # as before a restart
+        result = client.edit(model_id, RawImage.from_proto(big), seed=3, region_only=True)
+        assert result.bit_depth == 16 and client._aio._limits.max_message_bytes == LIMIT
