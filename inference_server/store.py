@@ -370,7 +370,14 @@ class ModelStore:
         written to a temporary file, loaded back, and only then renamed over the old one, so a failed
         import leaves the old model as it was. ``before_write(model_id)`` may raise to refuse the import
         (a job is training that model)."""
-        model = load_checkpoint(upload, device="cpu")
+        try:
+            model = load_checkpoint(upload, device="cpu")
+        except CheckpointError:
+            raise
+        except Exception as exc:  # an untrusted file: whatever its damage trips over, it is not a model
+            raise CheckpointError(
+                f"{upload}: cannot be read as a model ({type(exc).__name__}: {exc})"
+            ) from None
         model.model_id = compute_model_id(model.image_hash, model.config)
         with self._lock:
             existing = self.find(model.model_id)

@@ -108,8 +108,11 @@ def checkpoint_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise CheckpointError(f"{p}: not a SinGAN Studio model file, or it is truncated ({exc})") from None
     if raw is None:
         raise CheckpointError(f"{p}: not a SinGAN Studio model file (no SinGAN metadata)")
-    meta = json.loads(raw)
-    if meta.get("format") != FORMAT:
+    try:
+        meta = json.loads(raw)
+    except ValueError as exc:  # damaged metadata (a flipped bit in the JSON)
+        raise CheckpointError(f"{p}: the model file's metadata is damaged ({exc})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise CheckpointError(f"{p}: not a SinGAN Studio model file")
     if int(meta.get("format_version", 0)) > FORMAT_VERSION:
         raise CheckpointError(

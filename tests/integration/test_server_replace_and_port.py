@@ -14,6 +14,8 @@ import grpc
 import numpy as np
 import pytest
 import torch
+from safetensors import safe_open
+from safetensors.torch import save_file
 
 from host_plugin.client import Client, ClientError, RawImage
 from inference_server.server import build_server
@@ -154,3 +156,25 @@ def test_the_client_asks_for_replace(tmp_path: Path, files) -> None:
             c.import_model(str(tmp_path / "b.singan"))
         assert info.value.code == "ALREADY_EXISTS"
         assert c.import_model(str(tmp_path / "b.singan"), replace=True).model_id == model_id
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        '{"format": "singan-studio-model", "shapes": [[24, 32] oops',  # a flipped bit in the JSON (fuzz seed 3)
+        '{"format": "singan-studio-model", "format_version": 1}',  # parses, holds nothing
+        '["a list"]',
+    ],
+    ids=["broken-json", "empty", "not-an-object"],
+)
+def test_damaged_metadata_is_invalid_argument(stub, files, tmp_path: Path, metadata: str) -> None:
+    src = tmp_path / "src.singan"
+    src.write_bytes(files[1])
+    with safe_open(str(src), framework="pt") as f:
+        tensors = {k: f.get_tensor(k) for k in f.keys()}
+    save_file(tensors, str(tmp_path / "bad.singan"), metadata={"singan": metadata})
+    with pytest.raises(grpc.RpcError) as info:
+        import_(stub, (tmp_path / "bad.singan").read_bytes())
+    assert (
+        info.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "not a usable model" in info.value.details()
+    )
