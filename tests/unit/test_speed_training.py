@@ -226,3 +226,42 @@ def test_compile_switch_allows_one_graph_per_scale_and_grad_mode():
     assert compiled is not net
     # 10 scales x (no_grad, grad) graphs: dynamo's default limit of 8 would silently fall back to eager
     assert dynamo_config.recompile_limit >= 20
+
+
+def test_thread_tuner_drops_a_much_slower_count_after_one_iteration_and_backs_off(monkeypatch):
+    """Issue 17's stalls: under load one iteration with both cores took 20-110 s; a probe must not
+    time it twice at every scale start and every 200 iterations."""
+    import time
+
+    import singan_core.acceleration as acc
+
+    monkeypatch.setattr(acc, "busy", lambda: False)
+    before = torch.get_num_threads()
+    tuner = ThreadTuner(0, torch.device("cpu"), every=10)
+    tuner.candidates, tuner.chosen = [2, 1], 1
+    slow_runs = []
+    for it in range(60):
+        tuner.before(it)
+        if torch.get_num_threads() == 2:
+            slow_runs.append(it)
+        time.sleep(0.02 if torch.get_num_threads() == 2 else 0.002)  # 2 threads 10x slower
+        tuner.after(it)
+        if it == 29:
+            tuner.restart()  # a new scale: the back-off holds across scales
+    assert tuner.chosen == 1
+    # probe at 0: iterations 1-2 time one thread, 3 times two (10x slower: dropped, not probed again for
+    # 10 x 2 iterations, so not at 10 or 20); probe at 30 (a new scale, back-off over): 33 slow, dropped for
+    # 10 x 4: 2 slow iterations instead of 2 per probe x 6 probes
+    assert slow_runs == [3, 33], slow_runs
+    tuner.close()
+    assert torch.get_num_threads() == before
+
+
+def test_thread_tuner_starts_with_one_thread_on_a_busy_machine(monkeypatch):
+    import singan_core.acceleration as acc
+
+    monkeypatch.setattr(acc, "busy", lambda: True)
+    assert ThreadTuner(0, torch.device("cpu")).chosen == 1
+    assert ThreadTuner(2, torch.device("cpu")).chosen == 2
+    monkeypatch.setattr(acc, "busy", lambda: False)
+    assert ThreadTuner(0, torch.device("cpu")).chosen == acc.available_cores()
