@@ -4,7 +4,8 @@ only lay these out.
 
 - Harmonize / Edit / Paint to image: how much the result may change, as words mapped onto the model's
   injection scale (``keep layout`` = the finest scale a task may inject at, ``change more`` = the
-  coarsest), a seed, and a variation strength (1 = as trained, 0 = no new randomness).
+  coarsest), a seed, and a variation strength (1 = as trained, 0 = no new randomness); Harmonize also
+  "fine-tune first" (a server job with progress and Cancel adapts the model to the composite).
 - Generate: how many, a seed, the size (the model's own or the model's region in the document), and
   the variation strength.
 - Train: the server's estimate of the time, as one line ("about 6 min on this server (measured)").
@@ -41,6 +42,12 @@ GENERATE_SIZES = (
     ("model", "Model size (the size the model works at)"),
 )
 MAX_SEED = 2**31 - 1
+#: Harmonize's fine-tune option, as both editors show it
+FINE_TUNE_LABEL = "Fine-tune first (slower: adapts the model to this composite)"
+FINE_TUNE_HELP = (
+    "Before harmonizing, the server trains the model briefly on this composite (a job with progress "
+    "and Cancel); the result fits the pasted object better, the model itself stays unchanged"
+)
 
 
 def injection_scale_for(level: float, num_scales: int) -> int:
@@ -76,13 +83,16 @@ class InjectChoices:
     change: str = "default"  # a key of CHANGE_LEVELS
     seed: int = 0
     variation: float = VARIATION_DEFAULT
+    fine_tune: bool = False  # harmonize only: fine-tune the model on the composite first
 
     def plan(
         self, doc: Document, style: Style, kind: str, model: ModelRef, layer: str | None = None
     ) -> InjectPlan:
         level = change_level(self.change)
         variation = _checked(self.seed, self.variation)
-        plan = plan_inject(doc, style, kind, model, self.seed, 0, layer=layer)
+        if self.fine_tune and kind != "harmonize":
+            raise ActionError("only Harmonize can fine-tune the model first")
+        plan = plan_inject(doc, style, kind, model, self.seed, 0, layer=layer, fine_tune=self.fine_tune)
         plan.change_level, plan.variation = level, variation
         return plan
 

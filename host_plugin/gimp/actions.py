@@ -98,7 +98,8 @@ def plan(task: str, doc: Document, arg: Callable[[str], object], model: ModelRef
         return generated
     if task in ("harmonize", "edit", "paint-to-image"):
         kind = task.replace("-", "_")
-        injected = InjectChoices(str(arg("change")), seed, variation).plan(doc, STYLE, kind, model)
+        tune = kind == "harmonize" and bool(arg("fine-tune"))
+        injected = InjectChoices(str(arg("change")), seed, variation, tune).plan(doc, STYLE, kind, model)
         injected.quantize = bool(arg("quantize")) if kind == "paint_to_image" else False
         if int(arg("scale")):  # type: ignore[call-overload]  # a script's explicit scale wins
             injected.injection_scale, injected.change_level = int(arg("scale")), None  # type: ignore[call-overload]

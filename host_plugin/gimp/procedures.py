@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from host_plugin.common.dialogs import (
     CHANGE_LEVELS,
+    FINE_TUNE_HELP,
+    FINE_TUNE_LABEL,
     GENERATE_SIZES,
     VARIATION_DEFAULT,
     VARIATION_HELP,
@@ -208,7 +210,13 @@ PROCEDURES: tuple[Procedure, ...] = (
         "_Harmonize...",
         "Blend a pasted object into the image",
         "The selection marks the pasted object; the harmonized layer is added above the active layer.",
-        (*_injection_scale(), _seed(), _variation(), *_MODEL_ARGS),
+        (
+            *_injection_scale(),
+            _seed(),
+            _variation(),
+            Arg("fine-tune", "bool", f"_{FINE_TUNE_LABEL}", FINE_TUNE_HELP, False),
+            *_MODEL_ARGS,
+        ),
     ),
     Procedure(
         "plug-in-singan-edit",

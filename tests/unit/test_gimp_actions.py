@@ -25,6 +25,7 @@ DEFAULTS = {
     "whole-layer": False,
     "change": "default",
     "variation": 1.0,
+    "fine-tune": False,
     "size": "document",
 }
 
@@ -249,3 +250,19 @@ def test_the_dialogs_words_seed_and_variation_reach_the_request() -> None:
     call("generate", doc, client, model="m1", n=2, seed=1, size="model", variation=1.5, **scales)
     (_, _args, kw) = [c for c in client.calls if c[0] == "generate"][-1]
     assert (kw["n"], kw["variation"], kw["size"]) == (2, 1.5, None) and "at_document_size" not in kw
+
+
+def test_harmonize_with_fine_tune_runs_the_fine_tune_job_then_harmonizes_with_the_tuned_model() -> None:
+    class Tuning(RecordingClient):
+        def fine_tune(self, model_id, composite, *, on_update, **kw):
+            self.calls.append(("fine_tune", (model_id, composite), kw))
+            on_update(JobUpdate(job_id="job9", model_id="t1", state="RUNNING", iteration=2, iterations=4))
+            return JobUpdate(job_id="job9", model_id="t1", state="SUCCEEDED")
+
+    doc, client, bar, watch = memory_document(Rect(0, 0, 40, 30), Rect(5, 5, 6, 6)), Tuning(), Bar(), Watch()
+    outcome = call("harmonize", doc, client, bar, watch, model="m1", scale=2, fine_tune=True)
+    assert [(c[0], c[1][0]) for c in client.calls] == [("fine_tune", "m1"), ("harmonize", "t1")]
+    assert client.calls[0][2] == {"injection_scale": 2} and watch.jobs == ["job9"]  # Cancel reaches the job
+    assert outcome.names == ["SinGAN harmonized"] and len(doc.layers) == 2
+    call("harmonize", doc, client, model="m1", scale=2)  # unticked: no fine-tune
+    assert [c[0] for c in client.calls[2:]] == ["harmonize"]

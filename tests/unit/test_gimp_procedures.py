@@ -10,7 +10,7 @@ def test_the_issue_procedures_exist_with_their_arguments() -> None:
     expected = {
         "plug-in-singan-train": {"preset"},
         "plug-in-singan-generate": {"n", "seed", "width-scale", "height-scale", "start-scale"},
-        "plug-in-singan-harmonize": {"scale", "seed"},
+        "plug-in-singan-harmonize": {"scale", "seed", "fine-tune"},
         "plug-in-singan-edit": {"scale", "model-layer", "model-image"},
         "plug-in-singan-paint-to-image": {"scale", "model-layer", "model-image"},
         "plug-in-singan-super-resolve": {"factor"},

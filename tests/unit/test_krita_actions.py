@@ -163,6 +163,24 @@ def test_harmonize_sends_the_visible_region_with_the_selection_as_mask(session) 
     assert outcome.names == ["Harmonized"] and outcome.layers[0].rect == Rect(0, 0, 57, 47)
 
 
+def test_harmonize_with_fine_tune_harmonizes_with_the_model_the_job_tuned(session) -> None:
+    def fine_tune(model_id, composite, *, on_update, **kw):
+        session.fake.calls.append(("fine_tune", (model_id, composite), kw))
+        on_update(JobUpdate("job5", "tuned5", "RUNNING", iteration=1, iterations=4))
+        return JobUpdate("job5", "tuned5", "SUCCEEDED")
+
+    session.fake.fine_tune = fine_tune
+    doc = document()
+    api.train(document=doc)
+    doc.select(Rect(20, 10, 5, 5))
+    outcome = api.harmonize_selection(document=doc, injection_scale=2, fine_tune=True)
+    assert [(c[0], c[1][0]) for c in session.fake.calls[-2:]] == [
+        ("fine_tune", "model1"),
+        ("harmonize", "tuned5"),
+    ]
+    assert outcome.names == ["Harmonized"]
+
+
 def test_harmonize_without_selection_is_refused(session) -> None:
     doc = document()
     api.train(document=doc)

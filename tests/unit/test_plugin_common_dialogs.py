@@ -109,3 +109,25 @@ def test_the_training_estimate_in_words() -> None:
 
     assert estimate_or_reason(older) == "no estimate: this server is older"
     assert estimate_or_reason(lambda: _estimate()) == "about 6 min on this server (measured)"
+
+
+def test_the_harmonize_dialogs_fine_tune_option_runs_the_fine_tune_job_first() -> None:
+    from test_plugin_common_fine_tune import FakeClient as TuneClient
+
+    class Client(TuneClient, ModelClient):
+        def __init__(self) -> None:
+            TuneClient.__init__(self)
+
+    doc, client = document(), Client()
+    doc.select(Rect(12, 6, 4, 4))
+    plan = InjectChoices(change="keep-layout", seed=3, fine_tune=True).plan(doc, STYLE, "harmonize", MODEL)
+    assert plan.fine_tune and plan.doing == "fine-tuning, then harmonizing"
+    run(plan, doc, client)
+    assert client.calls[0][0] == "get_model"  # the keep-layout scale for this model, asked first
+    tune, harmonize = (c for c in client.calls if c[0] != "get_model")
+    assert tune == ("fine_tune", "m", {"injection_scale": 7})  # tuned at the scale it harmonizes at
+    assert harmonize[:2] == ("harmonize", "tuned1") and harmonize[2]["injection_scale"] == 7
+    off = InjectChoices(change="keep-layout", seed=3).plan(doc, STYLE, "harmonize", MODEL)
+    assert not off.fine_tune
+    with pytest.raises(ActionError, match="only Harmonize can fine-tune"):
+        InjectChoices(fine_tune=True).plan(doc, STYLE, "edit", MODEL)

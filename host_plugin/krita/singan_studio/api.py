@@ -298,11 +298,12 @@ def _inject(
     document: Document | None,
     background: bool,
     layer: str | None = None,
+    fine_tune: bool = False,
 ) -> Outcome | Task:
     """An explicit ``injection_scale`` (> 0) wins over the ``change`` words (dialogs.CHANGE_LEVELS)."""
     doc = _session.document(document)
     model = _session.model(doc, model_id)
-    plan = InjectChoices(change, seed, variation).plan(doc, STYLE, kind, model, layer=layer)
+    plan = InjectChoices(change, seed, variation, fine_tune).plan(doc, STYLE, kind, model, layer=layer)
     if injection_scale:
         plan.injection_scale, plan.change_level = injection_scale, None
     return _session.execute(plan, doc, background)
@@ -316,12 +317,15 @@ def harmonize_selection(
     background: bool = False,
     change: str = "default",
     variation: float = 1.0,
+    fine_tune: bool = False,
 ) -> Outcome | Task:
     """The selection marks a pasted object in the visible image; the changed region (the selection,
     dilated) comes back at the document's resolution as a new layer ``Harmonized`` at its place,
     transparent around it. ``change``: "keep-layout", "keep-shapes", "balanced", "change-more" or
-    "default" (the injection scale in words); ``variation`` as :func:`generate_variations`."""
-    return _inject("harmonize", seed, injection_scale, change, variation, model_id, document, background)
+    "default" (the injection scale in words); ``variation`` as :func:`generate_variations`;
+    ``fine_tune``: a server job first adapts the model to this composite (progress, Cancel; slower)."""
+    args = (seed, injection_scale, change, variation, model_id, document, background)
+    return _inject("harmonize", *args, fine_tune=fine_tune)
 
 
 def edit_selection(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from host_plugin.common.dialogs import (
     CHANGE_LEVELS,
+    FINE_TUNE_HELP,
+    FINE_TUNE_LABEL,
     GENERATE_SIZES,
     MAX_SEED,
     VARIATION_DEFAULT,
@@ -15,6 +17,7 @@ from host_plugin.common.dialogs import (
 )
 
 from .qt import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -77,10 +80,13 @@ class _Dialog(QDialog):
 
 
 class InjectDialog(_Dialog):
-    """Harmonize / Edit / Paint to image: how much may change (in words), seed, variation strength."""
+    """Harmonize / Edit / Paint to image: how much may change (in words), seed, variation strength;
+    ``can_fine_tune`` (Harmonize): the "fine-tune first" box."""
 
-    def __init__(self, title: str, parent=None) -> None:
+    def __init__(self, title: str, parent=None, can_fine_tune: bool = False) -> None:
         super().__init__(title, parent)
+        self.fine_tune = QCheckBox(FINE_TUNE_LABEL)
+        self.fine_tune.setToolTip(FINE_TUNE_HELP)
         self.change = QComboBox()
         for key, label, _level in CHANGE_LEVELS:
             self.change.addItem(label, key)
@@ -91,10 +97,14 @@ class InjectDialog(_Dialog):
         self.form.addRow("", hint)
         self.form.addRow("Seed", self.seed)
         self.form.addRow("Variation", self._variation_row())
+        if can_fine_tune:
+            self.form.addRow("", self.fine_tune)
         self._buttons()
 
     def choices(self) -> InjectChoices:
-        return InjectChoices(self.change.currentData(), self.seed.value(), self.strength)
+        return InjectChoices(
+            self.change.currentData(), self.seed.value(), self.strength, self.fine_tune.isChecked()
+        )
 
 
 class GenerateDialog(_Dialog):

@@ -179,15 +179,19 @@ class SinGANExtension(Extension):
             ),
         )
 
-    def _inject(self, title: str, action: Callable[..., object]) -> None:
-        dialog = InjectDialog(title, _parent())
+    def _inject(self, title: str, action: Callable[..., object], can_fine_tune: bool = False) -> None:
+        dialog = InjectDialog(title, _parent(), can_fine_tune)
         if dialog.exec_() != QDialog.Accepted:
             return
         c = dialog.choices()
-        self._run(title, lambda: action(seed=c.seed, change=c.change, variation=c.variation, background=True))
+        tune = {"fine_tune": True} if c.fine_tune else {}
+        self._run(
+            title,
+            lambda: action(seed=c.seed, change=c.change, variation=c.variation, background=True, **tune),
+        )
 
     def harmonize(self) -> None:
-        self._inject("Harmonize", api.harmonize_selection)
+        self._inject("Harmonize", api.harmonize_selection, can_fine_tune=True)
 
     def edit(self) -> None:
         self._inject("Edit", api.edit_selection)
