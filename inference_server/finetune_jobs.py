@@ -3,28 +3,28 @@
 The job tunes a model's finest generators on one composite (harmonize's optional step, see
 :func:`singan_core.tasks.inject.tune_for_harmonize`) and stores the result as a NEW model: the base model
 is never changed. The new model's id comes from the base id, the composite and mask, and the tuning's
-settings, so the same request finds the same model again. The job's image on disk is the composite with
-the mask as one more channel (exact, whatever the bit depth); after a restart an unfinished fine-tuning
-starts again from the base model (it keeps no partial state: it is a few hundred iterations).
+settings (:class:`~singan_core.fingerprint.TuningRecord`, kept in its checkpoint: an import elsewhere
+computes the same id), so the same request finds the same model again. The job's image on disk is the
+composite with the mask as one more channel (exact, whatever the bit depth); after a restart an unfinished
+fine-tuning starts again from the base model (it keeps no partial state: it is a few hundred iterations).
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from singan_core.fingerprint import image_hash
+from singan_core.fingerprint import FINE_TUNE, TuningRecord, image_hash
 from singan_core.model import SinGANModel
 from singan_core.tasks.finetune import default_iterations
 from singan_core.tasks.inject import default_injection_scale
 from singan_core.train import TrainProgress
 
 #: JobRecord.extra["kind"] of a fine-tuning job (a training job has none).
-KIND = "fine_tune"
+KIND = FINE_TUNE
 #: Generators tuned: harmonize's default (the finest two, never below the injection scale).
 TUNED_SCALES = 2
 #: Most iterations per tuned scale a request may ask for (a quarter of a paper training's 2000 is the
@@ -66,18 +66,24 @@ class TuneSpec:
         )
 
     @property
+    def record(self) -> TuningRecord:
+        """What the tuned model's id is computed from; its checkpoint keeps it, so an import elsewhere
+        computes the same id from the file's contents."""
+        return TuningRecord(
+            base_model_id=self.base_id,
+            composite_hash=image_hash(self.composite),
+            mask_hash=image_hash(self.mask),
+            injection_scale=self.injection_scale,
+            iterations=self.iterations,
+            seed=self.seed,
+            scales=self.scales,
+            kind=KIND,
+        )
+
+    @property
     def model_id(self) -> str:
         """The tuned model's id (24 hex digits, as every model id)."""
-        key = "|".join(
-            [
-                self.base_id,
-                KIND,
-                image_hash(self.composite),
-                image_hash(self.mask),
-                *(str(v) for v in (self.injection_scale, self.iterations, self.seed, self.scales)),
-            ]
-        )
-        return hashlib.sha256(key.encode()).hexdigest()[:24]
+        return self.record.tuned_id
 
     def tuned_scales(self, num_trained: int) -> list[int]:
         """The scales the tuning trains, coarse to fine (as :func:`finetune.tune_for_composite`)."""
@@ -120,9 +126,11 @@ def is_fine_tune(extra: dict[str, Any]) -> bool:
 
 
 def tuned_model(tuned: SinGANModel, spec: TuneSpec) -> SinGANModel:
-    """``tuned`` (from :func:`tune_for_harmonize`) as a model of its own: its own id and creation time;
-    the training image, config and reconstruction noise are the base model's."""
-    return replace(tuned, model_id=spec.model_id, created=time.time())
+    """``tuned`` (from :func:`tune_for_harmonize`) as a model of its own: its own id and creation time, the
+    base model's tuning records and this one's; the training image, config and reconstruction noise are
+    the base model's."""
+    tunings = (*tuned.tunings, spec.record)
+    return replace(tuned, model_id=spec.model_id, created=time.time(), tunings=tunings)
 
 
 class TuneClock:

@@ -30,10 +30,9 @@ import torch
 from PIL import Image
 
 from singan_api.job_state import JobState
-from singan_core.checkpoint import checkpoint_problems, load_checkpoint, save_checkpoint
+from singan_core.checkpoint import checkpoint_problems, content_model_id, load_checkpoint, save_checkpoint
 from singan_core.config import config_to_json
 from singan_core.errors import CheckpointError
-from singan_core.fingerprint import model_id as compute_model_id
 from singan_core.finite import summary
 from singan_core.imageio import decode_image, encode_png, to_uint8
 from singan_core.model import SinGANModel
@@ -364,12 +363,12 @@ class ModelStore:
         before_write: Callable[[str], None] | None = None,
     ) -> ModelRecord:
         """Verify an uploaded checkpoint by loading it (checksum, layout, finite values), then store it under
-        the id its contents give (training image hash + config, as training computes it; never the id
-        written in the file). A usable model of that id is replaced only with ``overwrite``
-        (:class:`ModelExists` otherwise); a damaged or partly trained one is replaced. A replacement is
-        written to a temporary file, loaded back, and only then renamed over the old one, so a failed
-        import leaves the old model as it was. ``before_write(model_id)`` may raise to refuse the import
-        (a job is training that model)."""
+        the id its contents give (training image hash + config, as training computes it, then its tuning
+        records for a fine-tuned model, as FineTune computes it; never the id written in the file). A
+        usable model of that id is replaced only with ``overwrite`` (:class:`ModelExists` otherwise); a
+        damaged or partly trained one is replaced. A replacement is written to a temporary file, loaded
+        back, and only then renamed over the old one, so a failed import leaves the old model as it was.
+        ``before_write(model_id)`` may raise to refuse the import (a job is training that model)."""
         try:
             model = load_checkpoint(upload, device="cpu")
         except CheckpointError:
@@ -378,15 +377,15 @@ class ModelStore:
             raise CheckpointError(
                 f"{upload}: cannot be read as a model ({type(exc).__name__}: {exc})"
             ) from None
-        model.model_id = compute_model_id(model.image_hash, model.config)
+        model.model_id = content_model_id(model)
         with self._lock:
             existing = self.find(model.model_id)
             if existing is not None:
                 usable = not existing.problem and existing.scales_done >= model.num_trained
                 if usable and not overwrite:
                     raise ModelExists(
-                        f"model {model.model_id} (same training image and config) is already on this server "
-                        f"as {existing.name!r}; import with replace to replace it, or delete it first"
+                        f"model {model.model_id} (same training image, config and fine-tuning) is already on "
+                        f"this server as {existing.name!r}; import with replace to replace it, or delete it first"
                     )
             if before_write is not None:
                 before_write(model.model_id)

@@ -2,7 +2,8 @@
 
 The file holds the format version, the full config, every generator's state dict, noise amplitudes, the
 reconstruction noise, per-scale shapes, the training image (at the finest scale's size, for metrics and
-thumbnails), its hash, and the last critic (so an interrupted training can resume with a warm start).
+thumbnails), its hash, the last critic (so an interrupted training can resume with a warm start) and, for a
+fine-tuned model, its tuning records (what its id was computed from; covered by the checksum).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from safetensors.torch import save_file
 
 from .config import config_from_dict, config_to_dict
 from .errors import CheckpointError, ConfigError, DamagedModel
+from .fingerprint import TuningRecord, lineage_model_id
 from .finite import model_problems, summary
 from .model import SinGANModel
 
@@ -30,7 +32,10 @@ FORMAT_VERSION = 1
 
 
 def _metadata(model: SinGANModel) -> dict[str, Any]:
+    # a trained model's metadata has no "tunings" key: its file is as before tunings were recorded
+    tunings = {"tunings": [t.to_dict() for t in model.tunings]} if model.tunings else {}
     return {
+        **tunings,
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "config": config_to_dict(model.config),
@@ -59,14 +64,18 @@ def _tensors(model: SinGANModel) -> dict[str, torch.Tensor]:
     return out
 
 
-def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
-    """sha256 over every tensor's name, dtype, shape and bytes (in name order): stored in the metadata
-    at save, compared at load, so flipped or truncated tensor bytes are found."""
+def tensors_digest(tensors: dict[str, torch.Tensor], tunings: tuple[TuningRecord, ...] = ()) -> str:
+    """sha256 over every tensor's name, dtype, shape and bytes (in name order), then the tuning records if
+    any (a trained model's digest is as before they were recorded): stored in the metadata at save,
+    compared at load, so flipped or truncated tensor bytes and an edited tuning record are found."""
     h = hashlib.sha256()
     for name in sorted(tensors):
         t = tensors[name].detach().cpu().contiguous().reshape(-1)
         h.update(f"{name}|{t.dtype}|{tuple(tensors[name].shape)}|".encode())
         h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    if tunings:
+        records = [t.to_dict() for t in tunings]
+        h.update(b"tunings|" + json.dumps(records, sort_keys=True, separators=(",", ":")).encode())
     return h.hexdigest()
 
 
@@ -82,7 +91,9 @@ def save_checkpoint(model: SinGANModel, path: str | os.PathLike[str]) -> None:
     p.parent.mkdir(parents=True, exist_ok=True)
     tensors = _tensors(model)
     meta = {
-        "singan": json.dumps({**_metadata(model), "tensors_sha256": tensors_digest(tensors)}, sort_keys=True)
+        "singan": json.dumps(
+            {**_metadata(model), "tensors_sha256": tensors_digest(tensors, model.tunings)}, sort_keys=True
+        )
     }
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     os.close(fd)
@@ -173,6 +184,7 @@ def _read_model(p: Path) -> SinGANModel:
         raise CheckpointError(f"{p}: the model file is damaged ({exc})") from None
     try:
         _check_layout(meta, tensors)
+        tunings = _tunings(meta)
     except (KeyError, TypeError, ValueError) as exc:
         raise CheckpointError(f"{p}: the model file is inconsistent ({exc})") from None
     image = tensors["image"].numpy()
@@ -190,6 +202,7 @@ def _read_model(p: Path) -> SinGANModel:
         noise_amps=[float(a) for a in meta["noise_amps"]],
         train_seconds=[float(t) for t in meta.get("train_seconds", [])],
         created=float(meta.get("created", 0.0)),
+        tunings=tunings,
     )
     gens = []
     for i in range(int(meta["num_trained"])):
@@ -205,6 +218,28 @@ def _read_model(p: Path) -> SinGANModel:
     model.critic_state = critic or None
     expected = meta.get("tensors_sha256")  # files written before the checksum have none
     # a non-finite weight is reported by the caller's finite checks, which name it
-    if expected is not None and tensors_digest(tensors) != expected and not model_problems(model):
-        raise CheckpointError(f"{p}: the model file is damaged (its tensors do not match their checksum)")
+    if expected is None and tunings:
+        raise CheckpointError(f"{p}: the model file is inconsistent (tuning records without a checksum)")
+    if expected is not None and tensors_digest(tensors, tunings) != expected and not model_problems(model):
+        raise CheckpointError(
+            f"{p}: the model file is damaged (its tensors or tuning records do not match their checksum)"
+        )
     return model
+
+
+def _tunings(meta: dict[str, Any]) -> tuple[TuningRecord, ...]:
+    """The metadata's tuning records (none for a trained model); ValueError if they are not records."""
+    raw = meta.get("tunings", [])
+    if not isinstance(raw, list):
+        raise ValueError("the tuning records are not a list")
+    return tuple(TuningRecord.from_dict(r) for r in raw)
+
+
+def content_model_id(model: SinGANModel) -> str:
+    """The id a model's contents give (:func:`~singan_core.fingerprint.lineage_model_id`: training image
+    hash and config, then its tunings), never the id written in its file: what an import stores it as.
+    :class:`CheckpointError` where a tuning record does not follow from the model's contents."""
+    try:
+        return lineage_model_id(model.image_hash, model.config, model.tunings)
+    except ValueError as exc:
+        raise CheckpointError(f"the model's tuning records do not match it ({exc})") from None

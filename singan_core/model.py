@@ -12,6 +12,7 @@ import torch
 import torch.nn as nn
 
 from .config import SinGANConfig, channels_at
+from .fingerprint import TuningRecord
 from .networks import Generator
 from .pyramid import resize
 
@@ -35,6 +36,9 @@ class SinGANModel:
     critic_state: dict[str, torch.Tensor] | None = None  # last scale's critic, for warm-starting a resume
     train_seconds: list[float] = field(default_factory=list)
     created: float = 0.0
+    # The fine-tunings this model was made by, oldest first (empty for a trained model): its id is
+    # fingerprint.lineage_model_id(image_hash, config, tunings); stored in the checkpoint.
+    tunings: tuple[TuningRecord, ...] = ()
     # Variation strength of random sampling (never stored): a factor v on the noise amplitudes above the
     # coarsest scale; at the coarsest, z becomes sqrt(1 - v^2) z* + v z for v <= 1 (unit variance, as
     # trained; z* = z_rec) and v z above. 1 = as trained, 0 = the reconstruction, larger = wilder.
