@@ -26,12 +26,42 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+from google.protobuf import message, text_format
 
 from singan_api import singan_pb2 as pb
 from singan_api import singan_pb2_grpc
 
 BAD_CODES = ("INTERNAL", "UNKNOWN", "UNAVAILABLE", "UNIMPLEMENTED", "DATA_LOSS")
 QUICK = {"train.iterations": "3", "train.lr_decay_iteration": "2", "train.d_steps": "1", "train.g_steps": "1"}
+
+
+class Recording:
+    """A stub that keeps the last request of each call (a streamed request's messages as a list), for --dump."""
+
+    def __init__(self, stub: singan_pb2_grpc.SinGANStub) -> None:
+        self._stub, self.requests = stub, []
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        def call(request: Any, **kwargs: Any) -> Any:
+            if not isinstance(request, message.Message):
+                request = list(request)
+            self.requests.append((name, request))
+            return getattr(self._stub, name)(
+                iter(request) if isinstance(request, list) else request, **kwargs
+            )
+
+        return call
+
+
+def dump_case(folder: Path, index: int, name: str, requests: list[tuple[str, Any]]) -> None:
+    """Write a failing case's requests as protobuf text (read back with text_format.Parse)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = "".join(
+        f"# {method}\n"
+        + "".join(text_format.MessageToString(m) + "---\n" for m in (r if isinstance(r, list) else [r]))
+        for method, r in requests
+    )
+    (folder / f"case{index}_{name}.txt").write_text(text)
 
 
 def rss(pid: int) -> tuple[int, int]:
@@ -376,8 +406,9 @@ def start_server(models: Path, memory_gb: float) -> tuple[subprocess.Popen[str],
 
 
 def fuzz(
-    cases: int, seed: int, memory_gb: float, deadline: float, log: Callable[[str], None]
-) -> dict[str, Any]:
+    cases: int, seed: int, memory_gb: float, deadline: float, log: Callable[[str], None],
+    dump: Path | None = None,
+) -> dict[str, Any]:  # fmt: skip
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory(prefix="singan-fuzz-") as tmp:
         proc, address = start_server(Path(tmp), memory_gb)
@@ -393,12 +424,13 @@ def fuzz(
             model_id = final.job.model_id
             exported = b"".join(c.data for c in stub.ExportModel(pb.ExportModelRequest(model_id=model_id)))
             start_rss = rss(proc.pid)[0]
-            fuzzer = Fuzzer(rng, model_id, exported)
+            fuzzer, recording = Fuzzer(rng, model_id, exported), Recording(stub)
             counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
             bad: list[str] = []
             started = time.monotonic()
             for index in range(cases):
-                name, call = fuzzer.case(stub)
+                name, call = fuzzer.case(recording)
+                recording.requests = []
                 try:
                     result = call(deadline)
                     code = "OK"
@@ -412,6 +444,8 @@ def fuzz(
                     code = exc.code().name
                     if code in BAD_CODES:
                         bad.append(f"case {index} {name}: {code} {exc.details()}")
+                        if dump is not None:
+                            dump_case(dump, index, name, recording.requests)
                 counts[name][code] += 1
                 if index and index % 500 == 0:
                     log(f"{index} cases, {time.monotonic() - started:.0f} s, {len(bad)} bad")
@@ -525,6 +559,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-memory-gb", type=float, default=2.0, help="the server's budget (default 2)")
     parser.add_argument("--deadline", type=float, default=60.0, help="seconds per call")
     parser.add_argument("--json", action="store_true", help="print the summary as one JSON line")
+    parser.add_argument("--dump", type=Path, help="write each bad case's requests (protobuf text) here")
     parser.add_argument(
         "--kill9", type=int, default=0, help="instead: kill -9 the server N times in a training"
     )
@@ -534,7 +569,12 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0 if result["ok"] else 1
     summary = fuzz(
-        args.cases, args.seed, args.max_memory_gb, args.deadline, lambda s: print(s, file=sys.stderr)
+        args.cases,
+        args.seed,
+        args.max_memory_gb,
+        args.deadline,
+        lambda s: print(s, file=sys.stderr),
+        args.dump,
     )
     print(json.dumps(summary) if args.json else table(summary))
     return 0 if summary["ok"] else 1

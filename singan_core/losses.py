@@ -17,6 +17,17 @@ def generator_wgan_loss(d_fake: torch.Tensor) -> torch.Tensor:
     return -d_fake.mean()
 
 
+def common_crop(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``a`` and ``b`` ([N, C, H, W]) cropped, centred, to their common height and width."""
+    h, w = min(a.shape[-2], b.shape[-2]), min(a.shape[-1], b.shape[-1])
+
+    def crop(x: torch.Tensor) -> torch.Tensor:
+        top, left = (x.shape[-2] - h) // 2, (x.shape[-1] - w) // 2
+        return x[..., top : top + h, left : left + w]
+
+    return crop(a), crop(b)
+
+
 def gradient_penalty(
     critic: Callable[[torch.Tensor], torch.Tensor],
     real: torch.Tensor,
@@ -27,8 +38,11 @@ def gradient_penalty(
     """weight * mean((||grad_x D(x_hat)|| - 1)^2) at x_hat = a*real + (1-a)*fake, a ~ U(0,1) per sample.
 
     As in the reference implementation, the norm is taken over channels at every pixel (the critic is a
-    patch critic, so each pixel's gradient is pushed towards unit norm).
+    patch critic, so each pixel's gradient is pushed towards unit norm). ``real`` and ``fake`` may differ
+    in height and width (fine-tuning on a composite of another aspect than the training image): x_hat is
+    then taken on their centred common crop; when they agree (training) nothing is cropped.
     """
+    real, fake = common_crop(real, fake)
     a = torch.rand(real.shape[0], 1, 1, 1, device=real.device, generator=generator, dtype=real.dtype)
     x_hat = (a * real + (1 - a) * fake.detach()).requires_grad_(True)
     out = critic(x_hat)

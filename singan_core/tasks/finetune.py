@@ -27,7 +27,7 @@ import torch.nn as nn
 
 from ..adversarial import Adversarial, run_guarded
 from ..config import channels_at
-from ..errors import TrainingCancelled, TrainingDiverged
+from ..errors import ConfigError, TrainingCancelled, TrainingDiverged
 from ..finite import Recovery, Snapshot
 from ..losses import reconstruction_loss
 from ..model import SinGANModel
@@ -224,7 +224,17 @@ def tune_for_composite(
     coarse to fine, each seeing the already tuned coarser ones; returns a copy of the model."""
     last = model.num_trained - 1
     tuned = model
-    for scale in range(max(first, last - scales + 1), last + 1):
+    tuned_scales = range(max(first, last - scales + 1), last + 1)
+    net = model.config.network
+    reach = net.num_layers * (net.kernel_size - 1) + 1  # the critic's receptive field (no padding)
+    for scale in tuned_scales:
+        if min(shapes[scale]) < reach:
+            h, w = shapes[scale]
+            raise ConfigError(
+                f"fine-tuning needs at least {reach} px a side at scale {scale}, the composite's aspect gives "
+                f"{w}x{h}: use a composite closer to the model's aspect, or no fine-tuning"
+            )
+    for scale in tuned_scales:
         m = tuned
 
         def prev_path(

@@ -104,6 +104,16 @@ def test_harmonize_fine_tune_on_an_elongated_image(served, size: tuple[int, int]
     assert code == INVALID and "fine-tun" in message
 
 
+def test_harmonize_fine_tune_on_another_aspect_than_the_model(served) -> None:
+    """The fuzz's seed 17 case 1216: a 79x79 composite (the model's 32x24) answered INTERNAL."""
+    stub, model_id = served
+    request = pb.HarmonizeRequest(
+        model_id=model_id, fine_tune=True, injection_scale=2, composite=rgb(79, 79, mask=b"\xff" * 79 * 79)
+    )
+    reply = stub.Harmonize(request, timeout=120)
+    assert (reply.image.width, reply.image.height) == (79, 79)
+
+
 def test_train_overrides_out_of_range(served) -> None:
     stub, _ = served
     image = rgb(W, H)
