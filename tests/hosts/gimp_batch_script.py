@@ -197,6 +197,13 @@ try:
     layers_after(call("plug-in-singan-paint-to-image", image, layer, **{"model-image": image}))
     call("plug-in-singan-super-resolve", image, layer, factor="x2", **{"preset-name": "tiny"})
     call("plug-in-singan-animate", image, layer, frames=3)
+    # Harmonize's "Fine-tune first": the server's FineTune job on the tiny model, then one layer
+    image.select_rectangle(Gimp.ChannelOps.REPLACE, x + 8, y + 6, 12, 10)
+    tuned = call(
+        "plug-in-singan-harmonize", image, layer, "harmonize fine-tune", seed=1, **{"fine-tune": True}
+    )
+    layers_after(tuned)
+    Gimp.Selection.none(image)
 
     # other pixel formats: a 16-bit copy is read as u16, a grayscale copy as Y', an indexed one refused
     for mode in ("u16", "gray", "indexed"):

@@ -245,6 +245,17 @@ def test_the_artists_layer_is_never_changed(gimp_run: dict) -> None:
     assert len(final) == 1 + 2 + 3  # input, two samples, harmonized, edited, painted
 
 
+def test_harmonize_with_fine_tune_first_adds_one_layer(gimp_run: dict) -> None:
+    """Harmonize's "Fine-tune first" on the tiny model: the FineTune job, then exactly one new layer."""
+    before = _new_layers(_call(gimp_run, "plug-in-singan-paint-to-image"), "SinGAN harmonized")
+    after = _new_layers(_call(gimp_run, "harmonize fine-tune"), "SinGAN harmonized")
+    assert len(before) == 1 and len(after) == 2, [layer["name"] for layer in after]
+    (layer,) = [lay for lay in after if lay not in before]
+    x, y = OFFSET[0] + 8, OFFSET[1] + 6
+    assert layer["x"] <= x and layer["y"] <= y and layer["width"] * layer["height"] < SIZE[0] * SIZE[1]
+    _assert_not_blank(layer)
+
+
 def test_super_resolve_makes_a_new_image(gimp_run: dict) -> None:
     record = _call(gimp_run, "plug-in-singan-super-resolve")
     (image,) = record["new_images"]
