@@ -184,15 +184,20 @@ def test_no_time_left_before_the_server_has_an_estimate() -> None:
     assert first.text == "SinGAN: scale 1/6, iteration 1/1200, estimating time left"
 
 
-@pytest.mark.parametrize("name", ["fast_balloons_80px.jsonl", "fast_balloons_120px.jsonl"])
+@pytest.mark.parametrize(
+    "name", ["fast_balloons_80px.jsonl", "fast_balloons_120px.jsonl", "fast_balloons_120px_tuned.jsonl"]
+)
 def test_a_recorded_training_is_monotonic_and_its_time_left_mostly_within_25_percent(name: str) -> None:
     """Replays the updates of a real training through the server (tests/data/README.md).
 
-    Both ran on the busy shared 2-core machine: 80 px stalls 20-110 s at every scale's start and at its
+    All ran on the busy shared 2-core machine: 80 px stalls 20-110 s at every scale's start and at its
     iteration ~200 (the thread-count probe); in 120 px the machine got 3-5x slower after the first scale
-    (other engineers' jobs started), which no estimate made at 20% could know. Measured with this model
-    (bench/progress_plot.py): median error 22% / 11%, within 25% in 64% / 66% of the updates, worst 69% /
-    119% (the previous model: median 87%, worst 152347%).
+    (other engineers' jobs started), which no estimate made at 20% could know. 120px_tuned is after the
+    bounded thread probe (commit cf21ed9): no probe stalls past 19 s, but the load still came and went
+    (scale 3 ran 2.7x slower for a minute, scale 5 up to 6x for 15 iterations), so it does not meet 25%
+    at every update either. Measured with this model (bench/progress_plot.py): median error 22% / 11% /
+    18%, within 25% in 64% / 66% / 62% of the updates, worst 69% / 119% / 82% (the previous model:
+    median 87%, worst 152347%).
     """
     updates = _recording(RECORDINGS / name)
     assert updates[-1].state == "SUCCEEDED"
