@@ -144,13 +144,15 @@ def _screenshots(app, folder: str) -> dict:
     window = app.activeWindow().qwindow()
     shots = {}
     for name, dialog in (
-        ("krita_harmonize_dialog.png", InjectDialog("Harmonize", window)),
+        ("krita_harmonize_dialog.png", InjectDialog("Harmonize", window, can_fine_tune=True)),
         ("krita_generate_dialog.png", GenerateDialog(4, window)),
     ):
         dialog.show()
         _pump(1.0)
         dialog.grab().save(os.path.join(folder, name))
         shots[name] = [dialog.width(), dialog.height()]
+        if isinstance(dialog, InjectDialog):  # Harmonize's "Fine-tune first" box is laid out
+            shots["fine_tune_shown"] = dialog.fine_tune.isVisible()
         dialog.close()
     (dock,) = [d for d in window.findChildren(QDockWidget) if d.objectName() == "singan_studio_docker"]
     dock.show()

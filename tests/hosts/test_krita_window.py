@@ -122,6 +122,7 @@ def test_dialog_screenshots_are_taken(window_run: dict) -> None:
 
     shots = step(window_run, "screenshots")
     assert "on this server" in shots["estimate_text"], shots["estimate_text"]
+    assert shots["fine_tune_shown"] is True  # Harmonize offers "Fine-tune first"
     for name in ("krita_harmonize_dialog.png", "krita_generate_dialog.png", "krita_training_options.png"):
         with Image.open(Path(window_run["shots_dir"]) / name) as img:
             assert img.width > 200 and img.height > 100, (name, img.size)
