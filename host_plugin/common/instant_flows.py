@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from host_plugin.client import RawImage
 
+from .capture import action_area, capture_layer, in_new_document, resolve_layer, result_corner
 from .document import Document, LayerInfo, NewLayer
-from .flows import action_area, capture_layer, in_new_document, resolve_layer, result_corner
 from .geometry import RegionError, with_context
 from .models import ActionError
 from .runner import Outcome, Plan, RunContext
