@@ -29,6 +29,7 @@ partial run has complete before/after pairs. ``--table`` only prints the tables 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import math
 import statistics
@@ -94,16 +95,30 @@ def resizer_drift(photo: np.ndarray, ours: np.ndarray) -> list[float]:
 
 
 class NonFiniteWatch:
-    """A progress callback keeping the recovery notices and where a loss was first non-finite."""
+    """A progress callback keeping the recovery notices, where a loss was first non-finite, the losses of
+    the last ``keep`` reports before it (what led there: a critic blowing up, or a sudden NaN), and the
+    largest absolute value of each loss per scale (near misses in trainings that stayed finite)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: int = 40) -> None:
         self.first: list[int] | None = None  # [scale, iteration]
         self.notices: list[str] = []
+        self.recent: collections.deque = collections.deque(maxlen=keep)
+        self.before_first: list = []
+        self.peaks: dict[str, dict[str, float]] = {}
 
     def __call__(self, p) -> None:
         self.notices += [p.notice] if p.notice else []
+        if not p.losses:
+            return
         bad = not all(math.isfinite(v) for v in p.losses.values())
-        self.first = self.first or ([p.scale, p.iteration] if bad else None)
+        self.recent.append([p.scale, p.iteration, {k: float(f"{v:.4g}") for k, v in p.losses.items()}])
+        if bad and self.first is None:
+            self.first = [p.scale, p.iteration]
+            self.before_first = list(self.recent)
+        peaks = self.peaks.setdefault(str(p.scale), {})
+        for k, v in p.losses.items():
+            if math.isfinite(v):
+                peaks[k] = max(peaks.get(k, 0.0), float(f"{abs(v):.4g}"))
 
 
 def run_one(job: dict, n: int, stem, out_dir: Path | None = None) -> dict:
@@ -135,6 +150,8 @@ def run_one(job: dict, n: int, stem, out_dir: Path | None = None) -> dict:
         noise_amps=[round(a, 5) for a in model.noise_amps],
         problems=problems,
         first_nonfinite=watch.first,
+        before_first=watch.before_first,
+        loss_peaks=watch.peaks,
         notices=watch.notices,
         hit=bool(watch.notices or watch.first or problems or record["error"]),
         resizer_drift=resizer_drift(photo, model.image),
