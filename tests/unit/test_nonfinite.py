@@ -214,6 +214,19 @@ def test_a_fixed_seed_and_thread_count_train_bit_identical_models(tiny_rgb):
             assert torch.equal(x, y), name
 
 
+def test_the_checks_do_not_change_what_a_finite_training_learns(tiny_rgb):
+    # bench/divergence.py and bench/fidelity.py count a training that hits a non-finite value with the
+    # checks on as one that would have written a broken model without them ("before"): this holds only
+    # if the checks (loss sync, weight snapshots) leave the numerics of a finite training untouched.
+    cfg = with_overrides(TINY, {"train.threads": 1, "train.iterations": 60, "train.lr_decay_iteration": 48})
+    a = train(tiny_rgb, cfg, device="cpu", finite_checks=True)
+    b = train(tiny_rgb, cfg, device="cpu", finite_checks=False)
+    assert a.noise_amps == b.noise_amps
+    for ga, gb in zip(a.generators, b.generators, strict=True):
+        for (name, x), y in zip(ga.state_dict().items(), gb.state_dict().values(), strict=True):
+            assert torch.equal(x, y), name
+
+
 def test_the_gradient_penalty_is_finite_where_the_critic_gradient_vanishes():
     # a critic that sees only the left half: every pixel of the right half has a zero gradient
     w = torch.randn(1, 3, 1, 1, requires_grad=True)
