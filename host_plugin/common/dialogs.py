@@ -67,7 +67,7 @@ def change_level(key: str) -> float | None:
     raise ActionError(f"unknown change {key!r}; one of {', '.join(CHANGE_KEYS)}")
 
 
-def _checked(seed: int, variation: float) -> float | None:
+def checked_variation(seed: int, variation: float) -> float | None:
     """The variation to send (None = as trained, the server's default) after checking both values."""
     if not 0 <= seed <= MAX_SEED:
         raise ActionError(f"seed must be 0..{MAX_SEED}, got {seed}")
@@ -89,7 +89,7 @@ class InjectChoices:
         self, doc: Document, style: Style, kind: str, model: ModelRef, layer: str | None = None
     ) -> InjectPlan:
         level = change_level(self.change)
-        variation = _checked(self.seed, self.variation)
+        variation = checked_variation(self.seed, self.variation)
         if self.fine_tune and kind != "harmonize":
             raise ActionError("only Harmonize can fine-tune the model first")
         plan = plan_inject(doc, style, kind, model, self.seed, 0, layer=layer, fine_tune=self.fine_tune)
@@ -109,7 +109,7 @@ class GenerateChoices:
     def plan(self, doc: Document, style: Style, model: ModelRef) -> GeneratePlan:
         if self.size not in dict(GENERATE_SIZES):
             raise ActionError(f"unknown size {self.size!r}; one of {', '.join(dict(GENERATE_SIZES))}")
-        variation = _checked(self.seed, self.variation)
+        variation = checked_variation(self.seed, self.variation)
         plan = plan_generate(doc, style, model, self.n, self.seed)
         # document size: the model's region at its size in the document (a model trained elsewhere has no
         # region: its own size); model size: the model's own size, placed at the region's corner
