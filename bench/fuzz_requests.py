@@ -195,6 +195,10 @@ class Fuzzer:
                 r.choice([0, 1, 50, 300, 9000, 2**32 - 1]),
                 r.choice([0, 1, 40, 300]),
             )
+        if r.random() < 0.3:
+            request.at_document_size = True
+        if r.random() < 0.2:  # the trained region's pixels, for detail at document size
+            request.exemplar.CopyFrom(self.image(mask=False))
         return lambda t: stub.Generate(request, timeout=t)
 
     def _inject(self, stub, method, cls, field, **extra):  # noqa: ANN001, ANN003, ANN202

@@ -19,6 +19,7 @@ from singan_core.errors import Cancelled, ConfigError
 from singan_core.model import SinGANModel
 from singan_core.tasks.animate import animate
 from singan_core.tasks.channels import restore_alpha, split_for_model
+from singan_core.tasks.detail import peak_bytes as detail_peak_bytes
 from singan_core.tasks.inject import edit, harmonize, paint_to_image
 from singan_core.tasks.native import Region
 from singan_core.tasks.sample import check_variation, generate, work_shapes
@@ -104,6 +105,7 @@ class InferenceRpcs(RpcBase):
         self._check_inference(model, out_h, out_w, n, f"{n} sample(s) of {out_w}x{out_h}")
         if request.start_scale >= model.num_scales:
             raise invalid(f"start_scale must be in 0..{model.num_scales - 1}, got {request.start_scale}")
+        exemplar = self._exemplar(request, size, n)
         if request.at_document_size:
             if size is None:
                 raise invalid("at_document_size needs size: the document's width and height")
@@ -115,6 +117,7 @@ class InferenceRpcs(RpcBase):
                 n=n,
                 seed=request.seed,
                 start_scale=request.start_scale,
+                exemplar=exemplar,
             )
             return pb.ImagesResponse(images=[image_to_proto(img) for img in images])
         images = await self._work(
@@ -130,6 +133,24 @@ class InferenceRpcs(RpcBase):
             variation=variation,
         )
         return pb.ImagesResponse(images=[image_to_proto(img) for img in images])
+
+    def _exemplar(
+        self, request: pb.GenerateRequest, size: tuple[int, int] | None, n: int
+    ) -> np.ndarray | None:
+        """A Generate's exemplar (the trained region at the document's resolution) as an array, or None;
+        only with ``at_document_size``, and within the memory budget of the detail synthesis."""
+        if not request.HasField("exemplar"):
+            return None
+        if not request.at_document_size:
+            raise invalid("exemplar is only used with at_document_size (variations at the document's size)")
+        arr, _ = self._input(request.exemplar, "exemplar")
+        if size is not None:
+            check_budget(
+                detail_peak_bytes(size, arr.shape[:2]),
+                self.config.max_memory_bytes,
+                f"{n} sample(s) of {size[1]}x{size[0]} with detail from a {arr.shape[1]}x{arr.shape[0]} exemplar",
+            )
+        return arr
 
     def _check_inference(self, model: SinGANModel, h: int, w: int, n: int, what: str) -> None:
         needed = inference_peak_bytes(model.config, model.num_scales, model.channels, h, w, n)

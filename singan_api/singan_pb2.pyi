@@ -375,7 +375,7 @@ class UploadedImage(_message.Message):
     def __init__(self, upload_id: _Optional[str] = ..., expires_in_s: _Optional[int] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
-    __slots__ = ("model_id", "n", "seed", "scale_h", "scale_v", "size", "start_scale", "at_document_size", "variation")
+    __slots__ = ("model_id", "n", "seed", "scale_h", "scale_v", "size", "start_scale", "at_document_size", "variation", "exemplar")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     N_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
@@ -385,6 +385,7 @@ class GenerateRequest(_message.Message):
     START_SCALE_FIELD_NUMBER: _ClassVar[int]
     AT_DOCUMENT_SIZE_FIELD_NUMBER: _ClassVar[int]
     VARIATION_FIELD_NUMBER: _ClassVar[int]
+    EXEMPLAR_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     n: int
     seed: int
@@ -394,7 +395,8 @@ class GenerateRequest(_message.Message):
     start_scale: int
     at_document_size: bool
     variation: float
-    def __init__(self, model_id: _Optional[str] = ..., n: _Optional[int] = ..., seed: _Optional[int] = ..., scale_h: _Optional[float] = ..., scale_v: _Optional[float] = ..., size: _Optional[_Union[Size, _Mapping]] = ..., start_scale: _Optional[int] = ..., at_document_size: _Optional[bool] = ..., variation: _Optional[float] = ...) -> None: ...
+    exemplar: Image
+    def __init__(self, model_id: _Optional[str] = ..., n: _Optional[int] = ..., seed: _Optional[int] = ..., scale_h: _Optional[float] = ..., scale_v: _Optional[float] = ..., size: _Optional[_Union[Size, _Mapping]] = ..., start_scale: _Optional[int] = ..., at_document_size: _Optional[bool] = ..., variation: _Optional[float] = ..., exemplar: _Optional[_Union[Image, _Mapping]] = ...) -> None: ...
 
 class ImagesResponse(_message.Message):
     __slots__ = ("images",)

@@ -331,10 +331,13 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
         start_scale: int = 0,
         at_document_size: bool = False,
         variation: float | None = None,
+        exemplar: RawImage | None = None,
         timeout: float | None = None,
     ) -> list[RawImage]:
         """``n`` random samples; ``size=(width, height)`` overrides ``scale_h``/``scale_v``;
-        ``at_document_size``: generated at the model's size and brought to ``size`` with detail.
+        ``at_document_size``: generated at the model's size and brought to ``size`` with detail, copied
+        from ``exemplar`` (the trained region at the document's resolution; sent in pieces when large)
+        when given, else drawn by the model's finest generator.
         ``variation``: the strength of the noise, 1 = as trained (None: unset, the server's 1), 0 = the
         training image's reconstruction, larger = wilder (the server accepts 0..5); every inference call
         that samples takes it."""
@@ -349,6 +352,8 @@ class AsyncClient(AsyncEstimateCalls, AsyncInstantCalls):
         )
         if size is not None:
             request.size.width, request.size.height = size
+        if exemplar is not None:
+            request.exemplar.CopyFrom(exemplar.to_proto())
         _set_variation(request, variation)
         reply = await self._unary(self._stub.Generate, request, timeout, "inference_timeout")
         return [RawImage.from_proto(img) for img in reply.images]

@@ -25,7 +25,7 @@ from .capture import (
     with_note,
 )
 from .document import Document, LayerInfo, NewLayer
-from .geometry import Rect, scaled_placement, with_context, work_area
+from .geometry import Rect, RegionError, scaled_placement, with_context, work_area
 from .models import ActionError, ModelRef
 from .runner import Outcome, Plan, RunContext
 from .selection import require_mask
@@ -169,10 +169,13 @@ class GeneratePlan(Plan):
         return f"generating {self.n} sample{'s' if self.n != 1 else ''}"
 
     #: variations over the trained region at its document size (generated at the model's size and
-    #: brought to the region's through the model's finest generator), not a model-sized stamp
+    #: brought to the region's with detail), not a model-sized stamp
     at_document_size: bool = False
     note: str = ""
     variation: float | None = None  # the dialog's variation strength; None = as trained
+    #: with ``at_document_size``: the trained region's pixels, whose detail the server copies into the
+    #: samples above the model's scale (None: the server's super-resolution ladder)
+    exemplar: RawImage | None = None
 
     def run(self, ctx: RunContext) -> list[RawImage]:
         size = self.size
@@ -180,6 +183,8 @@ class GeneratePlan(Plan):
         if self.at_document_size:
             size = (self.area.width, self.area.height)
             kwargs["at_document_size"] = True
+            if self.exemplar is not None:
+                kwargs["exemplar"] = self.exemplar
             self.note = model_scale(ctx, self.model.model_id, self.area)
         return ctx.client.generate(
             self.model.model_id,
@@ -224,7 +229,26 @@ def plan_generate(
     at_size = size is None and scale == (1.0, 1.0) and model.region is not None
     plan = GeneratePlan(model, area, style, n, seed, size, scale, start_scale, at_document_size=at_size)
     plan.variation = sent_variation(variation)
+    if at_size:
+        plan.exemplar = trained_region(doc, model, area)
     return plan
+
+
+#: the largest trained region sent as a Generate's exemplar (the server's detail synthesis takes up to
+#: 8 MP, singan_core.tasks.detail.MAX_PIXELS; a larger one would travel for nothing)
+EXEMPLAR_MAX_PIXELS = 8_000_000
+
+
+def trained_region(doc: Document, model: ModelRef, area: Rect) -> RawImage | None:
+    """The model's trained layer over ``area`` at the document's resolution, the exemplar of variations
+    at document size; None when the layer is gone, blank there, or the area too large."""
+    layer = doc.find_layer(model.layer_name) if model.layer_name else None
+    if layer is None or area.is_empty or area.width * area.height > EXEMPLAR_MAX_PIXELS:
+        return None
+    try:
+        return capture_layer(doc, layer, area)
+    except RegionError:
+        return None
 
 
 # -- harmonize, edit, paint to image ---------------------------------------------------------------

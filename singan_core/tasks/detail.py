@@ -58,6 +58,16 @@ GRAIN_SIGMA = 2.0
 GRAIN_GAIN = (1.0, 4.0)
 
 
+#: peak memory of the synthesis per pixel of the output and the exemplar together (1.5-1.9 GiB measured
+#: at 2400x1600 for both, bench/README.md)
+BYTES_PER_PIXEL = 260
+
+
+def peak_bytes(out_hw: tuple[int, int], exemplar_hw: tuple[int, int]) -> int:
+    """Estimated peak memory of :func:`with_detail` for an output and an exemplar of these sizes."""
+    return BYTES_PER_PIXEL * (out_hw[0] * out_hw[1] + exemplar_hw[0] * exemplar_hw[1])
+
+
 class NoTexture(ConfigError):
     """No detail synthesis here: the exemplar has no textured patch to copy (a flat paint), or the
     output is over :data:`MAX_PIXELS`."""

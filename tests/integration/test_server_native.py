@@ -1,5 +1,6 @@
 """Results at the document's resolution through the server: harmonize/edit answer with the changed region
-only (region_only), at the input's resolution; Generate at a document's size (at_document_size)."""
+only (region_only), at the input's resolution; Generate at a document's size (at_document_size), with
+detail from the trained region (exemplar) or, without one (older clients), through the ladder."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import pytest
 from tiny_server import H, W, tiny_trained_server
 
 from host_plugin.client import InvalidArgument, RawImage
+from singan_core.checkpoint import load_checkpoint
+from singan_core.tasks.upscale import generate_at_size
 
 BIG = 8  # the layer is BIG times the model's size: the native path
 OFFSET = (5, 7)
@@ -77,3 +80,28 @@ def test_generate_at_document_size(setup) -> None:
     assert not np.array_equal(a, b)
     with pytest.raises(InvalidArgument, match="at_document_size needs size"):
         client.generate(model_id, at_document_size=True)
+
+
+def test_generate_at_document_size_copies_detail_from_the_exemplar(setup, tmp_path) -> None:
+    client, model_id = setup
+    h, w = H * BIG, W * BIG
+    # the "trained region at document resolution": sharp texture (pixel noise) in two colour families
+    rng = np.random.default_rng(8)
+    ex = rng.integers(0, 128, size=(h, w, 3), dtype=np.uint8)
+    ex[:, :, 1] += 127
+    exemplar = RawImage(w, h, 3, ex.tobytes(), offset_x=40, offset_y=9)
+    (with_ex,) = client.generate(model_id, n=1, seed=4, size=(w, h), at_document_size=True, exemplar=exemplar)
+    (ladder,) = client.generate(model_id, n=1, seed=4, size=(w, h), at_document_size=True)
+    client.export_model(model_id, tmp_path / "m.singan")
+    model = load_checkpoint(tmp_path / "m.singan")
+    (core_detail,) = generate_at_size(model, (h, w), seed=4, exemplar=ex)
+    (core_ladder,) = generate_at_size(model, (h, w), seed=4)
+    a, b = pixels(with_ex).astype(int), pixels(ladder).astype(int)
+    # the server ran the core's detail path with this exemplar, and without one the ladder (old clients)
+    assert np.abs(a - core_detail).mean() < 1.0 and np.abs(b - core_ladder).mean() < 1.0
+    assert np.abs(a - b).mean() > 10
+    # its high frequencies come from the exemplar: nearly as sharp as it (the ladder: the model's strokes)
+    ratio = laplacian(a.mean(axis=2)).mean() / laplacian(ex.astype(int).mean(axis=2)).mean()
+    assert ratio >= 0.8, f"sharpness ratio {ratio:.2f}"
+    with pytest.raises(InvalidArgument, match="exemplar is only used with at_document_size"):
+        client.generate(model_id, n=1, size=(w, h), exemplar=exemplar)

@@ -179,6 +179,25 @@ def test_variations_cover_the_trained_region_at_its_document_size() -> None:
     assert "at_document_size" not in client.calls[-1][2]
 
 
+def test_variations_at_document_size_send_the_trained_region_as_exemplar() -> None:
+    doc, client = document(), FakeClient()
+    trained = ModelRef("m", layer_name="Base", region=Rect(10, 5, 20, 10))
+    run(flows.plan_generate(doc, STYLE, trained, 1), doc, client)
+    ex = client.calls[-1][2]["exemplar"]  # the trained layer's pixels over the region, at its resolution
+    assert (ex.width, ex.height, ex.offset_x, ex.offset_y) == (20, 10, 10, 5)
+    assert ex.pixels == doc.read_layer(doc.find_layer("Base"), Rect(10, 5, 20, 10)).pixels
+    # no exemplar (the server's ladder, as before): the layer is gone, or the model size is asked for
+    for ref, kw in [
+        (ModelRef("m", layer_name="Gone", region=Rect(10, 5, 20, 10)), {}),
+        (trained, {"scale": (2.0, 1.0)}),
+    ]:
+        run(flows.plan_generate(doc, STYLE, ref, 1, **kw), doc, client)
+        assert "exemplar" not in client.calls[-1][2]
+    assert (
+        flows.trained_region(doc, ModelRef("m", layer_name="Base"), Rect(0, 0, 4000, 2001)) is None
+    )  # > 8 MP
+
+
 def test_context_around_a_selection_stays_on_the_canvas() -> None:
     canvas = Rect(0, 0, 2400, 1600)
     assert with_context(Rect(1000, 600, 431, 391), canvas) == Rect(784, 384, 863, 823)
