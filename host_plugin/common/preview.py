@@ -121,7 +121,8 @@ class Preview:
 
     @property
     def caption(self) -> str:
-        return f"preview at the model's size ({self.image.width}x{self.image.height}, {self.seconds:.1f} s)"
+        took = f"{self.seconds:.2f}" if self.seconds < 1 else f"{self.seconds:.1f}"
+        return f"preview at the model's size ({self.image.width}x{self.image.height}, {took} s)"
 
 
 class Previewer:

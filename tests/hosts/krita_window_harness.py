@@ -137,26 +137,53 @@ def _pump(seconds: float, until=lambda: False) -> None:
 
 
 def _screenshots(app, folder: str) -> dict:
-    """The harmonize and generate dialogs, and the docker's training options with the server's estimate."""
+    """The harmonize dialog with its preview, the generate dialog, and the docker's training options
+    with the server's estimate, its model name and the note of a harmonize run from the docker."""
     from PyQt5.QtWidgets import QDockWidget
+    from singan_studio import api
     from singan_studio.dialogs import GenerateDialog, InjectDialog
 
     window = app.activeWindow().qwindow()
     shots = {}
     for name, dialog in (
-        ("krita_harmonize_dialog.png", InjectDialog("Harmonize", window, can_fine_tune=True)),
+        ("krita_harmonize_dialog.png", InjectDialog("Harmonize", window, True, "harmonize")),
         ("krita_generate_dialog.png", GenerateDialog(4, window)),
     ):
         dialog.show()
         _pump(1.0)
+        if isinstance(dialog, InjectDialog):  # the preview appears (a real call at the model's size)
+            started = time.monotonic()
+            _pump(
+                30.0,
+                until=lambda d=dialog: d.preview.pixmap() is not None and not d.preview.pixmap().isNull(),
+            )
+            shots["preview_s"] = round(time.monotonic() - started, 2)
+            pixmap = dialog.preview.pixmap()
+            shots["preview"] = [pixmap.width(), pixmap.height()] if pixmap is not None else None
+            shots["preview_note"] = dialog.preview_note.text()
+            dialog.seed.setValue(5)  # a change: one more render, debounced
+            _pump(
+                30.0,
+                until=lambda d=dialog: d.previews.started >= 2 and "model's size" in d.preview_note.text(),
+            )
+            shots["preview_renders"] = dialog.previews.started
+            shots["fine_tune_shown"] = dialog.fine_tune.isVisible()  # Harmonize's "Fine-tune first"
+            _pump(0.3)
         dialog.grab().save(os.path.join(folder, name))
         shots[name] = [dialog.width(), dialog.height()]
-        if isinstance(dialog, InjectDialog):  # Harmonize's "Fine-tune first" box is laid out
-            shots["fine_tune_shown"] = dialog.fine_tune.isVisible()
+        dialog.reject()
         dialog.close()
     (dock,) = [d for d in window.findChildren(QDockWidget) if d.objectName() == "singan_studio_docker"]
     dock.show()
     dock.raise_()
+    dock.refresh_models()
+    shots["model_label"] = dock.models.currentText()
+    _select(app.activeDocument(), 20, 16, 12, 10)
+    task = api.harmonize_selection(seed=4, background=True)  # the docker follows it and shows its note
+    _pump(60.0, until=lambda: task.done.is_set())
+    _pump(0.5)
+    shots["docker_message"] = dock.progress_label.text()
+    _select(app.activeDocument(), 8, 8, 48, 40)  # the training's area: the estimate is for it
     dock.update_estimate()
     _pump(30.0, until=lambda: dock.estimate.text() not in ("", "asking the server..."))
     _pump(0.5)

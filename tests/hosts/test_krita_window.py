@@ -117,12 +117,26 @@ def test_cancelling_a_long_inference_leaves_the_document_unchanged(window_run: d
     assert 0 <= run["cancel_to_end_s"] < 10, run
 
 
+def test_the_harmonize_dialog_shows_a_preview(window_run: dict) -> None:
+    """The dialog's preview: a real call at the model's size on the selection, shown as a pixmap; a
+    changed seed renders once more (debounced)."""
+    shots = step(window_run, "screenshots")
+    assert shots["preview"] and min(shots["preview"]) > 20, shots
+    assert shots["preview_note"].startswith("preview at the model's size"), shots["preview_note"]
+    assert shots["preview_note"].endswith("(without fine-tuning)"), shots["preview_note"]
+    assert shots["preview_renders"] == 2, shots
+
+
 def test_dialog_screenshots_are_taken(window_run: dict) -> None:
     from PIL import Image
 
     shots = step(window_run, "screenshots")
     assert "on this server" in shots["estimate_text"], shots["estimate_text"]
     assert shots["fine_tune_shown"] is True  # Harmonize offers "Fine-tune first"
+    # the docker names the model after document / layer with the size it works at, and says the scale
+    assert shots["model_label"].startswith("undo / Source, ") and shots["model_label"].endswith(", tiny")
+    assert "new layer 'Harmonized'" in shots["docker_message"], shots
+    assert "model: 1 px = " in shots["docker_message"], shots
     for name in ("krita_harmonize_dialog.png", "krita_generate_dialog.png", "krita_training_options.png"):
         with Image.open(Path(window_run["shots_dir"]) / name) as img:
             assert img.width > 200 and img.height > 100, (name, img.size)

@@ -1,8 +1,13 @@
 """Krita's dialogs for the actions: Qt layouts of :mod:`host_plugin.common.dialogs` (which turns their
-values into requests and is unit-tested without Qt)."""
+values into requests and is unit-tested without Qt). Harmonize / Edit / Paint to image show a small
+preview (:mod:`host_plugin.common.preview`: the same call at the model's size, debounced, on a worker
+thread, cancelled by a newer change or by closing the dialog)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from host_plugin.client import CancelToken, RawImage
 from host_plugin.common.dialogs import (
     CHANGE_LEVELS,
     FINE_TUNE_HELP,
@@ -15,7 +20,11 @@ from host_plugin.common.dialogs import (
     GenerateChoices,
     InjectChoices,
 )
+from host_plugin.common.pixels import to_rgba
+from host_plugin.common.preview import Preview, Previewer, PreviewLoop, preview_request
+from host_plugin.common.runner import describe_error
 
+from . import api
 from .qt import (
     QCheckBox,
     QComboBox,
@@ -23,12 +32,19 @@ from .qt import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
+    QImage,
     QLabel,
+    QPixmap,
     QSlider,
     QSpinBox,
     Qt,
+    QTimer,
     QWidget,
 )
+
+#: the preview's box in the dialog (px); the image is scaled into it keeping its aspect
+PREVIEW_BOX = (280, 190)
+Render = Callable[[InjectChoices, CancelToken], Preview]
 
 #: the slider's steps per unit of variation strength
 STEPS = 20
@@ -37,6 +53,28 @@ CHANGE_HELP = (
     "Where the model takes over: keeping the layout injects at a fine scale (the result stays close to "
     "your pixels), changing more injects at a coarse one (shapes may move)"
 )
+
+
+def to_qimage(image: RawImage) -> QImage:
+    """An API image as an 8-bit RGBA QImage (copy, so the bytes may be freed)."""
+    rgba = to_rgba(image, 8)
+    return QImage(rgba, image.width, image.height, 4 * image.width, QImage.Format_RGBA8888).copy()
+
+
+def preview_renderer(kind: str) -> Render:
+    """The preview of ``kind`` on the active document: its pixels and model are read now (Krita's UI
+    thread), the server is reached only from the worker (a managed server may have to start first)."""
+    session = api.session()
+    doc = session.document(None)
+    plan = InjectChoices().plan(doc, api.STYLE, kind, session.model(doc, None))
+    previewers: list[Previewer] = []
+
+    def render(choices: InjectChoices, cancel: CancelToken) -> Preview:
+        if not previewers:
+            previewers.append(Previewer(session.client()))
+        return previewers[0].render(preview_request(plan, choices), cancel)
+
+    return render
 
 
 class _Dialog(QDialog):
@@ -81,9 +119,10 @@ class _Dialog(QDialog):
 
 class InjectDialog(_Dialog):
     """Harmonize / Edit / Paint to image: how much may change (in words), seed, variation strength;
-    ``can_fine_tune`` (Harmonize): the "fine-tune first" box."""
+    ``can_fine_tune`` (Harmonize): the "fine-tune first" box; ``kind`` (harmonize, edit or
+    paint_to_image): a preview of that action on the active document."""
 
-    def __init__(self, title: str, parent=None, can_fine_tune: bool = False) -> None:
+    def __init__(self, title: str, parent=None, can_fine_tune: bool = False, kind: str | None = None) -> None:
         super().__init__(title, parent)
         self.fine_tune = QCheckBox(FINE_TUNE_LABEL)
         self.fine_tune.setToolTip(FINE_TUNE_HELP)
@@ -99,7 +138,52 @@ class InjectDialog(_Dialog):
         self.form.addRow("Variation", self._variation_row())
         if can_fine_tune:
             self.form.addRow("", self.fine_tune)
+        self.previews: PreviewLoop | None = None
+        if kind is not None:
+            self._add_preview(kind, can_fine_tune)
         self._buttons()
+
+    def _add_preview(self, kind: str, can_fine_tune: bool) -> None:
+        self.preview = QLabel()
+        self.preview.setAlignment(Qt.AlignCenter)
+        self.preview.setFixedSize(*PREVIEW_BOX)
+        self.preview.setStyleSheet("border: 1px solid palette(mid)")
+        self.preview_note = QLabel()
+        self.preview_note.setWordWrap(True)
+        self.form.addRow("Preview", self.preview)
+        self.form.addRow("", self.preview_note)
+        try:
+            render = preview_renderer(kind)
+        except Exception as err:  # no selection, no model...: the action will say so too
+            self.preview_note.setText(f"no preview: {describe_error(err)}")
+            return
+        post = api.session().runner.post
+        self.previews = PreviewLoop(render, self._show_preview, post, busy=self._preview_busy)
+        self._tick = QTimer(self)
+        self._tick.setInterval(100)
+        self._tick.timeout.connect(self.previews.poll)
+        self._tick.start()
+        self.seed.valueChanged.connect(self._changed)
+        self.variation.valueChanged.connect(self._changed)
+        self.change.currentIndexChanged.connect(self._changed)
+        self.finished.connect(lambda _result: self.previews and self.previews.close())
+        self.tuning_note = " (without fine-tuning)" if can_fine_tune else ""
+        self._changed()
+
+    def _changed(self, *_args) -> None:
+        if self.previews is not None:
+            self.previews.request(self.choices())
+
+    def _preview_busy(self) -> None:
+        self.preview_note.setText("updating the preview...")
+
+    def _show_preview(self, preview: Preview | None, error: str) -> None:
+        if preview is None:
+            self.preview_note.setText(error)
+            return
+        pixmap = QPixmap.fromImage(to_qimage(preview.image))
+        self.preview.setPixmap(pixmap.scaled(*PREVIEW_BOX, Qt.KeepAspectRatio, Qt.SmoothTransformation))
+        self.preview_note.setText(preview.caption + self.tuning_note)
 
     def choices(self) -> InjectChoices:
         return InjectChoices(

@@ -6,22 +6,21 @@ import threading
 
 from krita import DockWidget
 
-from host_plugin.client import JobUpdate, RawImage
+from host_plugin.client import JobUpdate
 from host_plugin.common.dialogs import estimate_or_reason
 from host_plugin.common.flows import training_overrides
-from host_plugin.common.pixels import to_rgba
 from host_plugin.common.progress import ProgressModel
 from host_plugin.common.runner import Outcome, Task, describe_error
 from host_plugin.common.settings import TEST_PRESETS, USER_PRESETS
 
 from . import api
+from .dialogs import to_qimage
 from .instant_ui import EnginePanel, InstantActions
 from .qt import (
     QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
-    QImage,
     QLabel,
     QPixmap,
     QProgressBar,
@@ -35,12 +34,6 @@ from .qt import (
 
 DOCKER_ID = "singan_studio_docker"
 PREVIEW_SIDE = 160
-
-
-def to_qimage(image: RawImage) -> QImage:
-    """An API image as an 8-bit RGBA QImage (copy, so the bytes may be freed)."""
-    rgba = to_rgba(image, 8)
-    return QImage(rgba, image.width, image.height, 4 * image.width, QImage.Format_RGBA8888).copy()
 
 
 def _spin(low: int, high: int, step: int, zero: str, tip: str) -> QSpinBox:

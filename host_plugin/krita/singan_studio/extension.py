@@ -179,8 +179,10 @@ class SinGANExtension(Extension):
             ),
         )
 
-    def _inject(self, title: str, action: Callable[..., object], can_fine_tune: bool = False) -> None:
-        dialog = InjectDialog(title, _parent(), can_fine_tune)
+    def _inject(
+        self, title: str, action: Callable[..., object], kind: str, can_fine_tune: bool = False
+    ) -> None:
+        dialog = InjectDialog(title, _parent(), can_fine_tune, kind)
         if dialog.exec_() != QDialog.Accepted:
             return
         c = dialog.choices()
@@ -191,13 +193,13 @@ class SinGANExtension(Extension):
         )
 
     def harmonize(self) -> None:
-        self._inject("Harmonize", api.harmonize_selection, can_fine_tune=True)
+        self._inject("Harmonize", api.harmonize_selection, "harmonize", can_fine_tune=True)
 
     def edit(self) -> None:
-        self._inject("Edit", api.edit_selection)
+        self._inject("Edit", api.edit_selection, "edit")
 
     def paint_to_image(self) -> None:
-        self._inject("Paint to image", api.paint_to_image)
+        self._inject("Paint to image", api.paint_to_image, "paint_to_image")
 
     def super_resolve(self, factor: int) -> None:
         self._run("Super-resolve", lambda: api.super_resolve_selection(factor=factor, background=True))
