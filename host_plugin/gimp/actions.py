@@ -6,6 +6,7 @@ results live here (:class:`GimpStyle`). Nothing here imports GIMP.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from host_plugin.client import Client, JobUpdate, RawImage
@@ -122,12 +123,31 @@ def _instant_plan(task: str, doc: Document, arg: Callable[[str], object], seed: 
     return instant_flows.plan_instant_variations(doc, int(arg("n")), seed, wanted)  # type: ignore[call-overload]
 
 
-def training_estimate(doc: Document, client: Client, arg: Callable[[str], object]) -> str:
-    """The server's estimate for the Train procedure's current arguments, in words (the dialog's Time)."""
-    train = plan("train", doc, arg)
-    assert isinstance(train, flows.TrainPlan)
+@dataclass(frozen=True)
+class EstimateRequest:
+    """What the Train dialog's Time asks the server: these pixels with this preset and these overrides."""
+
+    image: RawImage
+    preset: str
+    overrides: dict[str, str] | None
+
+
+def estimate_request(
+    doc: Document, arg: Callable[[str], object], captured: dict[bool, RawImage]
+) -> EstimateRequest:
+    """The request for the Train procedure's current arguments. The pixels are read once per area (the
+    selection, or the whole layer) and kept in ``captured``: a changed preset or size reads nothing."""
+    overrides = flows.training_overrides(int(arg("iterations")), int(arg("max-size")))  # type: ignore[call-overload]
+    whole = bool(arg("whole-layer"))
+    if whole not in captured:
+        captured[whole] = flows.plan_train(doc, _preset(arg), use_selection=not whole).image
+    return EstimateRequest(captured[whole], _preset(arg), overrides)
+
+
+def training_estimate(client: Client, request: EstimateRequest) -> str:
+    """The server's estimate for ``request``, in words (the dialog's Time), or why there is none."""
     return estimate_or_reason(
-        lambda: client.estimate_training(train.image, preset=train.preset, overrides=train.overrides)
+        lambda: client.estimate_training(request.image, preset=request.preset, overrides=request.overrides)
     )
 
 

@@ -57,8 +57,10 @@ class GimpDocument:
     # -- reading ----------------------------------------------------------------------------------
     @property
     def name(self) -> str:
-        file = self.image.get_file()
-        return file.get_basename() if file is not None else f"Untitled-{self.image.get_id()}"
+        # an image opened from a PNG or JPEG has no XCF file yet: the file it came from names it
+        image = self.image
+        file = image.get_file() or image.get_imported_file() or image.get_exported_file()
+        return file.get_basename() if file is not None else f"Untitled-{image.get_id()}"
 
     @property
     def bounds(self) -> Rect:

@@ -101,9 +101,19 @@ def _variation() -> Arg:
 
 _MODEL_ARGS = (
     Arg(
-        "model-id", "string", "Model _ID", "Use this model id (empty: the model of the layer/image below)", ""
+        "model-id",
+        "string",
+        "Model _ID",
+        "Use this model id (empty: the model of the layer/image below)",
+        "",
+        hidden=True,  # for scripts: the dialog names the model in use instead
     ),
-    Arg("model-layer", "layer", "Model of la_yer", "Use the model trained on this layer (optional)"),
+    Arg(
+        "model-layer",
+        "layer",
+        "Use the model of la_yer",
+        "Optional: the model trained on another layer (empty: this layer's, else the image's)",
+    ),
     Arg("model-image", "image", "Model of i_mage", "Use the model trained on this image (optional)"),
 )
 _PRESET_NAME = Arg(
@@ -150,8 +160,9 @@ PROCEDURES: tuple[Procedure, ...] = (
                 "estimate",
                 "string",
                 "Ti_me (information only)",
-                "What the server expects this training to take, for the options as the dialog opened",
+                "Unused (kept for scripts): the dialog shows the server's estimate below the options",
                 "",
+                hidden=True,
             ),
             _PRESET_NAME,
         ),

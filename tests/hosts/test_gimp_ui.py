@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import threading
 import time
@@ -31,6 +32,7 @@ x, y, w, h = (int(v) for v in sys.argv[1:5])
 Gdk.pixbuf_get_from_window(Gdk.get_default_root_window(), x, y, w, h).savev(sys.argv[5], "png", [], [])
 """
 DIALOGS = {"SinGAN: Harmonize": "gimp_harmonize_dialog.png", "SinGAN: Train": "gimp_training_dialog.png"}
+CHANGED = "gimp_training_dialog_1500.png"  # the Train dialog after Iterations became 1500
 
 
 def _geometry(chroot: gimp_chroot.GimpChroot, display: str, window: str) -> dict[str, str]:
@@ -103,9 +105,15 @@ def ui_run(gimp_root: Path) -> dict:  # noqa: F811
                     for title, name in list(pending.items()):
                         windows = chroot.xdotool(display, "search", "--name", f"^{title}$").split()
                         if windows:
-                            time.sleep(2.0)  # mapped and drawn (the Train dialog asked the server first)
+                            time.sleep(4.0)  # mapped, drawn, the estimate / the preview arrived
                             _screenshot(chroot, display, windows[0], home / name)
                             seen["shots"][name] = (home / name).exists()
+                            if title == "SinGAN: Train":  # more iterations: the Time line follows
+                                chroot.xdotool(display, "windowfocus", "--sync", windows[0], "key", "alt+i")
+                                chroot.xdotool(display, "key", "ctrl+a", "type", "1500")
+                                chroot.xdotool(display, "key", "Tab")
+                                time.sleep(4.0)
+                                _screenshot(chroot, display, windows[0], home / CHANGED)
                             chroot.xdotool(display, "windowfocus", "--sync", windows[0], "key", "Escape")
                             del pending[title]
                     if Path(f"{marks}cancel-ready").exists() and not seen["killed"]:
@@ -123,7 +131,7 @@ def ui_run(gimp_root: Path) -> dict:  # noqa: F811
                 run = chroot.run_batch(
                     f"PARAMS = {params!r}\n" + SCRIPT.read_text(),
                     timeout=500,
-                    env={"DISPLAY": display},
+                    env={"DISPLAY": display, "SINGAN_GIMP_DIALOG_LOG": "1"},
                     binary=gimp_chroot.GIMP_UI,
                     flags="-df",
                 )
@@ -135,7 +143,7 @@ def ui_run(gimp_root: Path) -> dict:  # noqa: F811
             data = json.loads(result.read_text())
             shots = Path(os.environ.get("SINGAN_SHOTS", tempfile.mkdtemp(prefix="singan-gimp-shots-")))
             shots.mkdir(parents=True, exist_ok=True)
-            for name in (*DIALOGS.values(), "undo_screen.png"):
+            for name in (*DIALOGS.values(), CHANGED, "undo_screen.png"):
                 if (home / name).exists():
                     (shots / name).write_bytes((home / name).read_bytes())
             data.update(seen=seen, output=run.output, shots_dir=str(shots))
@@ -160,6 +168,34 @@ def test_the_dialogs_open_and_are_screenshotted(ui_run: dict) -> None:
         with Image.open(Path(ui_run["shots_dir"]) / name) as img:
             assert img.width > 200 and img.height > 150, img.size
             assert len(set(img.convert("L").tobytes())) > 20, f"{name} is blank"
+
+
+def _dialog_lines(ui_run: dict, start: str) -> list[str]:
+    marker = "SinGAN dialog: "
+    lines = [line.split(marker, 1)[1] for line in ui_run["output"].splitlines() if marker in line]
+    return [line for line in lines if line.startswith(start)]
+
+
+def test_the_harmonize_dialog_names_its_model_and_shows_a_preview(ui_run: dict) -> None:
+    from PIL import Image
+
+    (line, *_more) = _dialog_lines(ui_run, "Model: ") or [ui_run["output"][-3000:]]
+    model, caption = line.split(" | ")
+    # named after image / layer with the model's size (a script-loaded image has no file: "Untitled-1";
+    # File > Open names it after its file, see GimpDocument.name)
+    assert re.fullmatch(r"Model: \S+ / Background, \d+x\d+, tiny", model), model
+    assert caption.startswith("preview at the model's size (") and "(without fine-tuning)" in caption
+    # the preview is the only colour in GIMP's grey dialog: the balloons' sky and balloons
+    with Image.open(Path(ui_run["shots_dir"]) / "gimp_harmonize_dialog.png") as img:
+        rgb = img.convert("RGB")
+        coloured = sum(1 for r, g, b in rgb.getdata() if max(r, g, b) - min(r, g, b) > 60)
+    assert coloured > 2000, coloured
+
+
+def test_the_train_dialogs_time_follows_the_options(ui_run: dict) -> None:
+    times = _dialog_lines(ui_run, "Time: ")
+    assert len(times) >= 2 and all("on this server" in t or "first guess" in t for t in times), times
+    assert times[0] != times[-1], times  # 1500 iterations per scale: a longer training
 
 
 def test_a_long_inference_cancelled_leaves_the_image_unchanged(ui_run: dict) -> None:

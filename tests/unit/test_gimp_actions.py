@@ -266,3 +266,41 @@ def test_harmonize_with_fine_tune_runs_the_fine_tune_job_then_harmonizes_with_th
     assert outcome.names == ["SinGAN harmonized"] and len(doc.layers) == 2
     call("harmonize", doc, client, model="m1", scale=2)  # unticked: no fine-tune
     assert [c[0] for c in client.calls[2:]] == ["harmonize"]
+
+
+class EstimatingClient(RecordingClient):
+    def estimate_training(self, image, **kw):
+        from host_plugin.client.estimate import TrainingEstimate
+
+        self.calls.append(("estimate_training", (image,), kw))
+        return TrainingEstimate(
+            200.0, 150.0, 260.0, (), 500, 0, "measured on this server (1 training)", "", False
+        )
+
+
+def test_the_train_dialogs_estimate_follows_the_options_and_reads_pixels_once_per_area() -> None:
+    doc = memory_document(Rect(0, 0, 40, 30), selection=Rect(5, 5, 10, 8))
+    reads: list[Rect] = []
+    read = doc.read_layer
+    doc.read_layer = lambda layer, area, **kw: reads.append(area) or read(layer, area, **kw)  # type: ignore[method-assign]
+    captured: dict = {}
+    values = dict(DEFAULTS)
+    first = actions.estimate_request(doc, values.get, captured)
+    assert (first.image.width, first.image.height, first.preset, first.overrides) == (10, 8, "fast", None)
+    values.update(preset="paper", iterations=500, **{"max-size": 200})
+    second = actions.estimate_request(doc, values.get, captured)
+    assert second.image is first.image and second.preset == "paper"
+    assert second.overrides == {
+        "train.iterations": "500",
+        "train.lr_decay_iteration": "400",
+        "pyramid.max_size": "200",
+    }
+    values["whole-layer"] = True
+    whole = actions.estimate_request(doc, values.get, captured)
+    assert (whole.image.width, whole.image.height) == (40, 30) and len(reads) == 2
+    values["max-size"] = 10
+    with pytest.raises(ActionError, match="too small"):
+        actions.estimate_request(doc, values.get, captured)
+    client = EstimatingClient()
+    assert actions.training_estimate(client, whole) == "about 3 min on this server (measured)"
+    assert client.calls[-1][2] == {"preset": "paper", "overrides": whole.overrides}

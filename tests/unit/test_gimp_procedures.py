@@ -64,6 +64,7 @@ def test_the_test_preset_is_not_offered_but_scripts_can_name_it() -> None:
         assert [value for value, _ in args["preset"].choices] == list(USER_PRESETS)
         assert not set(TEST_PRESETS) & {value for value, _ in args["preset"].choices}
         assert args["preset-name"].hidden and args["preset-name"].kind == "string"
-    # hidden for scripts: preset-name, and the injection scale as a number (the dialog says it in words)
+    # hidden for scripts: preset-name, the injection scale as a number (the dialog says it in words), the
+    # model id (the dialog names the model in use) and Train's estimate (a wrapped line below the form)
     hidden = {arg.name for proc in PROCEDURES for arg in proc.args if arg.hidden}
-    assert hidden == {"preset-name", "scale"}
+    assert hidden == {"preset-name", "scale", "model-id", "estimate"}

@@ -39,5 +39,5 @@ def test_each_plugin_imports_its_host_in_its_adapter_and_ui_only() -> None:
     krita, gimp = PLUGINS / "krita" / "singan_studio", PLUGINS / "gimp"
     assert importers(krita, "krita") == {"__init__.py", "extension.py", "docker.py", "krita_document.py"}
     assert importers(krita, "PyQt5") == {"qt.py"}
-    assert importers(gimp, "gi") == {"gimp_document.py", "singan/singan.py"}
+    assert importers(gimp, "gi") == {"gimp_document.py", "dialog_ui.py", "singan/singan.py"}
     assert importers(gimp, "host_plugin.krita") == set() and importers(krita, "host_plugin.gimp") == set()

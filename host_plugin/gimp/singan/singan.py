@@ -109,20 +109,6 @@ def _success(procedure: Gimp.Procedure, values: list[GObject.Value] | None = Non
     return result
 
 
-def _dialog(procedure: Gimp.Procedure, config: Gimp.ProcedureConfig, title: str, spec: Spec) -> bool:
-    """GimpUi's procedure dialog. Image arguments are left out (GimpUi 3.0 has no widget for them), and
-    so are hidden ones (for scripts and tests); both stay available to scripts."""
-    gi.require_version("GimpUi", "3.0")
-    from gi.repository import GimpUi
-
-    GimpUi.init("singan")
-    dialog = GimpUi.ProcedureDialog(procedure=procedure, config=config, title=title)
-    dialog.fill([arg.name for arg in spec.args if arg.kind != "image" and not arg.hidden])
-    accepted = dialog.run()
-    dialog.destroy()
-    return bool(accepted)
-
-
 def _model(config: Gimp.ProcedureConfig, doc: GimpDocument):
     """An explicit id, the model of a chosen layer or image, else the one of this layer or image."""
     picked = (read_parasite(config.get_property(name)) for name in ("model-layer", "model-image"))
@@ -133,11 +119,7 @@ def _run_image(spec: Spec, procedure, run_mode, image, drawables, config) -> Gim
     if len(drawables) != 1:
         return _error(procedure, f"{spec.label.strip('_.')}: select exactly one layer (got {len(drawables)})")
     interactive = run_mode == Gimp.RunMode.INTERACTIVE
-    if interactive and spec.task == "train":
-        config.set_property("estimate", _training_estimate(image, drawables[0], config))
-    if interactive and not _dialog(
-        procedure, config, f"SinGAN: {spec.label.replace('_', '').rstrip('.')}", spec
-    ):
+    if interactive and not _interactive(procedure, config, spec, image, drawables[0]):
         return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     doc = GimpDocument(image, drawables[0], show=interactive)
     bar = GimpProgress(f"SinGAN: {spec.task}")
@@ -166,18 +148,26 @@ def _run_image(spec: Spec, procedure, run_mode, image, drawables, config) -> Gim
         bar.end()
 
 
-def _training_estimate(image, drawable, config) -> str:
-    """The Train dialog's Time, asked before it opens (for the options it opens with)."""
-    bar = GimpProgress("SinGAN: estimating the training time")
+def _interactive(procedure, config, spec: Spec, image, drawable) -> bool:
+    """The procedure's dialog; Train's keeps its time estimate up to date, Harmonize / Edit / Paint to
+    image show a preview (``dialog_ui``). False: the user cancelled."""
+    from host_plugin.gimp import dialog_ui  # GimpUi: only for interactive runs
+
+    client = dialog_ui.LazyClient(
+        lambda: Client(server_connection(load_settings(_settings()), user=GIMP_PID))
+    )
+    doc = GimpDocument(image, drawable, show=False)
+    addon = None
+    if spec.task == "train":
+        addon = dialog_ui.estimate_addon(doc, client)
+    elif spec.task in ("harmonize", "edit", "paint-to-image"):
+        make = lambda: actions.plan(spec.task, doc, config.get_property, _model(config, doc))  # noqa: E731
+        addon = dialog_ui.preview_addon(make, client, spec.task == "harmonize")  # type: ignore[arg-type]
+    title = f"SinGAN: {spec.label.replace('_', '').rstrip('.')}"
     try:
-        conn = server_connection(load_settings(_settings()), bar.pulse, user=GIMP_PID)
-        with Client(conn) as client:
-            doc = GimpDocument(image, drawable, show=False)
-            return actions.training_estimate(doc, client, config.get_property)
-    except EXPECTED_ERRORS as exc:
-        return f"no estimate: {exc}"
+        return dialog_ui.run_dialog(procedure, config, title, spec, addon)
     finally:
-        bar.end()
+        client.close()
 
 
 def server_status(settings: Settings) -> str:
@@ -201,7 +191,9 @@ def _run_settings(procedure, config, _data) -> Gimp.ValueArray:
         config.set_property("address", current.address)
         config.set_property("token", current.token)
         config.set_property("status", server_status(current))
-        if not _dialog(procedure, config, "SinGAN: server settings", BY_NAME["plug-in-singan-settings"]):
+        from host_plugin.gimp.dialog_ui import run_dialog
+
+        if not run_dialog(procedure, config, "SinGAN: server settings", BY_NAME["plug-in-singan-settings"]):
             return procedure.new_return_values(Gimp.PDBStatusType.CANCEL, GLib.Error())
     try:
         address, token = config.get_property("address"), config.get_property("token") or ""
