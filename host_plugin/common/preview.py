@@ -1,10 +1,14 @@
-"""The small preview in the Harmonize / Edit / Paint to image dialogs, written once for both editors.
+"""The small preview in the Harmonize / Edit / Paint to image and Generate dialogs, written once for
+both editors.
 
 What it shows: the action's own call (same model, seed, variation, how much may change) on the pixels
 the action captured, shrunk to the model's own size (the size the task works at: a 160 px model
 harmonizes a 160 px image in a fraction of a second, where the full-resolution call brings back detail
 over the whole area and takes seconds), as the whole composite (not only the changed region). It is
-not the fine-tuned result: "Fine-tune first" runs only for the real action.
+not the fine-tuned result: "Fine-tune first" runs only for the real action. Generate's preview is its
+first variation at the model's size (:class:`SampleRequest`: sample 1 of a seeded request has the same
+noise whatever the count, so it is the first layer Generate adds, or its model-size original when the
+variations are made at document size).
 
 How it runs (:class:`PreviewLoop`): the dialog hands over its choices at each change; the newest
 choices are rendered ``delay`` seconds after the last change (debounced), on a worker thread (never the
@@ -25,8 +29,9 @@ from typing import Generic, TypeVar
 
 from host_plugin.client import Cancelled, CancelToken, Client, RawImage
 
-from .dialogs import InjectChoices, change_level, checked_variation, injection_scale_for
+from .dialogs import GenerateChoices, InjectChoices, change_level, checked_variation, injection_scale_for
 from .flows import InjectPlan
+from .models import ModelRef
 
 #: the longest side a preview is ever computed at (a model larger than this is previewed smaller)
 MAX_PREVIEW_SIDE = 256
@@ -115,14 +120,29 @@ def preview_request(plan: InjectPlan, choices: InjectChoices) -> PreviewRequest:
 
 
 @dataclass(frozen=True)
+class SampleRequest:
+    """Generate's preview call: variation 1 at the model's size with the dialog's seed and variation."""
+
+    model_id: str
+    seed: int
+    variation: float | None  # None = as trained
+
+
+def sample_request(model: ModelRef, choices: GenerateChoices) -> SampleRequest:
+    """What Generate's preview sends for the dialog's ``choices`` (count and size do not change it)."""
+    return SampleRequest(model.model_id, choices.seed, checked_variation(choices.seed, choices.variation))
+
+
+@dataclass(frozen=True)
 class Preview:
     image: RawImage
     seconds: float  # the call's wall time, shrinking included
+    what: str = "preview"
 
     @property
     def caption(self) -> str:
         took = f"{self.seconds:.2f}" if self.seconds < 1 else f"{self.seconds:.1f}"
-        return f"preview at the model's size ({self.image.width}x{self.image.height}, {took} s)"
+        return f"{self.what} at the model's size ({self.image.width}x{self.image.height}, {took} s)"
 
 
 class Previewer:
@@ -141,8 +161,12 @@ class Previewer:
             self._facts[model_id] = (max(info.width, info.height) or self.max_side, info.num_scales)
         return self._facts[model_id]
 
-    def render(self, request: PreviewRequest, cancel: CancelToken) -> Preview:
+    def render(self, request: PreviewRequest | SampleRequest, cancel: CancelToken) -> Preview:
         started = time.monotonic()
+        if isinstance(request, SampleRequest):
+            extra = {} if request.variation is None else {"variation": request.variation}
+            (image,) = self.client.generate(request.model_id, n=1, seed=request.seed, cancel=cancel, **extra)
+            return Preview(image, time.monotonic() - started, "variation 1")
         side, scales = self._model(request.model_id)
         key = id(request.image)
         if key not in self._small:

@@ -5,10 +5,11 @@ takes any GTK widget):
 - Train: the server's estimate of the time for the current options, as a wrapped line (a string
   argument's entry cut it off), asked again 0.4 s after the preset, iterations, model size or "whole
   layer" change (pixels read once per area, the call on a worker thread).
-- Harmonize / Edit / Paint to image: the model in use, by name, and a small preview
-  (:mod:`host_plugin.common.preview`: the same call at the model's size on the captured pixels,
-  refreshed when how much may change, seed or variation change, debounced, on a worker thread, a newer
-  change or closing the dialog cancels the call in flight).
+- Harmonize / Edit / Paint to image and Generate: the model in use, by name, and a small preview
+  (:mod:`host_plugin.common.preview`: the same call at the model's size on the captured pixels, or
+  Generate's variation 1 at the model's size, refreshed when how much may change, seed or variation
+  change, debounced, on a worker thread, a newer change or closing the dialog cancels the call in
+  flight).
 
 Both run while the dialog's own main loop runs: a GLib timeout ticks :class:`PreviewLoop`, results come
 back to GTK's thread through ``GLib.idle_add``.
@@ -29,10 +30,17 @@ gi.require_version("GdkPixbuf", "2.0")
 from gi.repository import GdkPixbuf, GimpUi, GLib, Gtk  # noqa: E402
 
 from host_plugin.client import CancelToken, Client  # noqa: E402
-from host_plugin.common.dialogs import InjectChoices  # noqa: E402
+from host_plugin.common.dialogs import GenerateChoices, InjectChoices  # noqa: E402
 from host_plugin.common.flows import InjectPlan  # noqa: E402
+from host_plugin.common.models import ModelRef  # noqa: E402
 from host_plugin.common.pixels import to_rgba  # noqa: E402
-from host_plugin.common.preview import Preview, Previewer, PreviewLoop, preview_request  # noqa: E402
+from host_plugin.common.preview import (  # noqa: E402
+    Preview,
+    Previewer,
+    PreviewLoop,
+    preview_request,
+    sample_request,
+)
 from host_plugin.common.runner import describe_error  # noqa: E402
 
 from . import actions  # noqa: E402
@@ -42,9 +50,12 @@ PREVIEW_BOX = (280, 190)
 TICK_MS = 100
 #: the arguments each addition follows (GObject notify names)
 ESTIMATE_ARGS = ("preset", "iterations", "max-size", "whole-layer")
-PREVIEW_ARGS = ("change", "seed", "variation")
+INJECT_ARGS = ("change", "seed", "variation")
+SAMPLE_ARGS = ("seed", "variation")
 #: an addition to a dialog: packs its widgets, returns what to call when the dialog ends
 Addon = Callable[[GimpUi.ProcedureDialog, object], Callable[[], None]]
+#: a preview's capture: () -> (the model, () -> the request for the dialog's current values)
+Capture = Callable[[], tuple[ModelRef, Callable[[], object]]]
 
 
 def run_dialog(procedure, config, title: str, spec: Procedure, addon: Addon | None = None) -> bool:
@@ -161,9 +172,39 @@ def _pixbuf(preview: Preview) -> GdkPixbuf.Pixbuf:
     return full.scale_simple(w, h, GdkPixbuf.InterpType.BILINEAR)
 
 
-def preview_addon(make_plan: Callable[[], InjectPlan], client: LazyClient, can_fine_tune: bool) -> Addon:
-    """The model line and the preview of a Harmonize / Edit / Paint to image dialog. ``make_plan`` reads
-    the pixels and resolves the model (GTK's thread), again when "Model of layer" changes."""
+def inject_capture(make_plan: Callable[[], InjectPlan], config) -> Capture:
+    """Harmonize / Edit / Paint to image: the plan's pixels and model, read now; the dialog's how much may
+    change, seed and variation make each request."""
+
+    def capture():
+        plan = make_plan()
+        choices = lambda: InjectChoices(  # noqa: E731
+            str(config.get_property("change")),
+            int(config.get_property("seed")),
+            float(config.get_property("variation")),
+        )
+        return plan.model, lambda: preview_request(plan, choices())
+
+    return capture
+
+
+def sample_capture(model_of: Callable[[], ModelRef], config) -> Capture:
+    """Generate: variation 1 of the model at its size, for the dialog's seed and variation."""
+
+    def capture():
+        model = model_of()
+        choices = lambda: GenerateChoices(  # noqa: E731
+            1, int(config.get_property("seed")), "model", float(config.get_property("variation"))
+        )
+        return model, lambda: sample_request(model, choices())
+
+    return capture
+
+
+def preview_addon(capture: Capture, client: LazyClient, note: str, follow: tuple[str, ...]) -> Addon:
+    """The model line and the preview of a dialog. ``capture()`` reads the pixels and resolves the model
+    (GTK's thread), again when "Model of layer" changes; it returns the model and what makes a request
+    from the dialog's current values; ``follow``: the arguments that change the preview."""
 
     def addon(dialog, config) -> Callable[[], None]:
         model_line = _line()
@@ -177,21 +218,15 @@ def preview_addon(make_plan: Callable[[], InjectPlan], client: LazyClient, can_f
         box = dialog.get_content_area()
         for widget in (model_line, frame, caption):
             box.pack_start(widget, False, False, 4)
-        plans: list[InjectPlan] = []
+        captured: list = []
         previewers: list[Previewer] = []
-        note = " (without fine-tuning)" if can_fine_tune else ""
 
         def make():
-            if not plans:
-                plans.append(make_plan())
-                model = plans[0].model
+            if not captured:
+                captured.append(capture())
+                model = captured[0][0]
                 model_line.set_text(f"Model: {model.name or model.model_id}")
-            choices = InjectChoices(
-                str(config.get_property("change")),
-                int(config.get_property("seed")),
-                float(config.get_property("variation")),
-            )
-            return preview_request(plans[0], choices)
+            return captured[0][1]()
 
         def render(request, cancel: CancelToken) -> Preview:
             if not previewers:
@@ -215,11 +250,11 @@ def preview_addon(make_plan: Callable[[], InjectPlan], client: LazyClient, can_f
 
         def model_changed(_config, pspec) -> None:
             if pspec.name == "model-layer":
-                plans.clear()
+                captured.clear()
                 model_line.set_text("")
 
         config.connect("notify", model_changed)
-        _follow(config, (*PREVIEW_ARGS, "model-layer"), loop, make, fail)
+        _follow(config, (*follow, "model-layer"), loop, make, fail)
         return loop.close
 
     return addon

@@ -147,10 +147,13 @@ def _screenshots(app, folder: str) -> dict:
     shots = {}
     for name, dialog in (
         ("krita_harmonize_dialog.png", InjectDialog("Harmonize", window, True, "harmonize")),
-        ("krita_generate_dialog.png", GenerateDialog(4, window)),
+        ("krita_generate_dialog.png", GenerateDialog(4, window, preview=True)),
     ):
         dialog.show()
         _pump(1.0)
+        if isinstance(dialog, GenerateDialog):  # variation 1 at the model's size
+            _pump(30.0, until=lambda d=dialog: "model's size" in d.preview_note.text())
+            shots["generate_preview_note"] = dialog.preview_note.text()
         if isinstance(dialog, InjectDialog):  # the preview appears (a real call at the model's size)
             started = time.monotonic()
             _pump(

@@ -13,6 +13,7 @@ import re
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import gimp_chroot
@@ -66,6 +67,31 @@ def _screenshot(chroot: gimp_chroot.GimpChroot, display: str, window: str, out: 
     )
 
 
+def run_watched(
+    chroot: gimp_chroot.GimpChroot,
+    display: str,
+    script: str,
+    harness: Callable[[threading.Event], None],
+    timeout: float,
+) -> gimp_chroot.GimpRun:
+    """``script`` in the whole GIMP on ``display`` (what the dialogs show also goes to its output:
+    ``SINGAN_GIMP_DIALOG_LOG``) while ``harness(stop)`` watches the screen from a thread."""
+    stop = threading.Event()
+    thread = threading.Thread(target=harness, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        return chroot.run_batch(
+            script,
+            timeout=timeout,
+            env={"DISPLAY": display, "SINGAN_GIMP_DIALOG_LOG": "1"},
+            binary=gimp_chroot.GIMP_UI,
+            flags="-df",
+        )
+    finally:
+        stop.set()
+        thread.join()
+
+
 @pytest.fixture(scope="module")
 def ui_run(gimp_root: Path) -> dict:  # noqa: F811
     from PIL import Image
@@ -86,9 +112,8 @@ def ui_run(gimp_root: Path) -> dict:  # noqa: F811
                 "result": chroot.to_inside(home / "result.json"),
             }
             seen: dict[str, object] = {"shots": {}, "undo_keys": 0, "killed": []}
-            stop = threading.Event()
 
-            def harness() -> None:
+            def harness(stop: threading.Event) -> None:
                 pending = dict(DIALOGS)
                 while not stop.wait(0.3):
                     if Path(f"{marks}undo-ready").exists() and not seen["undo_keys"]:
@@ -125,19 +150,7 @@ def ui_run(gimp_root: Path) -> dict:  # noqa: F811
                     if Path(f"{marks}done").exists():
                         return
 
-            thread = threading.Thread(target=harness, daemon=True)
-            thread.start()
-            try:
-                run = chroot.run_batch(
-                    f"PARAMS = {params!r}\n" + SCRIPT.read_text(),
-                    timeout=500,
-                    env={"DISPLAY": display, "SINGAN_GIMP_DIALOG_LOG": "1"},
-                    binary=gimp_chroot.GIMP_UI,
-                    flags="-df",
-                )
-            finally:
-                stop.set()
-                thread.join()
+            run = run_watched(chroot, display, f"PARAMS = {params!r}\n" + SCRIPT.read_text(), harness, 500)
             result = home / "result.json"
             assert result.exists(), f"no result (GIMP exit {run.returncode}):\n{run.output[-6000:]}"
             data = json.loads(result.read_text())

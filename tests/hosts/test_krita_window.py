@@ -117,14 +117,15 @@ def test_cancelling_a_long_inference_leaves_the_document_unchanged(window_run: d
     assert 0 <= run["cancel_to_end_s"] < 10, run
 
 
-def test_the_harmonize_dialog_shows_a_preview(window_run: dict) -> None:
-    """The dialog's preview: a real call at the model's size on the selection, shown as a pixmap; a
-    changed seed renders once more (debounced)."""
+def test_the_harmonize_and_generate_dialogs_show_a_preview(window_run: dict) -> None:
+    """Harmonize's preview: a real call at the model's size on the selection, shown as a pixmap; a
+    changed seed renders once more (debounced). Generate's: its variation 1 at the model's size."""
     shots = step(window_run, "screenshots")
     assert shots["preview"] and min(shots["preview"]) > 20, shots
     assert shots["preview_note"].startswith("preview at the model's size"), shots["preview_note"]
     assert shots["preview_note"].endswith("(without fine-tuning)"), shots["preview_note"]
     assert shots["preview_renders"] == 2, shots
+    assert shots["generate_preview_note"].startswith("variation 1 at the model's size ("), shots
 
 
 def test_dialog_screenshots_are_taken(window_run: dict) -> None:

@@ -10,10 +10,16 @@ from test_plugin_common_flows import STYLE, FakeClient, document
 
 from host_plugin.client import Cancelled, CancelToken, RawImage
 from host_plugin.client.errors import error_for
-from host_plugin.common.dialogs import InjectChoices
+from host_plugin.common.dialogs import GenerateChoices, InjectChoices
 from host_plugin.common.geometry import Rect
 from host_plugin.common.models import ActionError, ModelRef
-from host_plugin.common.preview import Previewer, PreviewLoop, preview_request, shrink
+from host_plugin.common.preview import (
+    Previewer,
+    PreviewLoop,
+    preview_request,
+    sample_request,
+    shrink,
+)
 from singan_api import singan_pb2 as pb
 
 MODEL = ModelRef("m", region=Rect(10, 5, 20, 10))
@@ -106,6 +112,20 @@ def test_paint_to_image_previews_send_quantize() -> None:
     plan.quantize = True
     Previewer(client).render(preview_request(plan, InjectChoices()), CancelToken())
     assert client.calls[-1][2]["quantize"] is True
+
+
+def test_generates_preview_is_variation_1_at_the_models_size() -> None:
+    client, token = ModelClient(), CancelToken()
+    request = sample_request(MODEL, GenerateChoices(n=4, seed=7, size="document", variation=0.5))
+    preview = Previewer(client).render(request, token)
+    name, (model_id,), kw = client.calls[-1]
+    assert (name, model_id) == ("generate", "m")
+    assert kw == {"n": 1, "seed": 7, "cancel": token, "variation": 0.5}  # no size: the model's own
+    assert preview.caption.startswith("variation 1 at the model's size (8x6, ")
+    Previewer(client).render(sample_request(MODEL, GenerateChoices(seed=1)), token)
+    assert "variation" not in client.calls[-1][2]  # as trained: left unset
+    with pytest.raises(ActionError, match="variation"):
+        sample_request(MODEL, GenerateChoices(variation=3.0))
 
 
 # -- the loop: debounce, cancel, stale answers ------------------------------------------------------

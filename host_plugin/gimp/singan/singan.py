@@ -150,7 +150,7 @@ def _run_image(spec: Spec, procedure, run_mode, image, drawables, config) -> Gim
 
 def _interactive(procedure, config, spec: Spec, image, drawable) -> bool:
     """The procedure's dialog; Train's keeps its time estimate up to date, Harmonize / Edit / Paint to
-    image show a preview (``dialog_ui``). False: the user cancelled."""
+    image and Generate show a preview (``dialog_ui``). False: the user cancelled."""
     from host_plugin.gimp import dialog_ui  # GimpUi: only for interactive runs
 
     client = dialog_ui.LazyClient(
@@ -162,7 +162,12 @@ def _interactive(procedure, config, spec: Spec, image, drawable) -> bool:
         addon = dialog_ui.estimate_addon(doc, client)
     elif spec.task in ("harmonize", "edit", "paint-to-image"):
         make = lambda: actions.plan(spec.task, doc, config.get_property, _model(config, doc))  # noqa: E731
-        addon = dialog_ui.preview_addon(make, client, spec.task == "harmonize")  # type: ignore[arg-type]
+        note = " (without fine-tuning)" if spec.task == "harmonize" else ""
+        capture = dialog_ui.inject_capture(make, config)  # type: ignore[arg-type]
+        addon = dialog_ui.preview_addon(capture, client, note, dialog_ui.INJECT_ARGS)
+    elif spec.task == "generate":
+        capture = dialog_ui.sample_capture(lambda: _model(config, doc), config)
+        addon = dialog_ui.preview_addon(capture, client, "", dialog_ui.SAMPLE_ARGS)
     title = f"SinGAN: {spec.label.replace('_', '').rstrip('.')}"
     try:
         return dialog_ui.run_dialog(procedure, config, title, spec, addon)

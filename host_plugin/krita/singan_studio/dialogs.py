@@ -1,6 +1,6 @@
 """Krita's dialogs for the actions: Qt layouts of :mod:`host_plugin.common.dialogs` (which turns their
-values into requests and is unit-tested without Qt). Harmonize / Edit / Paint to image show a small
-preview (:mod:`host_plugin.common.preview`: the same call at the model's size, debounced, on a worker
+values into requests and is unit-tested without Qt). Harmonize / Edit / Paint to image and Generate
+show a small preview (:mod:`host_plugin.common.preview`: the same call at the model's size, debounced, on a worker
 thread, cancelled by a newer change or by closing the dialog)."""
 
 from __future__ import annotations
@@ -21,7 +21,13 @@ from host_plugin.common.dialogs import (
     InjectChoices,
 )
 from host_plugin.common.pixels import to_rgba
-from host_plugin.common.preview import Preview, Previewer, PreviewLoop, preview_request
+from host_plugin.common.preview import (
+    Preview,
+    Previewer,
+    PreviewLoop,
+    preview_request,
+    sample_request,
+)
 from host_plugin.common.runner import describe_error
 
 from . import api
@@ -44,7 +50,7 @@ from .qt import (
 
 #: the preview's box in the dialog (px); the image is scaled into it keeping its aspect
 PREVIEW_BOX = (280, 190)
-Render = Callable[[InjectChoices, CancelToken], Preview]
+Render = Callable[[object, CancelToken], Preview]  # (the dialog's choices, cancel) -> preview
 
 #: the slider's steps per unit of variation strength
 STEPS = 20
@@ -61,20 +67,34 @@ def to_qimage(image: RawImage) -> QImage:
     return QImage(rgba, image.width, image.height, 4 * image.width, QImage.Format_RGBA8888).copy()
 
 
+def _renderer(request_for: Callable) -> Render:
+    """Renders ``request_for(choices)`` with one client, reached only from the worker (a managed server
+    may have to start first: never on Krita's UI thread)."""
+    session = api.session()
+    previewers: list[Previewer] = []
+
+    def render(choices, cancel: CancelToken) -> Preview:
+        if not previewers:
+            previewers.append(Previewer(session.client()))
+        return previewers[0].render(request_for(choices), cancel)
+
+    return render
+
+
 def preview_renderer(kind: str) -> Render:
-    """The preview of ``kind`` on the active document: its pixels and model are read now (Krita's UI
-    thread), the server is reached only from the worker (a managed server may have to start first)."""
+    """The preview of ``kind`` (harmonize, edit, paint_to_image) on the active document: its pixels and
+    model are read now (Krita's UI thread)."""
     session = api.session()
     doc = session.document(None)
     plan = InjectChoices().plan(doc, api.STYLE, kind, session.model(doc, None))
-    previewers: list[Previewer] = []
+    return _renderer(lambda choices: preview_request(plan, choices))
 
-    def render(choices: InjectChoices, cancel: CancelToken) -> Preview:
-        if not previewers:
-            previewers.append(Previewer(session.client()))
-        return previewers[0].render(preview_request(plan, choices), cancel)
 
-    return render
+def sample_renderer() -> Render:
+    """Generate's preview: variation 1 of the active document's model at the model's size."""
+    session = api.session()
+    model = session.model(session.document(None), None)
+    return _renderer(lambda choices: sample_request(model, choices))
 
 
 class _Dialog(QDialog):
@@ -92,6 +112,7 @@ class _Dialog(QDialog):
         self.variation_value = QLabel()
         self.variation.valueChanged.connect(self._show_variation)
         self._show_variation()
+        self.previews: PreviewLoop | None = None
 
     def _show_variation(self) -> None:
         value = self.strength
@@ -109,6 +130,50 @@ class _Dialog(QDialog):
         box.addWidget(self.variation, 1)
         box.addWidget(self.variation_value)
         return row
+
+    def _add_preview(self, make_render: Callable[[], Render], signals: list, note: str = "") -> None:
+        """A preview row: ``make_render()`` (reads the document now) renders :meth:`choices`, again
+        when one of ``signals`` fires; ``note`` ends its caption."""
+        self.preview = QLabel()
+        self.preview.setAlignment(Qt.AlignCenter)
+        self.preview.setFixedSize(*PREVIEW_BOX)
+        self.preview.setStyleSheet("border: 1px solid palette(mid)")
+        self.preview_note = QLabel("asking for a preview...")
+        self.preview_note.setWordWrap(True)  # two lines kept free: the dialog does not grow when it wraps
+        self.preview_note.setMinimumHeight(2 * self.preview_note.fontMetrics().lineSpacing() + 4)
+        self.form.addRow("Preview", self.preview)
+        self.form.addRow("", self.preview_note)
+        try:
+            render = make_render()
+        except Exception as err:  # no selection, no model...: the action will say so too
+            self.preview_note.setText(f"no preview: {describe_error(err)}")
+            return
+        post = api.session().runner.post
+        self.previews = PreviewLoop(render, self._show_preview, post, busy=self._preview_busy)
+        self._tick = QTimer(self)
+        self._tick.setInterval(100)
+        self._tick.timeout.connect(self.previews.poll)
+        self._tick.start()
+        for signal in (self.seed.valueChanged, self.variation.valueChanged, *signals):
+            signal.connect(self._changed)
+        self.finished.connect(lambda _result: self.previews and self.previews.close())
+        self.note = note
+        self._changed()
+
+    def _changed(self, *_args) -> None:
+        if self.previews is not None:
+            self.previews.request(self.choices())
+
+    def _preview_busy(self) -> None:
+        self.preview_note.setText("updating the preview...")
+
+    def _show_preview(self, preview: Preview | None, error: str) -> None:
+        if preview is None:
+            self.preview_note.setText(error)
+            return
+        pixmap = QPixmap.fromImage(to_qimage(preview.image))
+        self.preview.setPixmap(pixmap.scaled(*PREVIEW_BOX, Qt.KeepAspectRatio, Qt.SmoothTransformation))
+        self.preview_note.setText(preview.caption + self.note)
 
     def _buttons(self) -> None:
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
@@ -138,52 +203,11 @@ class InjectDialog(_Dialog):
         self.form.addRow("Variation", self._variation_row())
         if can_fine_tune:
             self.form.addRow("", self.fine_tune)
-        self.previews: PreviewLoop | None = None
         if kind is not None:
-            self._add_preview(kind, can_fine_tune)
+            note = " (without fine-tuning)" if can_fine_tune else ""
+            signals = [self.change.currentIndexChanged]
+            self._add_preview(lambda: preview_renderer(kind), signals, note)
         self._buttons()
-
-    def _add_preview(self, kind: str, can_fine_tune: bool) -> None:
-        self.preview = QLabel()
-        self.preview.setAlignment(Qt.AlignCenter)
-        self.preview.setFixedSize(*PREVIEW_BOX)
-        self.preview.setStyleSheet("border: 1px solid palette(mid)")
-        self.preview_note = QLabel()
-        self.preview_note.setWordWrap(True)
-        self.form.addRow("Preview", self.preview)
-        self.form.addRow("", self.preview_note)
-        try:
-            render = preview_renderer(kind)
-        except Exception as err:  # no selection, no model...: the action will say so too
-            self.preview_note.setText(f"no preview: {describe_error(err)}")
-            return
-        post = api.session().runner.post
-        self.previews = PreviewLoop(render, self._show_preview, post, busy=self._preview_busy)
-        self._tick = QTimer(self)
-        self._tick.setInterval(100)
-        self._tick.timeout.connect(self.previews.poll)
-        self._tick.start()
-        self.seed.valueChanged.connect(self._changed)
-        self.variation.valueChanged.connect(self._changed)
-        self.change.currentIndexChanged.connect(self._changed)
-        self.finished.connect(lambda _result: self.previews and self.previews.close())
-        self.tuning_note = " (without fine-tuning)" if can_fine_tune else ""
-        self._changed()
-
-    def _changed(self, *_args) -> None:
-        if self.previews is not None:
-            self.previews.request(self.choices())
-
-    def _preview_busy(self) -> None:
-        self.preview_note.setText("updating the preview...")
-
-    def _show_preview(self, preview: Preview | None, error: str) -> None:
-        if preview is None:
-            self.preview_note.setText(error)
-            return
-        pixmap = QPixmap.fromImage(to_qimage(preview.image))
-        self.preview.setPixmap(pixmap.scaled(*PREVIEW_BOX, Qt.KeepAspectRatio, Qt.SmoothTransformation))
-        self.preview_note.setText(preview.caption + self.tuning_note)
 
     def choices(self) -> InjectChoices:
         return InjectChoices(
@@ -192,9 +216,10 @@ class InjectDialog(_Dialog):
 
 
 class GenerateDialog(_Dialog):
-    """Generate: how many, seed, size (document / model), variation strength."""
+    """Generate: how many, seed, size (document / model), variation strength; ``preview``: variation 1
+    of the active document's model at the model's size."""
 
-    def __init__(self, n: int, parent=None) -> None:
+    def __init__(self, n: int, parent=None, preview: bool = False) -> None:
         super().__init__("Generate variations", parent)
         self.count = QSpinBox()
         self.count.setRange(1, 64)
@@ -206,6 +231,8 @@ class GenerateDialog(_Dialog):
         self.form.addRow("Size", self.size)
         self.form.addRow("Seed", self.seed)
         self.form.addRow("Variation", self._variation_row())
+        if preview:
+            self._add_preview(sample_renderer, [])
         self._buttons()
 
     def choices(self) -> GenerateChoices:

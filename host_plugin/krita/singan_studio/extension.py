@@ -168,7 +168,7 @@ class SinGANExtension(Extension):
         self._run("Train", lambda: api.train(background=True))
 
     def generate(self) -> None:
-        dialog = GenerateDialog(api.session().settings.default_n, _parent())
+        dialog = GenerateDialog(api.session().settings.default_n, _parent(), preview=True)
         if dialog.exec_() != QDialog.Accepted:
             return
         c = dialog.choices()

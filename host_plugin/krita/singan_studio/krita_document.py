@@ -35,7 +35,10 @@ class KritaDocument:
     # -- properties -------------------------------------------------------------------------------
     @property
     def name(self) -> str:
-        return self.doc.name() or "Untitled"
+        """The file's name ("photo.kra", "photo.png"), else the document's title, else "Untitled"
+        (``Document.name()`` is the title field: empty for an opened PNG or JPEG)."""
+        path = self.doc.fileName().replace("\\", "/")
+        return path.rsplit("/", 1)[-1] or self.doc.name() or "Untitled"
 
     @property
     def bounds(self) -> Rect:
