@@ -68,28 +68,124 @@ class IterationTimeModel:
         return overhead + rate * cost
 
 
-class RecentRate:
-    """Seconds per iteration over the last ``window`` iterations of the running scale.
+#: Fixed per-iteration time of each network an iteration runs (every generator stage trained, and the
+#: critic), in the cost's units (pixels x channels^2), per device kind: Python, autograd and kernel
+#: launches, which do not grow with the image. CPU: timed on the 2-core development machine (fast preset,
+#: balloons at 120 px, one thread, 12 iterations per scale: 0.107 / 0.183 / 0.325 / 0.536 / 0.874 s per
+#: iteration from the coarsest scale), 0.027 s per network against 25 us per 1024 units, so a 34x25
+#: scale's iteration is about half overhead and a 120x90 one an eighth; this shape also replays the
+#: recorded trainings best (tests/data/progress). CUDA and MPS: not measured (no GPU so far); launches
+#: dominate small SinGAN scales there, so nearly flat: a guess that the measured speed corrects in scale.
+NET_OVERHEAD: dict[str, float] = {"cpu": 1.1e6, "cuda": 3e8, "mps": 5e7}
 
-    A mean over the whole scale keeps a stall at its start (set-up, a busy machine) for the rest of the
-    scale: seen on a shared 2-core machine, 25 s at iteration 2 put the ETA at 3 hours for a training
-    that had 8 minutes left. Over a window such a stall fades after ``window`` iterations, and a machine
-    that gets busier or freer shows within as many.
+
+def iteration_units(
+    config: SinGANConfig, shapes: Sequence[tuple[int, int]], scale: int, device: str = "cpu"
+) -> float:
+    """Predicted time of one iteration at ``scale`` on ``device`` (a kind: cpu, cuda, mps), in cost
+    units: :func:`iteration_cost` plus the fixed overhead of every network it runs (the generator stages
+    trained together, and the critic)."""
+    nets = scale - first_trained_scale(config.train, scale) + 2
+    return iteration_cost(config, shapes, scale) + NET_OVERHEAD.get(device, NET_OVERHEAD["cpu"]) * nets
+
+
+class TrainingClock:
+    """Time left of one training, from the times its iterations finish (``now``: seconds of training).
+
+    The training's predicted cost is ``units[s] x iterations[s]`` summed over its scales
+    (:func:`iteration_units`); its speed, seconds per unit, is measured as it goes. Each span between two
+    timed iterations is one sample, and the speed is the samples' mean (weighted by iterations) over the
+    last ``memory`` seconds: the scales already done correct the prediction of every later scale, and a
+    machine that gets busier or freer shows within a minute or two. A span slower than ``stall`` x the
+    median sample (a thread-count probe, a burst of load) counts that much as a *stall*, and so does a
+    scale's first iteration beyond one at the measured speed (building networks, warm-up); stalls are
+    averaged over the scales begun and expected again for every scale still to come.
+
+    ETA = speed x the units left + the stalls expected. Replayable: the caller passes the times.
     """
 
-    def __init__(self, window: int = 30) -> None:
-        self.marks: deque[tuple[int, float]] = deque(maxlen=window + 1)
+    def __init__(
+        self,
+        units: Sequence[float],
+        iterations: Sequence[int],
+        finished: Sequence[float] = (),
+        memory: float = 120.0,
+        stall: float = 3.0,
+    ) -> None:
+        self.units, self.iterations = list(units), list(iterations)
+        self.memory, self.stall = memory, stall
+        self.scale, self.it, self.mark = len(finished), 0, 0.0
+        #: (when, seconds per unit, iterations, units per iteration) of the spans of the last ``memory`` s
+        self.samples: deque[tuple[float, float, int, float]] = deque()
+        self.prior: float | None = None  # the finished scales' seconds per unit (a resume)
+        done = sum(u * n for u, n in zip(self.units[: self.scale], self.iterations, strict=False))
+        if done > 0 and sum(finished) > 0:
+            self.prior = float(sum(finished)) / done
+        self.setup: tuple[float, float] | None = None  # the running scale's first span: (seconds, units)
+        self.stalled = 0.0
+        self.scales_begun = 0
 
-    def restart(self) -> None:
-        self.marks.clear()
+    def start_scale(self, scale: int, now: float) -> None:
+        """Scale ``scale`` begins at ``now``."""
+        self.scale, self.it, self.mark = scale, 0, now
+        self.scales_begun += 1
 
-    def mark(self, iteration: int, seconds: float) -> None:
-        """Iteration ``iteration`` finished at time ``seconds``."""
-        self.marks.append((iteration, seconds))
+    def iteration_done(self, it: int, now: float) -> None:
+        """``it`` iterations of the running scale are done at ``now``."""
+        n = it - self.it
+        if n <= 0 or self.scale >= len(self.units):
+            return
+        span, units = max(now - self.mark, 0.0), n * self.units[self.scale]
+        first, self.it, self.mark = self.it == 0, it, now
+        if first:  # the scale's first report: set-up and warm-up, not a speed sample
+            self.setup = (span, units / n)
+        else:
+            self.samples.append((now, span / units, n, units / n))
+            if len(self.samples) > 5 and self.samples[0][0] < now - self.memory:
+                bound = self._bound()
+                while len(self.samples) > 5 and self.samples[0][0] < now - self.memory:
+                    _, rate, k, u = self.samples.popleft()
+                    self.stalled += max(0.0, rate - bound) * k * u
+        if self.setup is not None and len(self.samples) >= 3:
+            seconds, one = self.setup  # beyond one iteration at the measured speed
+            self.stalled += max(0.0, seconds - self.speed() * one)  # type: ignore[operator]
+            self.setup = None
 
-    def rate(self) -> float | None:
-        """None until three iterations after the first are timed."""
-        if len(self.marks) < 4:
+    def _bound(self) -> float:
+        """``stall`` x the weighted median sample: a slower one is steady up to this, a stall beyond."""
+        ranked = sorted((rate, n) for _, rate, n, _ in self.samples)
+        half, seen = sum(n for _, n in ranked) / 2.0, 0
+        for rate, n in ranked:
+            seen += n
+            if seen >= half:
+                return self.stall * rate
+        return self.stall * ranked[-1][0]
+
+    def speed(self) -> float | None:
+        """Seconds per cost unit; before three samples, a resumed training's finished scales' (or None)."""
+        if len(self.samples) < 3:
+            return self.prior
+        bound = self._bound()
+        return sum(min(r, bound) * n for _, r, n, _ in self.samples) / sum(n for _, _, n, _ in self.samples)
+
+    def stalls(self) -> float:
+        """Seconds of stall so far: set-ups, and the spans' time beyond :meth:`_bound`."""
+        if len(self.samples) < 3:
+            return self.stalled
+        bound = self._bound()
+        return self.stalled + sum(max(0.0, r - bound) * n * u for _, r, n, u in self.samples)
+
+    def units_left(self) -> float:
+        """Cost units of the iterations not done yet."""
+        left = [u * n for u, n in zip(self.units, self.iterations, strict=False)][self.scale + 1 :]
+        if self.scale < len(self.units):
+            left.append(self.units[self.scale] * max(0, self.iterations[self.scale] - self.it))
+        return sum(left)
+
+    def eta(self) -> float | None:
+        """Seconds left after the last iteration reported; None until the speed is measured."""
+        speed = self.speed()
+        if speed is None:
             return None
-        (i0, t0), (i1, t1) = self.marks[0], self.marks[-1]
-        return (t1 - t0) / (i1 - i0) if i1 > i0 else None
+        later = max(0, len(self.units) - 1 - self.scale)
+        return speed * self.units_left() + self.stalls() / max(self.scales_begun, 1) * later

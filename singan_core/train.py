@@ -16,7 +16,7 @@ from .adversarial import Adversarial, run_guarded
 from .config import SinGANConfig, channels_at, iterations_at, lr_decay_at, validate_config
 from .device import resolve_device
 from .errors import CheckpointError, TrainingCancelled, TrainingDiverged
-from .eta import IterationTimeModel, RecentRate, iteration_cost
+from .eta import TrainingClock, iteration_units
 from .fingerprint import image_hash, model_id
 from .finite import Recovery, Snapshot
 from .imageio import prepare_training_image
@@ -101,60 +101,27 @@ def new_model(
 
 
 class _Timer:
-    """Elapsed time and an ETA: the running scale's own measured rate for its remaining iterations, and an
-    :class:`~singan_core.eta.IterationTimeModel` fitted to every measured scale for the scales after it.
-    Rates skip each scale's first iteration (set-up and kernel warm-up)."""
+    """Elapsed time and the ETA of a training: :class:`~singan_core.eta.TrainingClock` on this
+    process's clock, fed every iteration; ``elapsed`` includes the scales of a resumed run."""
 
     def __init__(self, model: SinGANModel, start_scale: int) -> None:
-        self.model = model
         self.t0 = time.perf_counter()
-        self.scale_t0 = self.t0
-        self.first_t = 0.0  # when the running scale's first iteration finished
         self.done_before = sum(model.train_seconds)
-        self.times = IterationTimeModel()
-        self.recent = RecentRate()  # the running scale's rate over its last iterations
-        for s, seconds in enumerate(model.train_seconds[:start_scale]):  # resumed: the finished scales
-            self.times.observe(s, self._cost(s), seconds / max(self._iters(s), 1))
+        n, cfg = model.num_scales, model.config
+        units = [iteration_units(cfg, model.shapes, s, model.device.type) for s in range(n)]
+        iterations = [iterations_at(cfg.train, s, n) for s in range(n)]
+        self.clock = TrainingClock(units, iterations, model.train_seconds[:start_scale])
 
-    def _iters(self, scale: int) -> int:
-        return iterations_at(self.model.config.train, scale, self.model.num_scales)
-
-    def _cost(self, scale: int) -> float:
-        return iteration_cost(self.model.config, self.model.shapes, scale)
-
-    def start_scale(self) -> None:
-        self.scale_t0 = time.perf_counter()
-        self.first_t = 0.0
-        self.recent.restart()
+    def start_scale(self, scale: int) -> None:
+        self.clock.start_scale(scale, self.elapsed())
 
     def iteration_done(self, done: int) -> None:
-        if done == 1:
-            self.first_t = time.perf_counter()
-        else:
-            self.recent.mark(done, time.perf_counter())
+        self.clock.iteration_done(done, self.elapsed())
 
-    def _rate(self, it: int) -> float:
-        now = time.perf_counter()
-        recent = self.recent.rate()
-        if recent is not None:
-            return recent
-        if it >= 3 and self.first_t:
-            return (now - self.first_t) / (it - 1)
-        return (now - self.scale_t0) / it
-
-    def eta(self, scale: int, it: int) -> float:
-        if it > 0:
-            rate = self._rate(it)
-            if it >= 3:
-                self.times.observe(scale, self._cost(scale), rate)
-            rest = rate * (self._iters(scale) - it)
-        else:
-            rest = self.times.predict(self._cost(scale)) * self._iters(scale)
-        rest += sum(
-            self.times.predict(self._cost(s)) * self._iters(s)
-            for s in range(scale + 1, self.model.num_scales)
-        )
-        return rest
+    def eta(self) -> float:
+        """Seconds left; -1 until the speed is measured (a scale's first iterations)."""
+        eta = self.clock.eta()
+        return -1.0 if eta is None else eta
 
     def elapsed(self) -> float:
         return self.done_before + time.perf_counter() - self.t0
@@ -198,7 +165,7 @@ def train(
             if should_stop is not None and should_stop():
                 raise TrainingCancelled(model)
             t_scale = time.perf_counter()
-            timer.start_scale()
+            timer.start_scale(scale)
             critic, done = _train_scale(
                 model, scale, reals[scale], timer, progress, should_stop, tuner, finite_checks
             )
@@ -214,7 +181,7 @@ def train(
                         iteration=done,
                         iterations=iterations_at(config.train, scale, model.num_scales),
                         elapsed_s=timer.elapsed(),
-                        eta_s=timer.eta(scale + 1, 0) if scale + 1 < model.num_scales else 0.0,
+                        eta_s=timer.eta() if scale + 1 < model.num_scales else 0.0,
                         preview=_preview(model, scale),
                         scale_done=True,
                     )
@@ -349,7 +316,7 @@ def _train_scale(
     def report(done: int, losses: dict[str, torch.Tensor], notice: str = "") -> None:
         if progress is None:
             return
-        eta = timer.eta(scale, done)
+        eta = timer.eta()
         progress(
             iteration_progress(
                 scale, model.num_scales, done, iterations, losses, timer.elapsed(), eta, notice

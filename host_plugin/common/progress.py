@@ -89,79 +89,24 @@ class Shown:
 
 
 class TimeLeft:
-    """The raw time left of a training, from its updates: steady rate + per-scale overhead + the rest.
+    """The raw time left of a training: the server's ETA, taken once per new iteration.
 
-    Measured on a busy 2-core machine (tests/data/progress), a training's time is two kinds of work:
-
-    - *steady* iterations, whose rate is the median of the running scale's last ``window`` iteration
-      times (the server's cost law, :mod:`singan_core.eta`, predicts the scales still to come from it);
-    - *stalls*: each scale's set-up and the thread-count probes (an iteration with all cores on a loaded
-      machine took 20-110 s, 60-300 times a steady one). They come per scale, not per iteration, so
-      they are measured as the time not explained by the steady rate, per scale seen, and that much is
-      added for every scale still to come.
-
-    Time left = the running scale's remaining iterations x its steady rate + the server's predicted
-    steady time of the later scales (its ETA less its estimate of the running scale, taken where its
-    own 30-iteration rate window holds no stall) + the later scales' stalls. :meth:`observe` returns
-    None where an update brings no new estimate (heartbeats, a scale's first iterations).
+    The server measures the training's speed as it goes and applies it to the cost of what is left, each
+    scale weighted by its predicted cost per iteration (:class:`singan_core.eta.TrainingClock`): its
+    ETA is the figure to smooth. Heartbeats (no new iteration) bring no new figure: their ETA is the
+    last one aged by the time passed, which :class:`ProgressModel` does itself. :meth:`observe` returns
+    None for them, and while the server has no estimate yet (``eta_s`` < 0).
     """
 
-    def __init__(self, window: int = 40, stall: float = 3.0, clean: int = 35) -> None:
-        self.window, self.stall, self.clean = window, stall, clean
-        self.scale = -1
-        self.marks: list[tuple[int, float]] = []  # (iteration, elapsed) of the running scale
-        self.scale_start = 0.0  # when the running scale began (the previous one's last iteration)
-        self.scales_seen = 0
-        self.done_time = 0.0  # finished scales: wall time, and the part the steady rate explains
-        self.done_steady = 0.0
-        self.spans: list[tuple[int, float]] = []  # (iterations, seconds) between the scale's updates
-        self.last_stall = 0  # the running scale's last iteration that came after a stall
-        self.later: float | None = None  # the server's steady seconds for the scales after this one
-
-    def rate(self) -> float | None:
-        """The running scale's steady seconds per iteration; None before three intervals are timed."""
-        marks = self.marks[-self.window - 1 :]
-        times = [(b - a) / (j - i) for (i, a), (j, b) in zip(marks, marks[1:], strict=False) if j > i]
-        if len(times) < 3:
-            return None
-        times.sort()
-        return times[len(times) // 2]
-
-    def explained(self, rate: float) -> float:
-        """The running scale's time so far that its steady ``rate`` explains (a stall counts as steady)."""
-        return sum(t if t <= self.stall * rate * n else rate * n for n, t in self.spans)
+    def __init__(self) -> None:
+        self.last: tuple[int, int] = (-1, 0)  # (scale, iteration) of the last figure taken
 
     def observe(self, update: JobUpdate) -> float | None:
-        now, it = update.elapsed_s, update.iteration
-        if update.scale != self.scale:
-            if self.marks:
-                rate = self.rate()
-                self.done_time += self.marks[-1][1] - self.scale_start
-                self.done_steady += self.explained(rate) if rate is not None else 0.0
-                self.scale_start = self.marks[-1][1]
-            self.scale, self.marks, self.spans, self.last_stall = update.scale, [], [], 0
-            self.later = None
-            self.scales_seen += 1
-        if it < 1 or (self.marks and it <= self.marks[-1][0]):
-            return None  # set-up, or a heartbeat: the time goes on, no new figure
-        i, then = self.marks[-1] if self.marks else (0, self.scale_start)
-        self.spans.append((it - i, now - then))
-        rate = self.rate()
-        if rate is not None and now - then > self.stall * rate * (it - i):
-            self.last_stall = it
-        self.marks.append((it, now))
-        rate = self.rate()
-        if rate is None:
+        mark = (update.scale, update.iteration)
+        if update.eta_s < 0 or update.iteration < 1 or mark <= self.last:
             return None
-        left = max(0, update.iterations - it)
-        clean = min(self.clean, update.iterations // 2)
-        if update.eta_s >= 0 and it >= clean and it - self.last_stall >= clean and left:
-            self.later = max(0.0, update.eta_s - rate * left)
-        if self.later is None:
-            return None
-        wall = self.done_time + now - self.scale_start
-        per_scale = max(0.0, wall - self.done_steady - self.explained(rate)) / self.scales_seen
-        return left * rate + self.later + per_scale * max(0, update.num_scales - 1 - update.scale)
+        self.last = mark
+        return update.eta_s
 
 
 class ProgressModel:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -21,7 +19,6 @@ from host_plugin.common.progress import (
     fraction,
     rounded_duration,
 )
-from singan_api.job_state import JobState
 
 
 def _update(**kw) -> JobUpdate:
@@ -76,18 +73,6 @@ def test_pump_reraises_the_workers_error() -> None:
 
 
 # -- the progress model (what the bars show) ----------------------------------------------------------
-RECORDINGS = Path(__file__).resolve().parents[1] / "data" / "progress"
-
-
-def _recording(path: Path) -> list[JobUpdate]:
-    updates = []
-    for line in path.read_text().splitlines():
-        row = json.loads(line)
-        row.pop("t")
-        updates.append(JobUpdate(job_id="j", model_id="m", **{**row, "state": JobState(row["state"])}))
-    return updates
-
-
 def test_rounded_durations_and_ranges() -> None:
     assert rounded_duration(3) == "10 s" and rounded_duration(44) == "40 s"
     assert rounded_duration(80) == "1 min" and rounded_duration(6 * 60 + 20) == "6 min"
@@ -124,29 +109,13 @@ def _training(
     return updates
 
 
-def test_time_left_of_a_steady_training_is_the_steady_remainder() -> None:
+def test_time_left_takes_the_servers_eta_once_per_new_iteration() -> None:
     updates = _training([100, 80, 60], [0.5, 1.0, 2.0])
     clock = TimeLeft()
-    raw = [(u, clock.observe(u)) for u in updates]
-    got = [(u, r) for u, r in raw if r is not None]
-    assert got[0][0].iteration == 35  # not before the server's rate window is past the scale's start
-    end = updates[-1].elapsed_s
-    for u, r in got:
-        assert r == pytest.approx(end - u.elapsed_s, abs=1e-6)
-
-
-def test_stalls_at_every_scale_start_are_expected_for_the_scales_still_to_come() -> None:
-    """A 40 s stall per scale (set-up, the thread probe on a busy machine): the server's ETA, which
-    knows only the steady rate, is short by 40 s per remaining scale; the time left is not."""
-    updates = _training([100, 100, 100, 100], [0.5, 0.5, 1.0, 1.0], stall=40.0)
-    clock = TimeLeft()
-    end = updates[-1].elapsed_s
-    for u in updates:
-        r = clock.observe(u)
-        if r is not None and u.scale >= 1:
-            assert r == pytest.approx(end - u.elapsed_s, rel=0.02), (u.scale, u.iteration)
-    heartbeat = dataclasses.replace(updates[-2], elapsed_s=updates[-2].elapsed_s + 1)
-    assert TimeLeft().observe(heartbeat) is None  # no iteration done: time passes, no new figure
+    assert [clock.observe(u) for u in updates] == [u.eta_s for u in updates]
+    heartbeat = dataclasses.replace(updates[-2], elapsed_s=updates[-2].elapsed_s + 1, eta_s=5.0)
+    assert clock.observe(heartbeat) is None  # no iteration done: time passes, no new figure
+    assert TimeLeft().observe(dataclasses.replace(updates[0], eta_s=-1.0)) is None  # not measured yet
 
 
 def test_the_shown_fraction_never_goes_back_and_the_time_left_counts_down_through_a_stall() -> None:
@@ -179,47 +148,6 @@ def test_no_time_left_before_the_server_has_an_estimate() -> None:
     assert model.feed(_update(state="QUEUED", queue_position=1)).seconds_left is None
     starting = model.feed(_update(elapsed_s=2))
     assert starting.seconds_left is None and starting.text == "SinGAN: starting training"
-    first = model.feed(_update(num_scales=6, iteration=1, iterations=1200, elapsed_s=9, eta_s=28259))
-    assert first.seconds_left is None  # a scale's first iterations: no "7:50:59 left" (seen in Krita)
+    first = model.feed(_update(num_scales=6, iteration=1, iterations=1200, elapsed_s=9, eta_s=-1))
+    assert first.seconds_left is None  # the server's speed is not measured yet: no guess shown
     assert first.text == "SinGAN: scale 1/6, iteration 1/1200, estimating time left"
-
-
-@pytest.mark.parametrize(
-    "name", ["fast_balloons_80px.jsonl", "fast_balloons_120px.jsonl", "fast_balloons_120px_tuned.jsonl"]
-)
-def test_a_recorded_training_is_monotonic_and_its_time_left_mostly_within_25_percent(name: str) -> None:
-    """Replays the updates of a real training through the server (tests/data/README.md).
-
-    All ran on the busy shared 2-core machine: 80 px stalls 20-110 s at every scale's start and at its
-    iteration ~200 (the thread-count probe); in 120 px the machine got 3-5x slower after the first scale
-    (other engineers' jobs started), which no estimate made at 20% could know. 120px_tuned is after the
-    bounded thread probe (commit cf21ed9): no probe stalls past 19 s, but the load still came and went
-    (scale 3 ran 2.7x slower for a minute, scale 5 up to 6x for 15 iterations), so it does not meet 25%
-    at every update either. Measured with this model (bench/progress_plot.py): median error 22% / 11% /
-    18%, within 25% in 64% / 66% / 62% of the updates, worst 69% / 119% / 82% (the previous model:
-    median 87%, worst 152347%).
-    """
-    updates = _recording(RECORDINGS / name)
-    assert updates[-1].state == "SUCCEEDED"
-    end = updates[-1].elapsed_s
-    model = ProgressModel()
-    shown = [(u, model.feed(u)) for u in updates]
-    fractions = [s.fraction for _, s in shown]
-    assert fractions == sorted(fractions) and fractions[-1] == 1.0
-    running = [(u, s) for u, s in shown if u.state == "RUNNING"]
-    gaps = [b.elapsed_s - a.elapsed_s for (a, _), (b, _) in zip(running, running[1:], strict=False)]
-    assert max(gaps) <= 2.0, f"an update gap of {max(gaps):.1f} s"
-    errors, inside = [], []
-    for u, s in running:
-        real = end - u.elapsed_s
-        if s.fraction < 0.2 or real <= 10 or s.seconds_left is None:
-            continue
-        errors.append(abs(s.seconds_left - real) / real)
-        if not s.stable:
-            inside.append(0.75 * s.low <= real <= 1.25 * s.high)
-    errors.sort()
-    assert len(errors) > 500
-    assert errors[len(errors) // 2] <= 0.25, f"median error {errors[len(errors) // 2]:.0%}"
-    assert sum(e <= 0.25 for e in errors) / len(errors) >= 0.6
-    assert errors[-1] <= 1.5  # never more than 2.5x off (was 1500x)
-    assert sum(inside) / len(inside) >= 0.75  # a range shown holds the real time left (+-25%)
