@@ -125,6 +125,9 @@ MODEL_SECTIONS = ("pyramid", "network", "train")
 def _preset_fast() -> SinGANConfig:
     # ConSinGAN's concurrent training of 3 scales and 6x the iterations at the cheap coarsest scale
     # (falling to 200 at the finest); its speed and SIFID against the paper preset: bench/README.md.
+    # z* is redrawn at every iteration of the coarsest scale, as in ``paper`` (issue 22): with one fixed
+    # z* and 6x the iterations G_0 fits it exactly, the noise amplitude above it was 0.007 (paper's code
+    # 0.03) and samples from scale 1 were near-copies (README, "Differences from the paper's code").
     return SinGANConfig(
         preset="fast",
         # 6 scales (ConSinGAN's count; the per-scale factor is recomputed from the image), 32 channels
@@ -137,6 +140,7 @@ def _preset_fast() -> SinGANConfig:
             concurrent_stages=3,
             prev_bank_size=16,
             prev_bank_refresh=25,
+            redraw_coarse_rec_noise=True,
         ),
         execution=ExecutionConfig(autocast_bf16=True),
     )
