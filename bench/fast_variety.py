@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fidelity import PHOTOS, REPO, load, parse_config  # noqa: E402
+from fidelity import PHOTOS, REPO, load, parse_config, save_strip  # noqa: E402
 
 PROBE_SEED = 4242
 
@@ -54,7 +54,7 @@ def scale_diversity(model, last: int, n: int) -> float:
     return diversity(to_arrays(x, model.dtype), model.image)
 
 
-def run_one(job: dict, n: int, probe: int, stem) -> dict:
+def run_one(job: dict, n: int, probe: int, stem, models: Path | None) -> dict:
     from singan_core.imageio import load_image
     from singan_core.metrics.diversity import diversity
     from singan_core.metrics.sifid import sifid_many
@@ -84,6 +84,8 @@ def run_one(job: dict, n: int, probe: int, stem) -> dict:
         for dims in (64, 192):
             record[f"sifid{dims}_{tag}"] = sifid_many(model.image, samples, stem=stem, dims=dims).mean
     record["ratio"] = record["div_N-1"] / record["div_N"]
+    if models is not None:  # the model and fidelity.py's strip: image, reconstruction, 4 from N / N-1
+        save_strip(model, models / f"{job['photo']}_{job['config']}_{job['seed']}_{job['iterations']}")
     return record
 
 
@@ -156,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
             job = dict(config=config, photo=photo, seed=seed, size=args.size, iterations=args.iterations)
             if _key(job) not in done:
                 print(f"{time.strftime('%H:%M:%S')} {photo} {seed} {config}", file=sys.stderr, flush=True)
-                record = run_one(job, args.n, args.probe, stem)
+                record = run_one(job, args.n, args.probe, stem, args.out.parent / "models")
                 with args.out.open("a") as f:
                     f.write(json.dumps(record) + "\n")
     print(tables([r for r in load(args.out) if r["photo"] in args.photos or args.table]))
