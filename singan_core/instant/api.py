@@ -6,6 +6,7 @@ synthesise). Pixels outside a mask are copied from the input bit for bit.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from typing import Any
 
@@ -18,7 +19,7 @@ from ..imageio import as_hwc, prepare_training_image
 from ..tasks.masks import binary_mask
 from ..tensors import to_array, to_tensor
 from .config import InstantConfig, ProgressFn, StopFn
-from .engine import Engine, Field, Problem
+from .engine import Engine, Field, Problem, cpu_threads
 from .levels import Level, _sized, plan_levels
 from .patches import patch_footprint, smooth_fill
 
@@ -53,6 +54,17 @@ def _hole_pyramid(hole: torch.Tensor, shapes: list[tuple[int, int]]) -> list[tor
     return out
 
 
+def _threaded(fn):
+    """Run all of ``fn`` (pyramids and conversions too, not only the engine's loop) on ``config.threads``."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kw: Any) -> Any:
+        with cpu_threads(kw.get("config", DEFAULT), kw.get("device", "cpu")):
+            return fn(*args, **kw)
+
+    return wrapper
+
+
 def _engine(cfg, seed, progress, should_stop) -> tuple[Engine, torch.Generator]:
     gen = _generator(seed)
     return Engine(cfg, gen, progress, should_stop), gen
@@ -64,6 +76,7 @@ def variation(image: np.ndarray, size: tuple[int, int] | None = None, **options:
     return variation_with_field(image, size, **options)[0]
 
 
+@_threaded
 def variation_with_field(
     image: np.ndarray,
     size: tuple[int, int] | None = None,
@@ -184,6 +197,7 @@ def _composite(original: np.ndarray, generated: np.ndarray, hole: torch.Tensor) 
     return np.where(h, generated, original)
 
 
+@_threaded
 def fill(
     image: np.ndarray,
     mask: np.ndarray,
@@ -219,6 +233,7 @@ def _match_depth(arr: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return ((arr.astype(np.uint32) * 255 + 32767) // 65535).astype(np.uint8)
 
 
+@_threaded
 def edit(
     original: np.ndarray,
     edited: np.ndarray,

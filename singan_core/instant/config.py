@@ -24,7 +24,12 @@ class InstantConfig:
     coarsest: int = 21  # shorter side of the coarsest level in px
     scale_factor: float = 0.75  # between levels up to the working size (GPNN: 3/4)
     working_size: int = 256  # longer side up to which the search is global; above it the field is refined
-    em_iterations: int = 10  # per level up to the working size
+    em_iterations: int = 10  # per level up to the working size, at most:
+    # a level's EM stops once no more than this fraction of its patches changed their match in an iteration
+    # (from the second on: the first matches the blurred source); 0: only at a fixed point (with the exact
+    # search the same field gives the same image again: the remaining iterations would change nothing);
+    # None: always em_iterations
+    em_converged: float | None = 0.0
     refine_iterations: int = 2  # per level above the working size (full-resolution detail)
     patchmatch_iterations: int = 3  # propagation + random search rounds per EM iteration
     search_dims: int = 16  # patches are projected on this many principal components for the search
@@ -49,6 +54,7 @@ class InstantConfig:
             (0.3 <= self.scale_factor < 1, "scale_factor must be in [0.3, 1)"),
             (self.working_size >= self.coarsest, "working_size must be at least coarsest"),
             (self.em_iterations >= 1 and self.refine_iterations >= 0, "iterations must be >= 1"),
+            (self.em_converged is None or 0 <= self.em_converged < 1, "em_converged must be in [0, 1)"),
             (self.patchmatch_iterations >= 1, "patchmatch_iterations must be >= 1"),
             (self.search_dims >= 1 and self.detail_dims >= 1, "search dims must be >= 1"),
             (1 <= self.detail_vote_step < self.patch_size, "detail_vote_step must be in [1, patch_size)"),

@@ -10,6 +10,8 @@ are copied into the result, and then refined with PatchMatch. Everything is ``[C
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -91,6 +93,27 @@ def _seam_corrected(voted: torch.Tensor, fixed: torch.Tensor, hole: torch.Tensor
     return torch.where(hole[None], voted + membrane, voted).clamp(0, 1)
 
 
+def _changed(before: Field, after: Field, active: torch.Tensor) -> float:
+    """The fraction of the active patches whose match differs between two fields of the same level."""
+    r0, c0 = after.origin
+    gh, gw = after.ky.shape
+    act = active[r0 : r0 + gh, c0 : c0 + gw]
+    moved = ((before.ky != after.ky) | (before.kx != after.kx)) & act
+    return float(moved.sum()) / max(1, int(act.sum()))
+
+
+@contextmanager
+def cpu_threads(cfg: InstantConfig, device: torch.device | str) -> Iterator[None]:
+    """torch's CPU threads set to ``cfg.threads`` while the block runs (see :class:`InstantConfig`)."""
+    before = torch.get_num_threads()
+    if cfg.threads and torch.device(device).type == "cpu":
+        torch.set_num_threads(cfg.threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 class Engine:
     def __init__(
         self,
@@ -107,13 +130,8 @@ class Engine:
         self._counts: dict[tuple[int, ...], torch.Tensor] = {}
 
     def run(self, p: Problem) -> tuple[torch.Tensor, Field]:
-        before = torch.get_num_threads()
-        if self.cfg.threads and p.init.device.type == "cpu":
-            torch.set_num_threads(self.cfg.threads)
-        try:
+        with cpu_threads(self.cfg, p.init.device):
             return self._run(p)
-        finally:
-            torch.set_num_threads(before)
 
     def _run(self, p: Problem) -> tuple[torch.Tensor, Field]:
         k = self.cfg.patch_size
@@ -156,11 +174,18 @@ class Engine:
                 )
             for it in range(iters):
                 keys = blurred if (it == 0 and blurred is not None) else sharp
+                before = field
                 field = self._search(
                     y, basis, keys, p.key_ok[li], field, active, box, k_grid, lv, not detail, it == 0
                 )
                 y = self._vote(y, src, field, active, hole, fixed, p.seam_blend, k, step)
-                self._report(li, len(p.levels), it + 1, iters, lv.out_hw)
+                tol = self.cfg.em_converged
+                done = tol is not None and not detail and it >= 1 and _changed(before, field, active) <= tol
+                # a converged level still reports each of its iterations (progress counts them; none is slow)
+                for reported in range(it + 1, iters + 1 if done else it + 2):
+                    self._report(li, len(p.levels), reported, iters, lv.out_hw)
+                if done:
+                    break
             if iters == 0:
                 self._report(li, len(p.levels), 0, 0, lv.out_hw)
         return y, field
@@ -184,18 +209,18 @@ class Engine:
         k = self.cfg.patch_size
         r0, r1, c0, c1 = box
         crop = y[:, r0 : r1 + k - 1, c0 : c1 + k - 1]
-        fq = features(crop, basis)  # [gh * gw, d] over the crop
+        fq = features(crop, basis)  # [d, gh * gw] over the crop
         q_grid = (r1 - r0, c1 - c0)
         act = active[r0:r1, c0:c1].reshape(-1)
         ok = key_ok.reshape(-1) if key_ok is not None else None
         n_q = int(act.sum())
-        n_k = int(ok.sum()) if ok is not None else fk.shape[0]
+        n_k = int(ok.sum()) if ok is not None else fk.shape[1]
         budget = self.cfg.memory_bytes
         if global_ and n_q * n_k <= self.cfg.exact_pairs:
             q_idx = torch.nonzero(act).flatten()
             k_idx = torch.nonzero(ok).flatten() if ok is not None else None
-            keys = fk if k_idx is None else fk.index_select(0, k_idx)
-            nn = exact_nn(fq.index_select(0, q_idx), keys, self.alpha, budget)
+            keys = fk if k_idx is None else fk.index_select(1, k_idx)
+            nn = exact_nn(fq.index_select(1, q_idx).T, keys.T, self.alpha, budget)
             nn = nn if k_idx is None else k_idx[nn]
             if field is not None and field.ky.shape == q_grid:
                 flat = (field.ky * k_grid[1] + field.kx).reshape(-1).clone()

@@ -42,9 +42,10 @@ def pca_basis(img: torch.Tensor, k: int, dims: int, gen: torch.Generator) -> tor
 
 
 def features(img: torch.Tensor, basis: torch.Tensor) -> torch.Tensor:
-    """Projected patch features of every patch position: [C, H, W] -> [gh * gw, dims] (row-major grid)."""
+    """Projected patch features of every patch position: [C, H, W] -> [dims, gh * gw] (row-major grid; one
+    row per dimension, as the convolution gives them and as PatchMatch reads them)."""
     f = F.conv2d(img[None], basis)[0]  # [dims, gh, gw]
-    return f.reshape(f.shape[0], -1).T.contiguous()
+    return f.reshape(f.shape[0], -1)
 
 
 def patch_footprint(mask: torch.Tensor, k: int) -> torch.Tensor:
@@ -63,6 +64,11 @@ def coverage(active: torch.Tensor, k: int, offsets: list[int] | None = None) -> 
     """How many active patches [gh, gw] vote for each pixel (separable sums) -> [H, W] float."""
     taps = torch.zeros(k, device=active.device)
     taps[offsets if offsets is not None else list(range(k))] = 1.0
+    if bool(active.all()):  # every patch votes (a variation): the count is a product of two 1-D counts
+        gh, gw = active.shape
+        rows = F.conv_transpose1d(torch.ones(1, 1, gh, device=active.device), taps.view(1, 1, k))[0, 0]
+        cols = F.conv_transpose1d(torch.ones(1, 1, gw, device=active.device), taps.view(1, 1, k))[0, 0]
+        return rows[:, None] * cols[None, :]
     a = active.float()[None, None]
     a = F.conv_transpose2d(a, taps.view(1, 1, k, 1))
     return F.conv_transpose2d(a, taps.view(1, 1, 1, k))[0, 0]

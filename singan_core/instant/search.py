@@ -1,7 +1,8 @@
 """Nearest-neighbour search of patch features: exact in chunks (with GPNN's usage normalisation) or
 PatchMatch (propagation with jumps + random search), both within a memory budget.
 
-Features are ``[N, d]`` float tensors (one row per patch position, row-major over the patch grid).
+Features are ``[N, d]`` float tensors for the exact search (one row per patch position, row-major over
+the patch grid) and ``[d, N]`` for PatchMatch (one row per dimension).
 """
 
 from __future__ import annotations
@@ -60,17 +61,22 @@ class PatchMatch:
         key_ok: torch.Tensor | None,
         budget_bytes: int,
     ) -> None:
-        self.fq, self.fk, self.q_grid, self.k_grid = fq, fk, q_grid, k_grid
+        # one row per feature dimension: a candidate's distance is then d gathers of contiguous vectors and
+        # fused multiply-adds (2x faster on CPU than gathering [N, d] rows and reducing the short rows)
+        self.fq, self.fk = fq, fk
+        self.q_grid, self.k_grid = q_grid, k_grid
         self.key_ok = None if key_ok is None else key_ok.reshape(-1)
-        self.rows = _rows_per_chunk(fq.shape[1], budget_bytes, floats_per_entry=4)
+        self.rows = _rows_per_chunk(1, budget_bytes, floats_per_entry=4)
 
     def dist(self, ky: torch.Tensor, kx: torch.Tensor) -> torch.Tensor:
         """Distance of every query to the key at (ky, kx) [gh, gw] -> [gh, gw] (inf for invalid keys)."""
         idx = (ky * self.k_grid[1] + kx).reshape(-1)
-        out = torch.empty(idx.shape[0], device=self.fq.device)
+        out = torch.zeros(idx.shape[0], device=self.fq.device)
         for s in range(0, idx.shape[0], self.rows):
-            diff = self.fq[s : s + self.rows] - self.fk.index_select(0, idx[s : s + self.rows])
-            out[s : s + self.rows] = (diff * diff).sum(1)
+            block, part = idx[s : s + self.rows], out[s : s + self.rows]
+            for q, k in zip(self.fq, self.fk, strict=True):
+                diff = k.index_select(0, block).sub_(q[s : s + self.rows])
+                part.addcmul_(diff, diff)
         if self.key_ok is not None:
             out = torch.where(self.key_ok[idx], out, torch.full_like(out, _INF))
         return out.reshape(self.q_grid)
