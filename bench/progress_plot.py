@@ -5,8 +5,9 @@
 Top: the fraction shown (the ProgressModel's, never decreasing) against the true share of the time
 (elapsed over the final duration). Bottom: the time left shown (the range while unsettled as a band,
 the smoothed estimate as a line), the server's raw ETA (grey dots) and the real time left (black), with
-+-25% of it dashed. Prints the median, the share within 25% and the largest error of the time left shown from 20% progress
-on (the fraction shown), updates with more than 10 s left.
++-25% of it dashed. Prints the median, the share within 25% and the largest error of the time left shown
+from 20% progress on (the fraction shown), updates with more than 10 s left, and whether the fraction
+shown ever went back.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ def load(path: str) -> list[JobUpdate]:
         for line in f:
             row = json.loads(line)
             row.pop("t", None)
+            row.pop("load", None)
             row["state"] = JobState(row["state"])
             updates.append(JobUpdate(job_id="j", model_id="m", **row))
     return updates
@@ -54,7 +56,12 @@ def main() -> None:
     )
     worst, median = errors[-1], errors[len(errors) // 2]
     within = sum(e <= 0.25 for e in errors) / len(errors)
-    summary = f"time left from 20% on: median error {median:.0%}, within 25% {within:.0%}, worst {worst:.0%}"
+    shown_fractions = [s.fraction for _, s, _ in rows]
+    monotonic = "yes" if shown_fractions == sorted(shown_fractions) else "NO"
+    summary = (
+        f"time left from 20% on: median error {median:.0%}, within 25% {within:.0%}, worst {worst:.0%};"
+        f" fraction monotonic: {monotonic}"
+    )
     top_left = end * 1.5  # the server's raw ETA reaches hours at a scale's start: off the top
     img = Image.new("RGB", (W, H), "white")
     d = ImageDraw.Draw(img)

@@ -3,8 +3,9 @@ client's progress model, tests/data/progress/).
 
     python3 bench/record_progress.py IMAGE OUT.jsonl [--preset fast] [--set key=value ...]
 
-Each line: the client's monotonic time ``t`` (seconds since Train was sent) and the update's fields
-(state, scale, num_scales, iteration, iterations, elapsed_s, eta_s, fraction); previews are left out.
+Each line: the client's monotonic time ``t`` (seconds since Train was sent), the machine's 1-minute load
+average ``load`` and the update's fields (state, scale, num_scales, iteration, iterations, elapsed_s,
+eta_s, fraction); previews are left out.
 """
 
 from __future__ import annotations
@@ -49,7 +50,8 @@ def main() -> None:
                         "eta_s",
                         "fraction",
                     )
-                    row = {"t": round(time.monotonic() - t0, 3), "state": str(u.state)}
+                    row = {"t": round(time.monotonic() - t0, 3), "load": os.getloadavg()[0]}
+                    row["state"] = str(u.state)
                     row.update({k: getattr(u, k) for k in keys})
                     out.write(json.dumps(row) + "\n")
                     out.flush()  # a run cut short still leaves its updates

@@ -30,10 +30,9 @@ RATES_FILE = "training-rates.json"
 KEEP = 20
 LAW = "units-1"  # the points' units: singan_core.eta.iteration_units as of issue 17
 #: Seconds per cost unit where no training has finished yet. CPU: the fast preset's trainings of
-#: balloons at 120 px on the 2-core development machine under load (tests/data/progress: 4.5e-8; 2.5e-8
-#: with the machine to itself). CUDA/MPS: a guess (no GPU measured yet), about 10 ms per network per
-#: iteration.
-DEFAULTS: dict[str, float] = {"cpu": 4e-8, "cuda": 3e-11, "mps": 2e-10}
+#: balloons at 120 px on the 2-core development machine under load (tests/data/progress: 689 and 690 s
+#: for 21.4e9 units). CUDA/MPS: a guess (no GPU measured yet), about 10 ms per network per iteration.
+DEFAULTS: dict[str, float] = {"cpu": 3.2e-8, "cuda": 3e-11, "mps": 2e-10}
 #: How far the guess may be off: measured spread of the recorded trainings, at least this share.
 MIN_SPREAD = 0.25
 DEFAULT_SPREAD = (0.5, 2.0)  # low and high factors of a default guess

@@ -1,12 +1,13 @@
-"""How long training has left: seconds per iteration modelled as ``overhead + rate * cost``.
+"""How long training has left: a cost law per iteration and a speed measured as the training runs.
 
 A scale's *cost* is the work of one iteration in pixels x channels^2: every generator it trains (one, or
-several with concurrent stages) plus its critic. Per-iteration time is not proportional to that cost: at the
-coarsest scales it is mostly fixed overhead (Python, kernel launches, tiny convolutions), so scaling the
-coarsest scale's rate up by cost overestimates the rest of a 250 px training about twofold. The model is
-fitted by least squares to the scales measured so far (and the one running); before a second scale has
-been measured, the first one's time is split by a prior that matched CPU trainings of the fast and paper
-presets.
+several with concurrent stages) plus its critic. Time per iteration is not proportional to it: at the
+coarsest scales most of it is fixed overhead (Python, autograd, kernel launches), about the same for
+every network an iteration runs, so :func:`iteration_units` adds that overhead per network. A training's
+predicted cost is its scales' iterations x units; :class:`TrainingClock` measures the seconds per unit as
+the training goes (the scales already done set the prediction of the later ones) and gives the ETA.
+:class:`IterationTimeModel` (overhead + rate x cost, least squares) remains for the GPU bench's
+extrapolation.
 """
 
 from __future__ import annotations
@@ -70,13 +71,15 @@ class IterationTimeModel:
 
 #: Fixed per-iteration time of each network an iteration runs (every generator stage trained, and the
 #: critic), in the cost's units (pixels x channels^2), per device kind: Python, autograd and kernel
-#: launches, which do not grow with the image. CPU: timed on the 2-core development machine (fast preset,
-#: balloons at 120 px, one thread, 12 iterations per scale: 0.107 / 0.183 / 0.325 / 0.536 / 0.874 s per
-#: iteration from the coarsest scale), 0.027 s per network against 25 us per 1024 units, so a 34x25
-#: scale's iteration is about half overhead and a 120x90 one an eighth; this shape also replays the
-#: recorded trainings best (tests/data/progress). CUDA and MPS: not measured (no GPU so far); launches
-#: dominate small SinGAN scales there, so nearly flat: a guess that the measured speed corrects in scale.
-NET_OVERHEAD: dict[str, float] = {"cpu": 1.1e6, "cuda": 3e8, "mps": 5e7}
+#: launches, which do not grow with the image. CPU: fitted to the per-scale median iteration times of two
+#: real fast trainings of balloons at 120 px on the loaded 2-core development machine (load average 7-17,
+#: tests/data/progress: with 2.5e6 their seconds per unit differ by 6% and 14% (rms, log) across scales;
+#: with no overhead by 3x from the coarsest scale to the finest); the same machine with one thread to
+#: itself fits 1.1e6 (0.107 / 0.183 / 0.325 / 0.536 / 0.874 s per iteration), as a busy machine adds
+#: per-operation overhead. So a 34x25 scale's iteration is about 75% overhead, a 120x90 one 25%. CUDA and
+#: MPS: not measured (no GPU so far); launches dominate small SinGAN scales there, so nearly flat: a
+#: guess whose scale the measured speed corrects.
+NET_OVERHEAD: dict[str, float] = {"cpu": 2.5e6, "cuda": 3e8, "mps": 5e7}
 
 
 def iteration_units(
