@@ -8,13 +8,14 @@ strokes, at every step: at 100% zoom that is hatching and ripples, not the photo
 bench/README.md, Native resolution). Here the generated image (at the work size) is plainly upsampled and
 re-synthesised from ``exemplar``'s patches by the instant engine's coarse-to-fine patch search
 (:mod:`singan_core.instant`), starting at the model's own size (so the model's layout is the starting
-point) and copying the exemplar's full-resolution patches above it; finally the low frequencies are put
-back to the model's (iterative back-projection), so colours and layout below the model's scale are the
-model's and everything above comes from real patches of the exemplar.
+point), matched globally up to :data:`GLOBAL_SIDE` and copying the exemplar's full-resolution patches
+above it; finally the low frequencies are put back to the model's (iterative back-projection), so
+colours and layout below the model's scale are the model's and everything above comes from real
+patches of the exemplar.
 
 The exemplar is a full-resolution image of the same scene at the output's scale: for paint-to-image the
-paint itself (its unpainted photo pixels; flat patches, the paint's own strokes, are never copied), for a
-variation placed over the trained region that region at document resolution.
+paint itself (its unpainted photo pixels; flat patches, the paint's own strokes, and their edges are never
+copied), for a variation placed over the trained region that region at document resolution.
 """
 
 from __future__ import annotations
@@ -38,10 +39,17 @@ from .masks import gaussian_blur
 from .progress import StepFn, Steps
 from .stop import StopFn, check_stop
 
-#: the engine's settings here: few EM rounds at the start level (the model's layout is kept, only its
-#: texture is replaced), searched exactly there with GPNN's usage normalisation (plain nearest neighbours
-#: repeated one vertical twig across a whole painted region, as stripes), the default detail levels
-CONFIG = InstantConfig(em_iterations=3, exact_pairs=400_000_000)
+#: the engine's settings here: few EM rounds per global level (the model's layout is kept, only its
+#: texture is replaced), searched exactly at the model's size with GPNN's usage normalisation (plain
+#: nearest neighbours repeated one vertical twig across a whole painted region, as stripes), the
+#: default detail levels. 5 rounds, not 3: with the global levels below, NIQE of the bench's variations
+#: at half size 1.71-1.90 -> 1.07-1.71 (bench/README.md, Native resolution, third pass)
+CONFIG = InstantConfig(em_iterations=5, exact_pairs=400_000_000)
+#: levels up to this longer side (px) are searched globally with EM (re-matched against the whole
+#: exemplar after each vote, so neighbouring patches come to agree); only the larger ones refine the
+#: upsampled field locally. With the model's level alone global (the previous plan), the incoherent
+#: matches of its 1-2 px mush were carried up to full size and averaged there into smears
+GLOBAL_SIDE = 700
 #: a source patch counts as detail when its grey level varies by more than this (in [0, 1] units):
 #: flat paint strokes are excluded from what may be copied
 FLAT_STD = 1.5 / 255
@@ -93,19 +101,56 @@ def textured(img: torch.Tensor, k: int, quantile: float = 0.0) -> torch.Tensor:
     return energy > limit
 
 
+def flat_areas(img: torch.Tensor) -> torch.Tensor:
+    """[H, W] bool: pixels of ``img`` ([C, H, W] in [0, 1], the exemplar at full resolution) inside a
+    flat area (a paint stroke: its 5x5 neighbourhood has one value per channel, within half a level)."""
+    x = img[None]
+    spread = F.max_pool2d(x, 5, stride=1, padding=2) + F.max_pool2d(-x, 5, stride=1, padding=2)
+    return spread.amax(1)[0] < 0.5 / 255
+
+
+def near_flat(flat: torch.Tensor, hw: tuple[int, int], k: int) -> torch.Tensor:
+    """Patch positions [gh, gw] of an image of ``hw`` whose patch touches (or comes within 2 px of) a
+    flat area ``flat`` (full resolution [H, W]): the edges of paint strokes, which are not detail either
+    (copied into a smooth region they are straight hard lines: shards)."""
+    f = F.interpolate(flat[None, None].float(), size=hw, mode="area")
+    f = F.max_pool2d(f, k + 4, stride=1, padding=2)
+    return f[0, 0] > 0
+
+
+#: stroke edges are excluded from the levels at this scale of the exemplar and above, where the band is
+#: narrow (at coarser ones a patch covers so much of the image that it would leave little to match), and
+#: only where at least :data:`EDGE_KEEP` of the level's textured patches remain
+EDGE_SCALE = 0.25
+EDGE_KEEP = 0.25
+
+
+def without_edges(ok: torch.Tensor, flat: torch.Tensor, lv: Level, k: int) -> torch.Tensor:
+    """``ok`` (a level's patches to copy) less those at the edges of the flat areas ``flat``; unchanged
+    at coarse levels or where that would leave too few (see :data:`EDGE_SCALE`). A level searched globally
+    (:data:`GLOBAL_SIDE`) moves every match off the edges; the local refinement above it, within a few px,
+    keeps the ones it cannot move, so the global levels near full size must exclude them too."""
+    if lv.scale < EDGE_SCALE:
+        return ok
+    kept = ok & ~near_flat(flat, lv.src_hw, k)
+    return kept if int(kept.sum()) >= max(MIN_KEYS, EDGE_KEEP * int(ok.sum())) else ok
+
+
 def plan(
     work: tuple[int, int], out: tuple[int, int], src: tuple[int, int], cfg: InstantConfig
 ) -> list[Level]:
-    """Levels from the work size (the model's output, global search) to ``out`` in steps of at most x2
-    (field upsampling + PatchMatch refinement); the source at the same scale as the output at each level."""
+    """Levels from the work size (the model's output, global search) to ``out`` in steps of at most x2:
+    global search up to :data:`GLOBAL_SIDE`, field upsampling + PatchMatch refinement above and at full
+    resolution; the source at the same scale as the output at each level."""
     ratio = max(out[0] / work[0], out[1] / work[1])
     n = max(1, math.ceil(math.log2(ratio) - 1e-9))
     k = cfg.patch_size
     levels = []
     for i in range(n + 1):
         s = (1 / ratio) * ratio ** (i / n)
-        levels.append(Level(s, _sized(src, s, k), _sized(out, s, k), detail=i > 0))
-    levels[-1] = Level(1.0, tuple(src), tuple(out), True)
+        o = _sized(out, s, k)
+        levels.append(Level(s, _sized(src, s, k), o, detail=i > 0 and max(o) > GLOBAL_SIDE))
+    levels[-1] = Level(1.0, tuple(src), tuple(out), True)  # full resolution: the field's own copies
     return levels
 
 
@@ -139,6 +184,11 @@ def with_detail(
     src = _unit(to_tensor(ex))
     sources = [resize(src[None], lv.src_hw)[0].clamp(0, 1) for lv in levels]
     key_ok = [textured(s, config.patch_size, quantile) for s in sources]
+    flat = flat_areas(src)
+    if bool(flat.any()):  # nor the edges of paint strokes
+        key_ok = [
+            without_edges(ok, flat, lv, config.patch_size) for ok, lv in zip(key_ok, levels, strict=True)
+        ]
     if any(int(ok.sum()) < MIN_KEYS for ok in key_ok):
         raise NoTexture("the exemplar has no textured area to copy detail from")
     gen = _unit(generated.float().cpu())

@@ -111,3 +111,29 @@ def test_full_resolution_steps_report_progress(tiny_model, tiny_rgb, grainy):
     assert seen[-1].total == -(-crop.weight.shape[0] // native.STRIP)
     with pytest.raises(Cancelled, match="detail synthesis cancelled"):
         detail.with_detail(x, grainy.shape[:2], grainy, should_stop=lambda: True)
+
+
+def test_stroke_edges_are_not_copied_near_full_size():
+    img = torch.rand(3, 120, 160, generator=torch.Generator().manual_seed(1))
+    img[:, 40:80, 50:110] = 0.5  # a flat stroke in a textured exemplar
+    flat = detail.flat_areas(img)
+    assert flat[42:78, 52:108].all() and not flat[:30].any() and not flat[:, :40].any()
+    k = 7
+    ok = detail.textured(img, k)
+    assert not ok[45:70, 55:100].any()  # the stroke's inside: flat, never copied
+    full = detail.Level(1.0, (120, 160), (120, 160), True)
+    kept = detail.without_edges(ok, flat, full, k)
+    # patches reaching into the stroke (or within 2 px of it) are dropped; those further away are kept
+    assert not kept[36:80, 46:110].any() and kept[:30].all() and kept[:, :40].all()
+    assert ok[36:40, 60:100].all()  # textured: only the new rule drops them
+    coarse = detail.Level(0.2, (24, 32), (24, 32), False)
+    small = detail.textured(resize(img[None], (24, 32))[0], k)
+    assert torch.equal(detail.without_edges(small, flat, coarse, k), small)  # too coarse: unchanged
+
+
+def test_levels_up_to_the_global_side_are_searched_globally():
+    levels = detail.plan((107, 160), (1600, 2400), (1600, 2400), detail.CONFIG)
+    assert levels[0].out_hw == (107, 160) and levels[-1].out_hw == (1600, 2400)
+    for lv in levels:
+        assert lv.detail == (lv is levels[-1] or max(lv.out_hw) > detail.GLOBAL_SIDE), lv
+    assert [lv.detail for lv in levels] == [False, False, False, True, True]
