@@ -121,6 +121,47 @@ def _scenario(results: dict) -> None:
 
     _step(results, "variations_undo", variations)
 
+    def dialogs():
+        from singan_studio.instant_ui import ExtendDialog, FillDialog, VariationsDialog, layer_names
+
+        texture = doc.createNode("Texture", "paintlayer")  # a second layer to fill from
+        texture.setPixelData(_sharp_texture(240, 180), 0, 0, 240, 180)
+        doc.rootNode().addChildNode(texture, None)
+        doc.setActiveNode(layer)
+        doc.waitForDone()
+        var = VariationsDialog()
+        custom_before = var.width.isEnabled()
+        var.size.setCurrentIndex(2)
+        var.n.setValue(3)
+        var.width.setValue(300)
+        var.height.setValue(120)
+        var.seed.setValue(7)
+        fill_dialog = FillDialog(layer_names())
+        sources = [fill_dialog.source.itemText(i) for i in range(fill_dialog.source.count())]
+        fill_dialog.source.setCurrentIndex(sources.index("Layer: Texture"))
+        fill_dialog.seed.setValue(4)
+        ext = ExtendDialog()
+        ext.sides["left"].setValue(10)
+        ext.seed.setValue(2)
+        # the Fill dialog's values through the plugin to the server and back, from the Texture layer
+        _select(doc, *HOLE)
+        before = _names(_tree(doc))
+        outcome = instant_api.with_choices(fill_dialog.choices(), document=kdoc)
+        after = _names(_tree(doc))
+        return {
+            "variations": repr(var.choices()),
+            "custom_enabled": [custom_before, var.width.isEnabled()],
+            "fill_sources": sources,
+            "fill": repr(fill_dialog.choices()),
+            "extend": repr(ext.choices()),
+            "titles": [d.windowTitle() for d in (var, fill_dialog, ext)],
+            "filled": outcome.names,
+            "added": [n for n in after if n not in before],
+            "undone": _names(_undo_once(app, doc)) == before,
+        }
+
+    _step(results, "dialogs", dialogs)
+
     def extend():
         before = _names(_tree(doc))
         outcome = instant_api.extend_canvas(right=96, bottom=32, seed=1, document=kdoc)

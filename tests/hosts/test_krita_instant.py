@@ -85,3 +85,19 @@ def test_menu_actions_and_the_engine_choice(instant_run: dict) -> None:
     assert ui["labels"] == ["Instant, no training", "SinGAN model"]
     assert ui["buttons_shown_for_instant"] and not ui["buttons_shown_for_model"]
     assert ui["actions"] == [True, True, True]
+
+
+def test_the_actions_dialogs_ask_seed_size_and_fill_source(instant_run: dict) -> None:
+    d = step(instant_run, "dialogs")
+    assert d["titles"] == [
+        "SinGAN: Instant variations (instant, no training)",
+        "SinGAN: Fill selection (instant, no training)",
+        "SinGAN: Extend canvas (instant, no training)",
+    ]
+    assert d["variations"] == "VariationsChoices(n=3, seed=7, size='custom', width=300, height=120)"
+    assert d["custom_enabled"] == [False, True]  # W x H only for "Another size"
+    assert d["fill_sources"][0] == "The rest of the image (around the selection)"
+    assert "Layer: Texture" in d["fill_sources"] and "Layer: Photo" in d["fill_sources"]
+    assert d["fill"] == "FillChoices(seed=4, source='Texture')"
+    assert d["extend"] == "ExtendChoices(left=10, top=0, right=256, bottom=0, seed=2)"
+    assert d["filled"] == ["Filled"] and d["added"] == ["Filled"] and d["undone"]

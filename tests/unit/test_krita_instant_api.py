@@ -36,3 +36,16 @@ def test_problems_found_before_the_server_are_value_errors(fake) -> None:
     with pytest.raises(RegionError, match="needs a selection"):
         instant_api.fill_selection(document=document())
     assert fake.calls == []
+
+
+def test_the_dialogs_values_run_as_the_actions(fake) -> None:
+    from host_plugin.common.instant_choices import ExtendChoices, FillChoices, VariationsChoices
+
+    doc = document()
+    doc.select(Rect(4, 4, 16, 12))
+    outcome = instant_api.with_choices(VariationsChoices(n=2, seed=4), document=doc)
+    assert outcome.names == ["Instant variation 4", "Instant variation 5"]
+    assert instant_api.with_choices(FillChoices(seed=6, source="Base"), document=doc).names == ["Filled"]
+    assert instant_api.with_choices(ExtendChoices(seed=1), document=doc).names == ["Extended"]
+    assert [(c[0], c[2]["seed"]) for c in fake.calls] == [("variations", 4), ("fill", 6), ("extend", 1)]
+    assert fake.calls[1][2]["source"] is not None  # from the layer, not from around the selection

@@ -4,6 +4,7 @@
     instant_api.fill_selection()                        # the selection filled from its surroundings
     instant_api.instant_variations(n=4, size="document")
     instant_api.extend_canvas(right=256)
+    instant_api.with_choices(FillChoices(seed=3, source="Texture"))  # what the dialogs run
 
 Same conventions as :mod:`.api`: the active document unless ``document=``; blocking unless
 ``background=True`` (then a :class:`~host_plugin.common.runner.Task`); results are new layers added in
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from host_plugin.common import instant_flows
 from host_plugin.common.document import Document
+from host_plugin.common.instant_choices import ExtendChoices, FillChoices, VariationsChoices
 from host_plugin.common.runner import Outcome, Task
 
 from . import api
@@ -62,3 +64,12 @@ def extend_canvas(
     return _execute(
         lambda doc: instant_flows.plan_extend(doc, left, top, right, bottom, seed), document, background
     )
+
+
+def with_choices(
+    choices: VariationsChoices | FillChoices | ExtendChoices,
+    document: Document | None = None,
+    background: bool = False,
+) -> Outcome | Task:
+    """Run the values of one of the actions' dialogs (:mod:`host_plugin.common.instant_choices`)."""
+    return _execute(choices.plan, document, background)
