@@ -85,10 +85,22 @@ def log(msg: str) -> None:
 
 
 def get_model(
-    path: Path, image: np.ndarray, cfg: SinGANConfig, device: Any, timings: dict[str, float]
+    path: Path,
+    image: np.ndarray,
+    cfg: SinGANConfig,
+    device: Any,
+    timings: dict[str, float],
+    reuse_any: bool = False,
 ) -> SinGANModel:
-    """Load ``path`` if it holds this image + config, fully trained; otherwise train (resuming) and save."""
+    """Load ``path`` if it holds this image + config, fully trained; otherwise train (resuming) and save.
+    ``reuse_any``: load a fully trained ``path`` whatever config trained it (to compare inference on the
+    same models after a preset changed)."""
     resume = None
+    if path.is_file() and reuse_any:
+        found = load_checkpoint(path, device)
+        if found.is_complete:
+            log(f"reusing {path.name} as it is ({found.num_scales} scales; --reuse-models)")
+            return found
     if path.is_file() and checkpoint_metadata(path)["model_id"] == model_id(image, cfg):
         resume = load_checkpoint(path, device)
         if resume.is_complete:

@@ -267,6 +267,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--big", action="store_true", help="also harmonize an 8000x8000 mosaic (memory)")
     p.add_argument("--device", default="cpu")
+    p.add_argument(
+        "--reuse-models",
+        action="store_true",
+        help="use OUT/models/ as they are, even if trained with another config",
+    )
     args = p.parse_args(argv)
     tasks = [t for t in args.tasks.split(",") if t]
     photos = [f for f in PHOTOS[: args.photos] if f.is_file()]
@@ -281,7 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     timings: dict[str, float] = {}
     model = None
     for i, (f, photo) in enumerate(zip(photos, images, strict=True)):
-        model = get_model(args.out / "models" / f"{f.stem}.singan", photo, cfg, device, timings)
+        model = get_model(
+            args.out / "models" / f"{f.stem}.singan", photo, cfg, device, timings, args.reuse_models
+        )
         for task, (image, mask) in scenes(photo, images[(i + 1) % len(images)]).items():
             if task not in tasks:
                 continue
