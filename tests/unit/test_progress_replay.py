@@ -82,6 +82,7 @@ class Figures:
     worst: float
     inside: float  # share of the ranges shown that hold the real time left (+-25%)
     count: int
+    series: tuple[tuple[float, float], ...]  # (elapsed s, relative error) of each of those updates
 
 
 def _replay(updates: list[JobUpdate]) -> Figures:
@@ -96,12 +97,17 @@ def _replay(updates: list[JobUpdate]) -> Figures:
     running = [(u, s) for u, s in shown if u.state == "RUNNING"]
     gaps = [b.elapsed_s - a.elapsed_s for (a, _), (b, _) in zip(running, running[1:], strict=False)]
     assert max(gaps) <= 2.0, f"an update gap of {max(gaps):.1f} s"
-    errors, inside = [], []
+    errors, inside, series = [], [], []
     for u, s in running:
+        if s.seconds_left is not None:  # both editors show this text (Krita's docker, GIMP's bar)
+            said = s.text.rsplit(", ", 1)[1]  # "about 6 min left" or "3-8 min left", never "5:47 left"
+            assert said.endswith(" left") and ":" not in said, s.text
+            assert said.startswith("about ") == s.stable, s.text
         real = end - u.elapsed_s
         if s.fraction < 0.2 or real <= 10 or s.seconds_left is None:
             continue
         errors.append(abs(s.seconds_left - real) / real)
+        series.append((u.elapsed_s, errors[-1]))
         if not s.stable:
             inside.append(0.75 * s.low <= real <= 1.25 * s.high)
     errors.sort()
@@ -111,6 +117,7 @@ def _replay(updates: list[JobUpdate]) -> Figures:
         errors[-1],
         sum(inside) / len(inside) if inside else 1.0,
         len(errors),
+        tuple(series),
     )
 
 
@@ -153,6 +160,8 @@ RESERVED = {
     # with 60% of its cost, so from 20% to 50% of the time the time left was up to 1.8x long; within
     # 25% from 55% of the time on: 47% within 25%
     "fast_balloons_120px_cost.jsonl": (120, 0.27, 0.45, 0.86),
+    # load average 15-22, recorded with today's law: see the test below
+    "fast_balloons_120px_cost2.jsonl": (120, 0.13, 0.94, 0.31),
 }
 
 
@@ -170,3 +179,17 @@ def test_a_recorded_training_as_it_was_sent_is_monotonic_with_updates_every_2_s(
     """As recorded (the ETA of the server of the time): the fraction shown never goes back and the
     heartbeat holds; the time left is the re-served test's business."""
     _replay(_recording(name))
+
+
+def test_the_training_recorded_with_todays_server_settles_within_25_percent() -> None:
+    """fast_balloons_120px_cost2: a real fast training through a real local server running this code
+    (balloons at 120 px, 5 scales, 636 s, load average 15-22), replayed as it was sent: the fraction never
+    goes back, and from 20% on the time left is within 25% for 95% of the updates, median 13%, worst 30%.
+    The misses are the first 22 s after 20% (151-173 s, the second scale's first 65 iterations): up to
+    30% long, because the first scale ran 1.5x slower per unit of cost than the later ones on the loaded
+    machine. From 173 s to the end every update is within 25%."""
+    updates = _recording("fast_balloons_120px_cost2.jsonl")
+    got = _replay(updates)
+    assert got.count > 900 and got.median <= 0.13 and got.within >= 0.95 and got.worst <= 0.31, got
+    missed = [t for t, e in got.series if e > 0.25]
+    assert missed and 150.0 <= min(missed) and max(missed) <= 173.0, missed
