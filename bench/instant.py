@@ -7,7 +7,8 @@
     training): --n variations per image (seeds 0..n-1): SIFID against the input (FID Inception weights,
     see README "Quality metrics"), diversity, and seconds per variation.
 (b) At 2048x1536 (shared's wild_bush.jpg and bench/photos/*.jpg, scaled and centre-cropped to
-    2048x1536): a 400x400 fill in the middle and a variation; seconds, peak memory, sharpness (mean
+    2048x1536): a 400x400 fill in the middle and a variation; seconds (wall, and the process's CPU seconds
+    with the load average: the machine is shared), peak memory, sharpness (mean
     |Laplacian| in the changed region / the same in a ring 24-96 px around it; a variation: of the
     output / of the input) and seam (mean |gradient| within 3 px of the mask's border / in a ring 8-24 px
     outside it).
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import sys
@@ -73,11 +75,12 @@ def part_a(args: argparse.Namespace, page: Page) -> list[dict]:
     rows = []
     for path in sorted(p for p in IMAGES.iterdir() if p.suffix in {".png", ".jpg"} and p.stem not in SKIP):
         real = resized(prepare_training_image(load_image(path)), 250)
-        fakes, secs = [], []
+        fakes, secs, cpu = [], [], []
         for seed in range(args.n):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             fakes.append(variation(real, seed=seed))
             secs.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
         wide = variation(real, size=(real.shape[0], real.shape[1] * 2), seed=0)
         s = sifid_many(real, fakes, stem=stem)
         row = {
@@ -86,6 +89,8 @@ def part_a(args: argparse.Namespace, page: Page) -> list[dict]:
             "sifid_sd": round(float(np.std(s.values)), 3),
             "diversity": round(diversity(fakes, real), 3),
             "s_per_variation": round(float(np.median(secs)), 2),
+            "cpu_s": round(float(np.median(cpu)), 2),
+            "load": round(os.getloadavg()[0], 1),
         }
         rows.append(row)
         print(json.dumps(row), flush=True)
@@ -120,11 +125,13 @@ def part_b(args: argparse.Namespace, page: Page) -> list[dict]:
         box = (slice(t - 56, t - 56 + CROP), slice(left - 56, left - 56 + CROP))
         items = [(page.image(photo[box], f"{path.stem}_big_input.png"), f"{path.stem}: input, 100% crop")]
         for task in ("fill", "variation"):
+            c0 = time.process_time()
             if task == "fill":
                 out, secs, mib = measured(fill, photo, hole.astype(np.uint8) * 255, seed=0)
             else:
                 out, secs, mib = measured(variation, photo, seed=0)
             row = {"photo": path.stem, "task": task, "s": round(secs, 1), "peak_mib_above": round(mib)}
+            row.update(cpu_s=round(time.process_time() - c0, 1), load=round(os.getloadavg()[0], 1))
             row.update(ratio_metrics(photo, out, hole if task == "fill" else None))
             row["process_peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
             rows.append(row)
@@ -154,21 +161,28 @@ def main(argv: list[str] | None = None) -> int:
     machine = f"{platform.processor() or platform.machine()}, torch {torch.__version__}"
     page.write(f"bench/instant.py on {machine}")
     if small:
-        print("\n| image | SIFID (mean +- sd) | diversity | s / variation |\n|---|---|---|---|")
+        print(
+            "\n| image | SIFID (mean +- sd) | diversity | s / variation | CPU s | load |\n|---|---|---|---|---|---|"
+        )
         for r in small:
             print(
-                f"| {r['image']} | {r['sifid']} +- {r['sifid_sd']} | {r['diversity']} | {r['s_per_variation']} |"
+                f"| {r['image']} | {r['sifid']} +- {r['sifid_sd']} | {r['diversity']} | {r['s_per_variation']} "
+                f"| {r['cpu_s']} | {r['load']} |"
             )
-        keys = ("sifid", "diversity", "s_per_variation")
+        keys = ("sifid", "diversity", "s_per_variation", "cpu_s")
         mean = {k: round(float(np.mean([r[k] for r in small])), 3) for k in keys}
-        print(f"| **mean** | {mean['sifid']} | {mean['diversity']} | {mean['s_per_variation']} |")
+        print(
+            f"| **mean** | {mean['sifid']} | {mean['diversity']} | {mean['s_per_variation']} | {mean['cpu_s']} | |"
+        )
     if big:
-        print("\n| photo 2048x1536 | task | s | peak MiB above | process peak MiB | sharp | seam |")
-        print("|---|---|---|---|---|---|---|")
+        print(
+            "\n| photo 2048x1536 | task | s | CPU s | load | peak MiB above | process peak MiB | sharp | seam |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|")
         for r in big:
             print(
-                f"| {r['photo']} | {r['task']} | {r['s']} | {r['peak_mib_above']} | {r['process_peak_mib']} "
-                f"| {r['sharp']} | {r['seam'] if r['seam'] is not None else '-'} |"
+                f"| {r['photo']} | {r['task']} | {r['s']} | {r['cpu_s']} | {r['load']} | {r['peak_mib_above']} "
+                f"| {r['process_peak_mib']} | {r['sharp']} | {r['seam'] if r['seam'] is not None else '-'} |"
             )
     print(f"\n{args.out / 'index.html'}")
     return 0
