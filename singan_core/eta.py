@@ -73,10 +73,10 @@ class IterationTimeModel:
 #: critic), in the cost's units (pixels x channels^2), per device kind: Python, autograd and kernel
 #: launches, which do not grow with the image. CPU: fitted to the per-scale median iteration times of two
 #: real fast trainings of balloons at 120 px on the loaded 2-core development machine (load average 7-17,
-#: tests/data/progress: with 2.5e6 their seconds per unit differ by 6% and 14% (rms, log) across scales;
-#: with no overhead by 3x from the coarsest scale to the finest); the same machine with one thread to
-#: itself fits 1.1e6 (0.107 / 0.183 / 0.325 / 0.536 / 0.874 s per iteration), as a busy machine adds
-#: per-operation overhead. So a 34x25 scale's iteration is about 75% overhead, a 120x90 one 25%. CUDA and
+#: tests/data/progress 120px_tuned and 120px_cost: with 2.5e6 their seconds per unit differ by 6% and 14%
+#: (rms, log) across scales, 120px_cost2 recorded after by 21%; with no overhead by 3x from the coarsest
+#: scale to the finest); the same machine with one thread to itself fits 1.1e6 (0.107 / 0.183 / 0.325 /
+#: 0.536 / 0.874 s per iteration), as a busy machine adds per-operation overhead. So a 34x25 scale's iteration is about 75% overhead, a 120x90 one 25%. CUDA and
 #: MPS: not measured (no GPU so far); launches dominate small SinGAN scales there, so nearly flat: a
 #: guess whose scale the measured speed corrects.
 NET_OVERHEAD: dict[str, float] = {"cpu": 2.5e6, "cuda": 3e8, "mps": 5e7}
