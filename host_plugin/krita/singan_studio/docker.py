@@ -196,11 +196,14 @@ class SinGANDocker(DockWidget):
         for record in records:
             label = record.name or f"{record.layer_name or 'model'} ({record.preset})"
             self.models.addItem(label, record.model_id)
+            self.models.setItemData(self.models.count() - 1, label, Qt.ToolTipRole)  # a narrow docker cuts it
         if active is not None:
             self.models.setCurrentIndex(self.models.findData(active.model_id))
+        self.models.setToolTip(self.models.currentText())
 
     def _model_chosen(self, index: int) -> None:
         model_id = self.models.itemData(index)
+        self.models.setToolTip(self.models.itemText(index))
         if model_id:
             api.set_active_model(model_id)
 
