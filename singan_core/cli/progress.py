@@ -34,7 +34,8 @@ class ProgressBar:
         losses = " ".join(f"{k}={v:.3f}" for k, v in p.losses.items())
         line = (
             f"scale {p.scale + 1}/{p.num_scales} [{bar}] it {p.iteration}/{p.iterations} "
-            f"{losses} elapsed {format_seconds(p.elapsed_s)} left {format_seconds(p.eta_s)}"
+            f"{losses} elapsed {format_seconds(p.elapsed_s)} left "
+            + (format_seconds(p.eta_s) if p.eta_s >= 0 else "?")  # -1: not measured yet
         )
         if self.tty:
             self.stream.write("\r\033[K" + line + ("\n" if p.scale_done else ""))

@@ -137,3 +137,17 @@ def test_iteration_units_add_each_networks_overhead():
     units = [iteration_units(fast, shapes, s) for s in range(len(shapes))]
     overheads = [u - c for u, c in zip(units, costs, strict=True)]
     assert overheads[0] < overheads[1] < overheads[2] == overheads[-1]  # 1, 2, then 3 generator stages
+
+
+def test_the_cli_bar_says_left_unknown_until_the_speed_is_measured():
+    import io
+
+    from singan_core.cli.progress import ProgressBar
+    from singan_core.train import TrainProgress
+
+    out = io.StringIO()
+    bar = ProgressBar(stream=out)
+    bar(TrainProgress(0, 5, 2, 600, elapsed_s=3.0, eta_s=-1.0, scale_done=True))
+    bar(TrainProgress(0, 5, 9, 600, elapsed_s=5.0, eta_s=400.0, scale_done=True))
+    first, second = out.getvalue().splitlines()
+    assert first.endswith("left ?") and second.endswith("left 06:40")
