@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from ..errors import ConfigError
 from ..imageio import as_hwc
-from ..instant.config import InstantConfig
+from ..instant.config import InstantConfig, InstantProgress, ProgressFn
 from ..instant.engine import Engine, Field, Problem
 from ..instant.levels import Level, _sized
 from ..instant.patches import vote
@@ -193,11 +193,11 @@ def with_detail(
         raise NoTexture("the exemplar has no textured area to copy detail from")
     gen = _unit(generated.float().cpu())
     init = resize(gen[None], levels[0].out_hw)[0].clamp(0, 1)
-    steps = Steps(
-        progress, "detail", config.em_iterations + (len(levels) - 1) * max(config.refine_iterations, 1)
-    )
     engine = Engine(
-        config, torch.Generator().manual_seed(int(seed)), lambda _: steps.step(), stop_check(should_stop)
+        config,
+        torch.Generator().manual_seed(int(seed)),
+        level_steps(levels, config, progress),
+        stop_check(should_stop),
     )
     y, field = engine.run(Problem(levels, sources, key_ok, init))
     y = restore_grain(y, sources[-1], field, config.patch_size)
@@ -225,6 +225,20 @@ def restore_grain(y: torch.Tensor, src: torch.Tensor, field: Field, k: int) -> t
     smooth = 2 * GRAIN_SIGMA
     gain = (_blur(expected, smooth) / _blur(actual, smooth).clamp_min(1e-8)).sqrt().clamp(*GRAIN_GAIN)
     return (low + gain * band).clamp(0, 1)
+
+
+def level_steps(levels: list[Level], cfg: InstantConfig, progress: StepFn | None) -> ProgressFn:
+    """The engine's progress as :class:`~.progress.StepProgress`: one unit per EM round of a global level
+    and per refinement round of a detail level; a level whose EM stopped early (converged) counts whole."""
+    units = [(cfg.refine_iterations if lv.detail else cfg.em_iterations) or 1 for lv in levels]
+    before = [sum(units[:i]) for i in range(len(units))]
+    steps = Steps(progress, "detail", sum(units))
+
+    def report(p: InstantProgress) -> None:
+        done = before[p.level] + (min(p.iteration, units[p.level]) if p.iterations else 1)
+        steps.step(max(0, done - steps.done))
+
+    return report
 
 
 def stop_check(should_stop: StopFn | None) -> StopFn | None:

@@ -101,6 +101,13 @@ def test_full_resolution_steps_report_progress(tiny_model, tiny_rgb, grainy):
     seen, record = _recorder()
     detail.with_detail(x, grainy.shape[:2], grainy, progress=record)
     _check(seen, "detail")
+    # one unit per EM round of the global levels and per refinement round above; done only at the end
+    cfg, levels = (
+        detail.CONFIG,
+        detail.plan(tiny_rgb.shape[:2], grainy.shape[:2], grainy.shape[:2], detail.CONFIG),
+    )
+    assert seen[-1].total == sum(cfg.refine_iterations if lv.detail else cfg.em_iterations for lv in levels)
+    assert all(p.done < p.total for p in seen[:-1])
     mask = np.zeros(grainy.shape[:2], np.uint8)
     mask[10:130, 20:170] = 255
     crop = native.full_weight(mask, mask.shape, 3, 2.0)
