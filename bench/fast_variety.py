@@ -85,7 +85,8 @@ def run_one(job: dict, n: int, probe: int, stem, models: Path | None) -> dict:
             record[f"sifid{dims}_{tag}"] = sifid_many(model.image, samples, stem=stem, dims=dims).mean
     record["ratio"] = record["div_N-1"] / record["div_N"]
     if models is not None:  # the model and fidelity.py's strip: image, reconstruction, 4 from N / N-1
-        save_strip(model, models / f"{job['photo']}_{job['config']}_{job['seed']}_{job['iterations']}")
+        name = f"{job['photo']}_{job['config']}_{job['seed']}_{job['iterations']}".replace(".", "-")
+        save_strip(model, models / name)  # no dot in the stem: save_strip adds the suffixes
     return record
 
 
