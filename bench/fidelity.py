@@ -184,14 +184,14 @@ def save_strip(model, stem: Path) -> None:
     from singan_core.tensors import to_array
 
     stem.parent.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(model, stem.with_suffix(".singan"))
+    save_checkpoint(model, stem.parent / f"{stem.name}.singan")
     rec = to_array(model.reconstruct(), model.dtype)
     rows = []
     for start, first in ((0, model.image), (1, rec)):
         tiles = [first, *generate(model, n=4, seed=77, start_scale=start)]
         rows.append(np.concatenate([t[..., :3] for t in tiles], axis=1))
     grid = np.concatenate(rows, axis=0)
-    save_image(np.repeat(np.repeat(grid, 3, axis=0), 3, axis=1), stem.with_suffix(".png"))
+    save_image(np.repeat(np.repeat(grid, 3, axis=0), 3, axis=1), stem.parent / f"{stem.name}.png")
 
 
 def _key(r: dict) -> tuple:
