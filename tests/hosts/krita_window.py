@@ -44,23 +44,42 @@ def install(root: Path, helper_name: str, helper_source: str, address: str, pres
 
 @contextlib.contextmanager
 def xvfb(display: str, size: str = "1600x1000x24") -> Iterator[str]:
-    """A virtual display for the duration; yields its ``DISPLAY`` value."""
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", size], stderr=subprocess.DEVNULL)
-    try:
-        path = f"/tmp/.X11-unix/X{display.lstrip(':')}"
-        for _ in range(300):  # a busy machine can take seconds
-            if proc.poll() is not None:
-                raise RuntimeError(f"Xvfb {display} did not start (display taken?)")
-            with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as probe:
-                probe.connect(path)
-                break
-            time.sleep(0.1)
-        else:
-            raise RuntimeError(f"Xvfb {display} did not accept connections within 30 s")
-        yield display
-    finally:
-        proc.terminate()
-        proc.wait()
+    """A virtual display for the duration; yields its ``DISPLAY`` value.
+
+    Ready means: our own Xvfb is still running and answers an X11 connection set-up on the socket. A
+    bare connect is not enough: when another process took the same display number between
+    :func:`free_display`'s look and our start (engineers' suites run side by side), our Xvfb exits, the
+    socket still answers (theirs), and Krita later fails with "could not connect to display". Then the
+    next free number is tried."""
+    for _ in range(5):
+        proc = subprocess.Popen(["Xvfb", display, "-screen", "0", size], stderr=subprocess.DEVNULL)
+        try:
+            if _ready(proc, display):
+                yield display
+                return
+        finally:
+            proc.terminate()
+            proc.wait()
+        display = free_display(int(display.lstrip(":")) + 1)
+    raise RuntimeError("no Xvfb display could be started (5 display numbers tried)")
+
+
+def _ready(proc: subprocess.Popen, display: str) -> bool:
+    """True once ``proc`` (Xvfb on ``display``) accepts an X11 set-up; False if it exited (display taken)."""
+    path = f"/tmp/.X11-unix/X{display.lstrip(':')}"
+    setup = b"l\0" + (11).to_bytes(2, "little") + bytes(8)  # byte order, protocol 11.0, no authorisation
+    for _ in range(300):  # a busy machine can take seconds
+        if proc.poll() is not None:
+            return False
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as probe:
+            probe.settimeout(2.0)
+            probe.connect(path)
+            probe.sendall(setup)
+            if probe.recv(1) == b"\x01":  # 1 = success
+                time.sleep(0.2)
+                return proc.poll() is None
+        time.sleep(0.1)
+    raise RuntimeError(f"Xvfb {display} did not accept connections within 30 s")
 
 
 def free_display(first: int = 90) -> str:
