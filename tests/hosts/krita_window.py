@@ -52,7 +52,11 @@ def xvfb(display: str, size: str = "1600x1000x24") -> Iterator[str]:
     socket still answers (theirs), and Krita later fails with "could not connect to display". Then the
     next free number is tried."""
     for _ in range(5):
-        proc = subprocess.Popen(["Xvfb", display, "-screen", "0", size], stderr=subprocess.DEVNULL)
+        # -noreset: an X server resets when its last client goes, and our readiness probe is a client;
+        # Krita connecting during that reset failed with "could not connect to display" (1 run in 2).
+        proc = subprocess.Popen(
+            ["Xvfb", display, "-noreset", "-screen", "0", size], stderr=subprocess.DEVNULL
+        )
         try:
             if _ready(proc, display):
                 yield display
