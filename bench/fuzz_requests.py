@@ -129,13 +129,7 @@ class Fuzzer:
             retrain=r.random() < 0.2,
         )
 
-        def call(t: float) -> Any:
-            for event in stub.Train(request, timeout=t):  # the first event, then cancel the job
-                stub.CancelJob(pb.CancelJobRequest(job_id=event.job.job_id), timeout=t)
-                return event
-            return None
-
-        return call
+        return _first_event_then_cancel(stub, stub.Train, request)
 
     def _WatchJob(self, stub):  # noqa: N802, ANN001, ANN202
         request = pb.WatchJobRequest(job_id=self.model_ref())
@@ -268,13 +262,7 @@ class Fuzzer:
         )
         request.composite.CopyFrom(self.image())
 
-        def call(t: float) -> Any:
-            for event in stub.FineTune(request, timeout=t):  # the first event, then cancel the job
-                stub.CancelJob(pb.CancelJobRequest(job_id=event.job.job_id), timeout=t)
-                return event
-            return None
-
-        return call
+        return _first_event_then_cancel(stub, stub.FineTune, request)
 
     def _UploadImage(self, stub):  # noqa: N802, ANN001, ANN202
         r = self.rng
@@ -338,3 +326,15 @@ class Fuzzer:
 
 
 RPCS = [name for name in pb.DESCRIPTOR.services_by_name["SinGAN"].methods_by_name]
+
+
+def _first_event_then_cancel(stub, rpc, request) -> Callable[[float], Any]:  # noqa: ANN001
+    """A call of the job-streaming ``rpc`` (Train, FineTune) that takes its first event and cancels the job."""
+
+    def call(t: float) -> Any:
+        for event in rpc(request, timeout=t):
+            stub.CancelJob(pb.CancelJobRequest(job_id=event.job.job_id), timeout=t)
+            return event
+        return None
+
+    return call
