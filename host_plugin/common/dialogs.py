@@ -22,6 +22,8 @@ from .document import Document
 from .flows import GeneratePlan, InjectPlan, Style, plan_generate, plan_inject
 from .models import ActionError, ModelRef
 from .progress import duration_range, rounded_duration
+from .variation import DEFAULT_VARIATION, MAX_VARIATION, MIN_VARIATION, sent_variation
+from .variation import VARIATION_HELP as VARIATION_HELP  # the hosts' dialogs import it from here
 
 #: (key, label, level): how much an injection may change, 1.0 = keep the layout (inject at the finest
 #: scale a task may), 0.0 = change more (the coarsest); None = the task's own default.
@@ -33,15 +35,18 @@ CHANGE_LEVELS: tuple[tuple[str, str, float | None], ...] = (
     ("change-more", "Change more: shapes and layout may move", 0.0),
 )
 CHANGE_KEYS = tuple(key for key, _label, _level in CHANGE_LEVELS)
-#: Variation strength: a factor on the trained noise (the API's ``variation``), 1 = as trained.
-VARIATION_MIN, VARIATION_MAX, VARIATION_DEFAULT = 0.0, 2.0, 1.0
-VARIATION_HELP = "0 = no new randomness (closest to the input), 1 = as trained, 2 = wilder"
+#: Variation strength: a factor on the trained noise (the API's ``variation``), 1 = as trained; the one
+#: range every plan checks is :mod:`.variation`'s (names kept for the hosts' dialogs)
+VARIATION_MIN, VARIATION_MAX, VARIATION_DEFAULT = MIN_VARIATION, MAX_VARIATION, DEFAULT_VARIATION
 #: (key, label) of Generate's output size.
 GENERATE_SIZES = (
     ("document", "Document size (the model's region, full detail)"),
     ("model", "Model size (the size the model works at)"),
 )
 MAX_SEED = 2**31 - 1
+#: what Train's number options (iterations, model size) show for 0, their value meaning "the preset's
+#: own" (fast: 200 iterations, 160 px; paper: 2000, 250 px): a word, not a "0" that reads as none
+PRESET_VALUE = "preset"
 #: Harmonize's fine-tune option, as both editors show it
 FINE_TUNE_LABEL = "Fine-tune first (slower: adapts the model to this composite)"
 FINE_TUNE_HELP = (
@@ -71,9 +76,7 @@ def checked_variation(seed: int, variation: float) -> float | None:
     """The variation to send (None = as trained, the server's default) after checking both values."""
     if not 0 <= seed <= MAX_SEED:
         raise ActionError(f"seed must be 0..{MAX_SEED}, got {seed}")
-    if not VARIATION_MIN <= variation <= VARIATION_MAX:
-        raise ActionError(f"variation must be {VARIATION_MIN:g}..{VARIATION_MAX:g}, got {variation:g}")
-    return None if variation == VARIATION_DEFAULT else float(variation)
+    return sent_variation(variation)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,12 @@ class GenerateChoices:
         plan.at_document_size = self.size == "document" and model.region is not None
         plan.variation = variation
         return plan
+
+
+def training_value_text(value: int) -> str:
+    """What a Train number option shows: :data:`PRESET_VALUE` for 0 (the preset's own value), else the
+    number."""
+    return PRESET_VALUE if int(value) == 0 else str(int(value))
 
 
 def estimate_line(estimate: TrainingEstimate) -> str:

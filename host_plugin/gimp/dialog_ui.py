@@ -4,7 +4,8 @@ takes any GTK widget):
 
 - Train: the server's estimate of the time for the current options, as a wrapped line (a string
   argument's entry cut it off), asked again 0.4 s after the preset, iterations, model size or "whole
-  layer" change (pixels read once per area, the call on a worker thread).
+  layer" change (pixels read once per area, the call on a worker thread); iterations and model size
+  show "preset" for 0 (the preset's own value), as Krita's docker does, not "0".
 - Harmonize / Edit / Paint to image and Generate: the model in use, by name, and a small preview
   (:mod:`host_plugin.common.preview`: the same call at the model's size on the captured pixels, or
   Generate's variation 1 at the model's size, refreshed when how much may change, seed or variation
@@ -27,10 +28,10 @@ import gi
 gi.require_version("GimpUi", "3.0")
 gi.require_version("Gtk", "3.0")
 gi.require_version("GdkPixbuf", "2.0")
-from gi.repository import GdkPixbuf, GimpUi, GLib, Gtk  # noqa: E402
+from gi.repository import GdkPixbuf, GimpUi, GLib, GObject, Gtk  # noqa: E402
 
 from host_plugin.client import CancelToken, Client  # noqa: E402
-from host_plugin.common.dialogs import GenerateChoices, InjectChoices  # noqa: E402
+from host_plugin.common.dialogs import GenerateChoices, InjectChoices, training_value_text  # noqa: E402
 from host_plugin.common.flows import InjectPlan  # noqa: E402
 from host_plugin.common.models import ModelRef  # noqa: E402
 from host_plugin.common.pixels import to_rgba  # noqa: E402
@@ -50,6 +51,8 @@ PREVIEW_BOX = (280, 190)
 TICK_MS = 100
 #: the arguments each addition follows (GObject notify names)
 ESTIMATE_ARGS = ("preset", "iterations", "max-size", "whole-layer")
+#: Train's number arguments whose 0 means the preset's own value (shown in words)
+PRESET_VALUE_ARGS = ("iterations", "max-size")
 INJECT_ARGS = ("change", "seed", "variation")
 SAMPLE_ARGS = ("seed", "variation")
 #: an addition to a dialog: packs its widgets, returns what to call when the dialog ends
@@ -136,10 +139,33 @@ def _follow(config, names: tuple[str, ...], loop: PreviewLoop, make: Callable[[]
     changed()
 
 
+def _preset_words(dialog, names: tuple[str, ...]) -> None:
+    """The spin buttons of ``names`` show :func:`training_value_text` ("preset" for 0) instead of the
+    number. GtkSpinButton's "output" signal sets the text; typed text that is not a number reads as 0
+    (GTK's own parse: strtod), so "preset" stays the preset's."""
+
+    def output(spin) -> bool:
+        spin.set_text(training_value_text(spin.get_value_as_int()))
+        return True  # the text is set: not GTK's default output
+
+    for name in names:
+        try:
+            widget = dialog.get_widget(name, GObject.TYPE_NONE)  # GimpLabelSpin, made by fill()
+            spin = widget.get_spin_button() if hasattr(widget, "get_spin_button") else widget
+            spin.set_numeric(False)  # GimpLabelSpin's is numeric: it would refuse the word's letters
+            spin.set_width_chars(max(spin.get_width_chars(), len(training_value_text(0)) + 1))  # not "prese"
+            spin.connect("output", output)
+            output(spin)
+            _trace(f"{name}: {spin.get_text()}")
+        except Exception as err:  # a cosmetic: the dialog still works with the number shown
+            _trace(f"{name}: no words for the preset's value ({describe_error(err)})")
+
+
 def estimate_addon(doc, client: LazyClient) -> Addon:
-    """The Train dialog's Time line, kept up to date with the options."""
+    """The Train dialog's Time line, kept up to date with the options, and its preset values in words."""
 
     def addon(dialog, config) -> Callable[[], None]:
+        _preset_words(dialog, PRESET_VALUE_ARGS)
         label = _line("Time: asking the server...")
         dialog.get_content_area().pack_start(label, False, False, 6)
         captured: dict = {}

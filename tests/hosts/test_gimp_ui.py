@@ -206,6 +206,12 @@ def test_the_harmonize_dialog_names_its_model_and_shows_a_preview(ui_run: dict) 
     assert coloured > 2000, coloured
 
 
+def test_the_train_dialog_says_preset_for_the_presets_values(ui_run: dict) -> None:
+    """Iterations and model size at 0 (the preset's own) read "preset", as in Krita's docker, not "0"."""
+    for name in ("iterations", "max-size"):
+        assert _dialog_lines(ui_run, f"{name}: ") == [f"{name}: preset"], ui_run["output"][-3000:]
+
+
 def test_the_train_dialogs_time_follows_the_options(ui_run: dict) -> None:
     times = _dialog_lines(ui_run, "Time: ")
     assert len(times) >= 2 and all("on this server" in t or "first guess" in t for t in times), times

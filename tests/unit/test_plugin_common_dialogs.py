@@ -15,6 +15,7 @@ from host_plugin.common.dialogs import (
     estimate_line,
     estimate_or_reason,
     injection_scale_for,
+    training_value_text,
 )
 from host_plugin.common.geometry import Rect
 from host_plugin.common.models import ActionError, ModelRef
@@ -131,3 +132,35 @@ def test_the_harmonize_dialogs_fine_tune_option_runs_the_fine_tune_job_first() -
     assert not off.fine_tune
     with pytest.raises(ActionError, match="only Harmonize can fine-tune"):
         InjectChoices(fine_tune=True).plan(doc, STYLE, "edit", MODEL)
+
+
+def test_the_variation_range_is_one_constant_the_server_accepts() -> None:
+    """Both editors' dialogs, GIMP's procedure argument and every plan use variation.py's one range; the
+    server accepts all of it (its own limit, for the CLI and scripts, is wider)."""
+    from host_plugin.common import dialogs, variation
+    from host_plugin.gimp.procedures import BY_NAME
+    from singan_core.tasks import sample
+
+    assert (dialogs.VARIATION_MIN, dialogs.VARIATION_MAX, dialogs.VARIATION_DEFAULT) == (0.0, 2.0, 1.0)
+    assert (
+        dialogs.VARIATION_MAX is variation.MAX_VARIATION
+        and dialogs.VARIATION_HELP is variation.VARIATION_HELP
+    )
+    assert dialogs.VARIATION_HELP.endswith("2 = wilder")
+    for name in ("plug-in-singan-generate", "plug-in-singan-harmonize", "plug-in-singan-paint-to-image"):
+        (arg,) = [a for a in BY_NAME[name].args if a.name == "variation"]
+        assert (arg.default, arg.minimum, arg.maximum) == (1.0, 0.0, variation.MAX_VARIATION), name
+    assert variation.MAX_VARIATION <= sample.MAX_VARIATION
+    assert sample.check_variation(variation.MIN_VARIATION) == 0.0
+    assert sample.check_variation(variation.MAX_VARIATION) == variation.MAX_VARIATION
+    doc = document()
+    plan = GenerateChoices(variation=2.0).plan(doc, STYLE, MODEL)  # the top of the range is sent as is
+    assert plan.variation == 2.0
+    for bad in (2.01, -0.01, float("nan")):
+        with pytest.raises(ActionError, match=r"variation must be 0\.\.2 \(1 = as trained\), got "):
+            GenerateChoices(variation=bad).plan(doc, STYLE, MODEL)
+
+
+def test_a_train_option_of_0_is_shown_as_the_presets() -> None:
+    assert training_value_text(0) == "preset"
+    assert training_value_text(1500) == "1500"

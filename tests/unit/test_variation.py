@@ -151,7 +151,7 @@ def test_the_plugin_plans_send_the_variation_unless_it_is_1() -> None:
     doc.paint("Base", Rect(0, 0, 32, 24), bytes([1, 2, 3, 255]) * (32 * 24))
     doc.select(Rect(4, 4, 8, 8))
     model = ModelRef("m")
-    for variation, expect in [(0.0, 0.0), (2.5, 2.5), (1.0, None)]:
+    for variation, expect in [(0.0, 0.0), (2.0, 2.0), (1.5, 1.5), (1.0, None)]:
         plans = [
             flows.plan_generate(doc, None, model, 2, variation=variation),
             flows.plan_animate(doc, None, model, variation=variation),
@@ -165,6 +165,6 @@ def test_the_plugin_plans_send_the_variation_unless_it_is_1() -> None:
                 pass
             (kw,) = ctx.client.sent.values()
             assert kw.get("variation") == expect and ("variation" in kw) == (expect is not None)
-    for bad in (-1.0, 5.5, math.nan):
-        with pytest.raises(ActionError, match="variation must be 0..5"):
+    for bad in (-1.0, 2.5, 5.5, math.nan):
+        with pytest.raises(ActionError, match="variation must be 0..2"):
             flows.plan_generate(doc, None, model, 1, variation=bad)

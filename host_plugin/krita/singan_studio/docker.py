@@ -7,7 +7,7 @@ import threading
 from krita import DockWidget
 
 from host_plugin.client import JobUpdate
-from host_plugin.common.dialogs import estimate_or_reason
+from host_plugin.common.dialogs import PRESET_VALUE, estimate_or_reason
 from host_plugin.common.flows import training_overrides
 from host_plugin.common.progress import ProgressModel
 from host_plugin.common.runner import Outcome, Task, describe_error
@@ -40,7 +40,7 @@ def _spin(low: int, high: int, step: int, zero: str, tip: str) -> QSpinBox:
     box = QSpinBox()
     box.setRange(low, high)
     box.setSingleStep(step)
-    box.setSpecialValueText(zero)  # 0 shows as "preset"
+    box.setSpecialValueText(zero)  # 0 shows as PRESET_VALUE
     box.setToolTip(tip)
     return box
 
@@ -72,8 +72,10 @@ class SinGANDocker(DockWidget):
         form.addRow("Model", self.models)
         form.addRow("Preset", self.preset)
         # the quality/time control: 0 = the preset's (fast: 200 iterations, 160 px; paper: 2000, 250 px)
-        self.iterations = _spin(0, 20000, 50, "preset", "More iterations: better and slower")
-        self.max_size = _spin(0, 1000, 10, "preset", "The model's longer side: time grows with its square")
+        self.iterations = _spin(0, 20000, 50, PRESET_VALUE, "More iterations: better and slower")
+        self.max_size = _spin(
+            0, 1000, 10, PRESET_VALUE, "The model's longer side: time grows with its square"
+        )
         form.addRow("Iterations", self.iterations)
         form.addRow("Model size", self.max_size)
         self.whole_layer = QCheckBox("whole layer (not the selection)")
