@@ -55,7 +55,9 @@ def parse_config(spec: str, size: int, iterations: int, seed: int):
     """(config, finite_checks) of ``PRESET[+section.field=value...]`` at the protocol's pyramid."""
     from singan_core.config import get_preset, iteration_overrides, with_overrides
 
-    preset, *items = ALIASES.get(spec, spec).split("+")
+    head, *extra = spec.split("+")
+    preset, *items = ALIASES.get(head, head).split("+")
+    items += extra
     over: dict[str, object] = {
         "pyramid.max_size": size,
         "pyramid.min_size": 25,
