@@ -136,7 +136,7 @@ try:
         with open(PARAMS["dump"] + name, "wb") as handle:
             handle.write(bytes(data))
         _, x, y = drawable.get_offsets()
-        return {"x": x, "y": y, "width": w, "height": h}
+        return {"x": x, "y": y, "width": w, "height": h, "file": name}
 
     if PARAMS.get("scenario") == "native":  # one harmonize on a large image; raw pixels to files
         big, photo = big_photo()
@@ -148,6 +148,23 @@ try:
         results = [lay for lay in big.get_layers() if lay.get_name().startswith("SinGAN harmonized")]
         if results:
             record["dumps"]["result"] = dump(results[0], "result")
+        raise SystemExit
+
+    if PARAMS.get("scenario") == "generate_native":  # variations at document size; raw pixels to files
+        big, photo = big_photo()
+        x, y, w, h = PARAMS["region"]
+        big.select_rectangle(Gimp.ChannelOps.REPLACE, x, y, w, h)
+        record = call("plug-in-singan-train", big, photo, **{"preset-name": "tiny"})
+        parasite = big.get_parasite("singan-model")
+        record["image_parasite"] = bytes(parasite.get_data()).decode() if parasite else None
+        Gimp.Selection.none(big)
+        record = call("plug-in-singan-generate", big, photo, n=2, seed=1)
+        record["layers"] = [lay.get_name() for lay in big.get_layers()]
+        record["dumps"] = {"after": dump(photo, "after")}
+        samples = [lay for lay in big.get_layers() if lay.get_name().startswith("SinGAN sample")]
+        record["samples"] = [
+            dict(dump(lay, f"sample{i}"), file=f"sample{i}") for i, lay in enumerate(samples)
+        ]
         raise SystemExit
 
     if PARAMS.get("scenario") == "instant":  # the instant actions on a large image, no model

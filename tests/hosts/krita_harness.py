@@ -48,6 +48,20 @@ def _sharp_texture(width: int, height: int) -> bytes:
     return b"".join(lines[y % tile] for y in range(height))
 
 
+def texture_document(app, width: int, height: int, title: str):
+    """A document shown in the window (Krita's Undo acts on it) of one opaque layer "Photo" holding
+    :func:`_sharp_texture`, active; returns (document, layer)."""
+    doc = app.createDocument(width, height, title, "RGBA", "U8", "", 72.0)
+    app.activeWindow().addView(doc)
+    layer = doc.rootNode().childNodes()[0]
+    layer.setName("Photo")
+    layer.setPixelData(_sharp_texture(width, height), 0, 0, width, height)
+    doc.setActiveNode(layer)
+    doc.refreshProjection()
+    doc.waitForDone()
+    return doc, layer
+
+
 def _node_report(node) -> dict:
     b = node.bounds()
     data = bytes(node.pixelData(b.x(), b.y(), b.width(), b.height())) if b.width() and b.height() else b""

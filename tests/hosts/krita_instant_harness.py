@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from krita_harness import _select, _sharp_texture, _step, _tree, run_scenario
+from krita_harness import _select, _sharp_texture, _step, _tree, run_scenario, texture_document
 from krita_window_harness import _names, _undo_once
 
 SIZE = (1600, 1200)
@@ -48,14 +48,7 @@ def _scenario(results: dict) -> None:
     spec = json.loads(open(os.environ["SINGAN_KRITA_SPEC"], encoding="utf-8").read())
     app = Krita.instance()
     width, height = SIZE
-    doc = app.createDocument(width, height, "instant", "RGBA", "U8", "", 72.0)
-    app.activeWindow().addView(doc)
-    layer = doc.rootNode().childNodes()[0]
-    layer.setName("Photo")
-    layer.setPixelData(_sharp_texture(width, height), 0, 0, width, height)
-    doc.setActiveNode(layer)
-    doc.refreshProjection()
-    doc.waitForDone()
+    doc, layer = texture_document(app, width, height, "instant")
     kdoc = KritaDocument(doc)
     api.configure(address=spec["address"])
 

@@ -10,7 +10,11 @@ from __future__ import annotations
 import os
 import time
 
-from krita_harness import _paint_source, _select, _step, _tree, _write, run_scenario
+from krita_harness import _paint_source, _select, _step, _tree, _write, run_scenario, texture_document
+
+#: Generate variations at document size (issue 13): the document, the trained region in it (x, y, w, h)
+NATIVE_SIZE = (1600, 1200)
+NATIVE_REGION = (400, 300, 640, 480)
 
 
 def _names(tree: list[dict]) -> list[str]:
@@ -125,6 +129,60 @@ def _scenario(results: dict) -> None:
     if spec.get("shots"):
         _select(doc, 8, 8, 48, 40)  # the training's area: the docker's estimate is for it
         _step(results, "screenshots", lambda: _screenshots(app, spec["shots"]))
+    if spec.get("workdir"):
+        _step(results, "generate_native", lambda: _generate_native(app, spec))
+
+
+def _generate_native(app, spec: dict) -> dict:
+    """Generate variations at document size on a 1600x1200 document through the real plugin: a tiny
+    model trained on a 640x480 selection of a sharp texture (not QUICK's 6 iterations: their samples are
+    grey mush), two variations over it (the server copies the trained region's detail,
+    GenerateRequest.exemplar), then Krita's own Undo once. Raw BGRA of the source before and after and of
+    each variation over the region go to files for the pytest side."""
+    from singan_studio import api
+    from singan_studio.krita_document import KritaDocument
+
+    w, h = NATIVE_SIZE
+    x, y, rw, rh = NATIVE_REGION
+    big, source = texture_document(app, w, h, "native_generate")
+    kbig = KritaDocument(big)
+    before = bytes(source.pixelData(0, 0, w, h))
+    _select(big, *NATIVE_REGION)
+    started = time.monotonic()
+    api.train(preset="tiny", layer="Photo", document=kbig)  # tiny's own 30 iterations, as GIMP's test
+    trained_s = time.monotonic() - started
+    names_before = _names(_tree(big))
+    started = time.monotonic()
+    outcome = api.generate_variations(n=2, seed=1, document=kbig)
+    generate_s = time.monotonic() - started
+    big.waitForDone()
+    files, bounds = {}, {}
+    layers = [("before", before), ("after", bytes(source.pixelData(0, 0, w, h)))]
+    for name in outcome.names:
+        node = big.nodeByName(name)
+        b = node.bounds()
+        bounds[name] = [b.x(), b.y(), b.width(), b.height()]
+        layers.append((name, bytes(node.pixelData(x, y, rw, rh))))
+    for name, data in layers:
+        files[name] = os.path.join(spec["workdir"], f"generate_{name.replace(' ', '_')}.bgra")
+        with open(files[name], "wb") as fh:
+            fh.write(data)
+    after = _names(_tree(big))
+    return {
+        "names": outcome.names,
+        "message": outcome.message,
+        "rects": [p.rect.to_dict() for p in outcome.layers],
+        "bounds": bounds,
+        "size": [w, h],
+        "region": list(NATIVE_REGION),
+        "records": [r.to_dict() for r in api.models(kbig)],
+        "files": files,
+        "before": names_before,
+        "after": after,
+        "undone": _names(_undo_once(app, big)),
+        "train_s": round(trained_s, 2),
+        "generate_s": round(generate_s, 2),
+    }
 
 
 def _pump(seconds: float, until=lambda: False) -> None:

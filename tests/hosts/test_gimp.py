@@ -9,6 +9,7 @@ under CI (``$CI`` set) a failed build fails instead.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -16,12 +17,13 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import gimp_chroot
 import numpy as np
 import pytest
-from native_check import check_native_harmonize, on_canvas, read_rgba
+from native_check import check_native_harmonize, check_native_variations, on_canvas, read_rgba, save_strip
 
 from host_plugin.client import Client
 from host_plugin.gimp.procedures import MENU_PATH, PROCEDURES
@@ -201,41 +203,83 @@ def _sharp_texture(width: int, height: int) -> np.ndarray:
     return np.concatenate([rgb, np.full((height, width, 1), 255, np.uint8)], axis=2)
 
 
+@contextlib.contextmanager
+def _texture_scenario(
+    gimp_root: Path, texture: np.ndarray, scenario: str, **params: object
+) -> Iterator[tuple[dict, str, Callable[[dict], np.ndarray]]]:
+    """gimp_batch_script's ``scenario`` on a NATIVE_SIZE image of one layer "Photo" holding ``texture``,
+    through the installed plug-in and a real server; yields its results, GIMP's output and ``read(dump)``
+    (a layer the script dumped, as HxWx4), while the chroot's files are still there."""
+    with tempfile.TemporaryDirectory() as models, build_server(port=0, models_dir=Path(models)) as server:
+        with gimp_chroot.session(gimp_root) as chroot:
+            _install(chroot)
+            home = chroot.home_outside
+            (home / "texture.rgba").write_bytes(texture.tobytes())
+            params = {
+                "address": server.address,
+                "png": chroot.to_inside(_sample_png(chroot, SIZE)),
+                "scenario": scenario,
+                "size": NATIVE_SIZE,
+                "texture": chroot.to_inside(home / "texture.rgba"),
+                "dump": chroot.to_inside(home / f"{scenario}_"),
+                **params,
+            }
+            results, output = _run_script(chroot, params, timeout=400)
+            yield (
+                results,
+                output,
+                lambda d: read_rgba(home / f"{scenario}_{d['file']}", d["width"], d["height"]),
+            )
+
+
+def _succeeded(results: dict, output: str, name: str) -> dict:
+    record = results["calls"].get(name)
+    assert record is not None and record["status"] == "SUCCESS", (record, output[-4000:])
+    return record
+
+
 def test_harmonize_at_the_document_resolution(gimp_root: Path) -> None:
     """A 1600x1200 image: a cropped result layer, the source untouched, sharp inside the selection."""
     w, h = NATIVE_SIZE
     texture = _sharp_texture(w, h)
-    with tempfile.TemporaryDirectory() as models, build_server(port=0, models_dir=Path(models)) as server:
-        with gimp_chroot.session(gimp_root) as chroot:
-            _install(chroot)
-            (chroot.home_outside / "texture.rgba").write_bytes(texture.tobytes())
-            params = {
-                "address": server.address,
-                "png": chroot.to_inside(_sample_png(chroot, SIZE)),
-                "scenario": "native",
-                "size": NATIVE_SIZE,
-                "selection": NATIVE_SELECTION,
-                "texture": chroot.to_inside(chroot.home_outside / "texture.rgba"),
-                "dump": chroot.to_inside(chroot.home_outside / "native_"),
-            }
-            results, output = _run_script(chroot, params, timeout=400)
-            record = results["calls"].get("plug-in-singan-harmonize")
-            assert record is not None and record["status"] == "SUCCESS", (record, output[-4000:])
-            dumps = record["dumps"]
-            layers = {
-                name: on_canvas(
-                    read_rgba(chroot.home_outside / f"native_{name}", d["width"], d["height"]),
-                    d["x"],
-                    d["y"],
-                    w,
-                    h,
-                )  # fmt: skip
-                for name, d in dumps.items()
-            }
+    scenario = _texture_scenario(gimp_root, texture, "native", selection=NATIVE_SELECTION)
+    with scenario as (results, output, read):
+        dumps = _succeeded(results, output, "plug-in-singan-harmonize")["dumps"]
+        layers = {name: on_canvas(read(d), d["x"], d["y"], w, h) for name, d in dumps.items()}
     rect = dumps["result"]
     value = {"size": [w, h], "selection": list(NATIVE_SELECTION), "rect": rect}
     ratio = check_native_harmonize(value, texture, layers["after"], layers["result"])
     print(f"GIMP native harmonize: sharpness ratio {ratio:.3f}, layer {rect}")
+
+
+NATIVE_REGION = (400, 300, 640, 480)  # the selection a model is trained on, for variations at its size
+
+
+def test_variations_at_document_size_have_the_documents_detail(gimp_root: Path) -> None:
+    """Issue 13: a tiny model trained on a 640x480 selection of a 1600x1200 sharp texture; Generate at
+    document size (the plug-in sends the trained region as the exemplar): each sample layer lies exactly
+    over the trained region, is as sharp as the source there, and the source is untouched. (GIMP's
+    console has no Undo to press: one Generate = one undo step is test_gimp_ui's.)"""
+    x, y, rw, rh = NATIVE_REGION
+    texture = _sharp_texture(*NATIVE_SIZE)
+    started = time.monotonic()
+    scenario = _texture_scenario(gimp_root, texture, "generate_native", region=NATIVE_REGION)
+    with scenario as (results, output, read):
+        train = _succeeded(results, output, "plug-in-singan-train")
+        record = _succeeded(results, output, "plug-in-singan-generate")
+        after = read(record["dumps"]["after"])
+        samples = record["samples"]
+        pixels = [read(sample) for sample in samples]
+    assert json.loads(train["image_parasite"])["region"] == {"x": x, "y": y, "width": rw, "height": rh}
+    assert len(samples) == 2, record["layers"]
+    for sample in samples:  # at the trained region's document size and offset
+        assert (sample["x"], sample["y"], sample["width"], sample["height"]) == NATIVE_REGION, sample
+    ratios = check_native_variations(NATIVE_REGION, texture, after, pixels)
+    save_strip("gimp_variations_at_document_size.png", NATIVE_REGION, texture, pixels)
+    print(
+        f"GIMP variations at document size: sharpness ratios {[round(r, 3) for r in ratios]}, "
+        f"train {train['seconds']} s, generate {record['seconds']} s, test {time.monotonic() - started:.0f} s"
+    )
 
 
 def test_the_artists_layer_is_never_changed(gimp_run: dict) -> None:
@@ -400,29 +444,13 @@ def test_instant_actions_on_a_large_image(gimp_root: Path) -> None:
     the one undo step is GimpDocument's undo group, checked in Krita's window test the same way.)"""
     w, h = NATIVE_SIZE
     texture = _sharp_texture(w, h)
-    with tempfile.TemporaryDirectory() as models, build_server(port=0, models_dir=Path(models)) as server:
-        with gimp_chroot.session(gimp_root) as chroot:
-            _install(chroot)
-            (chroot.home_outside / "texture.rgba").write_bytes(texture.tobytes())
-            params = {
-                "address": server.address,
-                "png": chroot.to_inside(_sample_png(chroot, SIZE)),
-                "scenario": "instant",
-                "size": NATIVE_SIZE,
-                "selection": INSTANT_SELECTION,
-                "texture": chroot.to_inside(chroot.home_outside / "texture.rgba"),
-                "dump": chroot.to_inside(chroot.home_outside / "instant_"),
-            }
-            results, output = _run_script(chroot, params, timeout=400)
-            fill = results["calls"].get("plug-in-singan-instant-fill")
-            assert fill is not None and fill["status"] == "SUCCESS", (fill, output[-4000:])
-            d = fill["dumps"]
-            after = read_rgba(
-                chroot.home_outside / "instant_after", d["after"]["width"], d["after"]["height"]
-            )
-            r = d["result"]
-            result = on_canvas(read_rgba(chroot.home_outside / "instant_result", r["width"], r["height"]),
-                               r["x"], r["y"], w, h)  # fmt: skip
+    scenario = _texture_scenario(gimp_root, texture, "instant", selection=INSTANT_SELECTION)
+    with scenario as (results, output, read):
+        fill = _succeeded(results, output, "plug-in-singan-instant-fill")
+        d = fill["dumps"]
+        after = read(d["after"])
+        r = d["result"]
+        result = on_canvas(read(r), r["x"], r["y"], w, h)
     assert fill["layers"] == ["Filled", "Photo"]
     assert np.array_equal(after, texture), "the artist's layer changed"
     x, y, sw, sh = INSTANT_SELECTION

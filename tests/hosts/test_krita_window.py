@@ -14,6 +14,7 @@ from pathlib import Path
 
 import krita_window
 import pytest
+from native_check import check_native_variations, read_rgba, save_strip
 from test_krita import QUICK, step
 
 from inference_server.server import build_server
@@ -61,7 +62,11 @@ def window_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
         spec, result = root / "spec.json", root / "result.json"
         shots = root / "shots"
         shots.mkdir()
-        spec.write_text(json.dumps({"address": server.address, "overrides": QUICK, "shots": str(shots)}))
+        spec.write_text(
+            json.dumps(
+                {"address": server.address, "overrides": QUICK, "shots": str(shots), "workdir": str(root)}
+            )
+        )
         env.update(SINGAN_KRITA_SPEC=str(spec), SINGAN_KRITA_RESULT=str(result))
         with krita_window.xvfb(krita_window.free_display()) as display:
             try:
@@ -142,3 +147,30 @@ def test_dialog_screenshots_are_taken(window_run: dict) -> None:
         with Image.open(Path(window_run["shots_dir"]) / name) as img:
             assert img.width > 200 and img.height > 100, (name, img.size)
             assert len(set(img.convert("L").tobytes())) > 20, f"{name} is blank"
+
+
+def test_variations_at_document_size_have_the_documents_detail(window_run: dict) -> None:
+    """Issue 13: a tiny model trained on a 640x480 selection of a 1600x1200 sharp texture; Generate
+    variations at document size (the plugin sends the trained region as the exemplar): each variation
+    lies exactly over the trained region, is as sharp as the source there, the source is untouched, and
+    one Undo removes them all."""
+    gen = step(window_run, "generate_native")
+    x, y, rw, rh = gen["region"]
+    (record,) = gen["records"]
+    assert record["region"] == {"x": x, "y": y, "width": rw, "height": rh}, record
+    assert gen["names"] == ["Variation 1", "Variation 2"]
+    for name in gen["names"]:
+        assert gen["bounds"][name] == [x, y, rw, rh], (name, gen["bounds"])
+    assert gen["rects"] == [{"x": x, "y": y, "width": rw, "height": rh}] * 2
+    w, h = gen["size"]
+    before, after = (read_rgba(gen["files"][k], w, h) for k in ("before", "after"))
+    variations = [read_rgba(gen["files"][name], rw, rh) for name in gen["names"]]
+    ratios = check_native_variations((x, y, rw, rh), before, after, variations)
+    save_strip("krita_variations_at_document_size.png", (x, y, rw, rh), before[:, :, [2, 1, 0, 3]],
+               [v[:, :, [2, 1, 0, 3]] for v in variations])  # fmt: skip
+    assert gen["after"] == gen["before"] + ["SinGAN variations (Photo)"]
+    assert gen["undone"] == gen["before"], gen  # one Undo removes the group and both variations
+    print(
+        f"Krita variations at document size: sharpness ratios {[round(r, 3) for r in ratios]}, "
+        f"train {gen['train_s']} s, generate {gen['generate_s']} s, {gen['message']}"
+    )
