@@ -4,9 +4,9 @@ unset), 0 = the reconstruction (no new randomness), larger = wilder. Pure Python
 
 The plugins' range is :data:`MIN_VARIATION` .. :data:`MAX_VARIATION`, the one range both editors' dialogs
 offer and every plan checks. The server accepts more (``singan_core.tasks.sample.MAX_VARIATION``, 5: the
-CLI's and scripts' hard limit), but above 2 nothing new comes out: on balloons (bench/README, issue 22)
-the diversity of samples from scale N-1 went 0.101 / 0.168 / 0.217 at 1 / 2 / 3, and at 3 the details
-turn grainy (speckle in the sky)."""
+CLI's and scripts' hard limit), but past 2 samples gain variety only at the cost of quality: on balloons
+(bench/README, issue 22) the diversity of samples from scale N-1 went 0.101 / 0.168 / 0.217 at 1 / 2 / 3,
+and at 3 the details turn grainy (speckle in the sky)."""
 
 from __future__ import annotations
 
