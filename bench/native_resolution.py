@@ -21,6 +21,8 @@ OUT/models/ and reused). Per photo three tasks, each in a region of the photo:
 Measures, in the mask (binary) and around it:
 - sharp: mean |Laplacian| of the result inside / the same in the input there (harmonize, edit) or in
   a ring 24-96 px outside the blend (paint) or in the whole photo (generate); goal >= 0.8;
+  sharp_photo (paint): the same ratio for the photo itself before painting (what the scene has there:
+  sky or haze in the mask against rock in the ring reads well below 0.8 in the photo too);
 - seam: mean |gradient| in the blend's outer half (0 < weight <= 0.5) / in a ring just outside it
   (0-24 px beyond the weight's support); goal <= 1.2 (generate: none);
 - niqe: NIQE of a 512x512 100% crop centred on the mask / NIQE of the photo's same crop; goal 0.9-1.1;
@@ -136,10 +138,14 @@ def metrics(
             "seam": None,
             "niqe": round(float(niqe(result[box]) / niqe(photo[box])), 3),
             "niqe_in": None,
+            "sharp_photo": None,
         }
+    sharp_photo = None
     if task == "paint":
         ring = within(support, 96) & ~within(support, 24)
-        sharp = lap[mask].mean() / laplacian(photo)[ring].mean()
+        photo_lap = laplacian(photo)
+        sharp = lap[mask].mean() / photo_lap[ring].mean()
+        sharp_photo = round(float(photo_lap[mask].mean() / photo_lap[ring].mean()), 3)
     else:
         sharp = lap[mask].mean() / laplacian(before)[mask].mean()
     band = support & (weight <= 0.5)
@@ -153,6 +159,7 @@ def metrics(
         "seam": round(float(seam), 3),
         "niqe": round(float(ours / niqe(photo[box])), 3),
         "niqe_in": None if task == "paint" else round(float(ours / niqe(before[box])), 3),
+        "sharp_photo": sharp_photo,
     }
 
 
@@ -323,7 +330,19 @@ def main(argv: list[str] | None = None) -> int:
                 items,
             )
     big = big_run(model, images[-1], 8000) if args.big and model is not None else None
-    keys = ("photo", "size", "task", "path", "sharp", "seam", "niqe", "niqe_in", "seconds", "peak_mib")
+    keys = (
+        "photo",
+        "size",
+        "task",
+        "path",
+        "sharp",
+        "sharp_photo",
+        "seam",
+        "niqe",
+        "niqe_in",
+        "seconds",
+        "peak_mib",
+    )
     print(" | ".join(keys))
     for r in rows:
         print(" | ".join(str(r[k]) for k in keys))

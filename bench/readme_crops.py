@@ -3,6 +3,7 @@
 side by side, unscaled (100% zoom), as small PNGs under docs/native/.
 
 Usage: python bench/readme_crops.py out/native_resolution --photo life [--out docs/native] [--size 200]
+[--tasks paint,generate]
 """
 
 from __future__ import annotations
@@ -45,9 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--photo", default="life")
     p.add_argument("--out", type=Path, default=Path("docs/native"))
     p.add_argument("--size", type=int, default=200)
+    p.add_argument("--tasks", default=",".join(NEW), help="the strips to write (default: all four)")
     args = p.parse_args(argv)
+    tasks = [t for t in args.tasks.split(",") if t]
+    if unknown := [t for t in tasks if t not in NEW]:
+        p.error(f"unknown task(s) {', '.join(unknown)}: choose from {', '.join(NEW)}")
     args.out.mkdir(parents=True, exist_ok=True)
-    for task in NEW:
+    for task in tasks:
         path = args.out / f"{task}.png"
         save_image(strip(args.gallery, args.photo, task, args.size), path)
         print(path)

@@ -18,6 +18,13 @@ class InstantConfig:
 
     patch_size: int = 7
     alpha: float | None = 0.005  # usage normalisation; None = plain nearest neighbour
+    # PatchMatch's usage penalty on the levels searched globally but not exactly (a key's distance x
+    # 1 + this x its extra uses in the current field: see search.usage_cost); 0 = none
+    usage_penalty: float = 0.0
+    # the global levels above the first match every EM round against the blurred source (the coarser
+    # source upsampled), not only the first round: the votes' detail then does not pull the matches
+    # toward the softest textured patches (see tasks/detail.py)
+    blurred_keys: bool = False
     fill_alpha: float | None = None  # the same for fill, edit and extend (see instant.api._coherent)
     fill_context: float = 1.0  # fill copies from the hole's box grown by this x its size (0 = anywhere)
     noise_sigma: float = 0.75  # noise added to the coarsest image of a variation (GPNN's default)
@@ -50,6 +57,7 @@ class InstantConfig:
                 "alpha must be > 0",
             ),
             (self.noise_sigma >= 0 and self.fill_context >= 0, "noise_sigma and fill_context must be >= 0"),
+            (0 <= self.usage_penalty < math.inf, "usage_penalty must be >= 0"),
             (self.coarsest >= self.patch_size, "coarsest must be at least the patch size"),
             (0.3 <= self.scale_factor < 1, "scale_factor must be in [0.3, 1)"),
             (self.working_size >= self.coarsest, "working_size must be at least coarsest"),

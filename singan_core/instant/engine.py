@@ -20,7 +20,7 @@ from ..pyramid import resize
 from .config import InstantCancelled, InstantConfig, InstantProgress, ProgressFn, StopFn
 from .levels import Level
 from .patches import features, grid_shape, patch_footprint, pca_basis, smooth_fill, vote
-from .search import PatchMatch, exact_nn
+from .search import PatchMatch, exact_nn, usage_cost
 
 _DETAIL_RADIUS = 4
 
@@ -173,7 +173,8 @@ class Engine:
                     features(resize(p.sources[li - 1][None], src.shape[-2:])[0], basis) if li > 0 else sharp
                 )
             for it in range(iters):
-                keys = blurred if (it == 0 and blurred is not None) else sharp
+                low = it == 0 or (self.cfg.blurred_keys and li > p.start)
+                keys = blurred if (low and blurred is not None) else sharp
                 before = field
                 field = self._search(
                     y, basis, keys, p.key_ok[li], field, active, box, k_grid, lv, not detail, it == 0
@@ -233,7 +234,10 @@ class Engine:
             ky, kx = _random_field(q_grid, k_grid, self.gen, y.device)
         else:
             ky, kx = field.ky, field.kx
-        pm = PatchMatch(fq, q_grid, fk, k_grid, key_ok, budget)
+        cost = None
+        if global_ and self.cfg.usage_penalty > 0 and field is not None:
+            cost = usage_cost(ky, kx, k_grid, self.cfg.usage_penalty)
+        pm = PatchMatch(fq, q_grid, fk, k_grid, key_ok, budget, cost)
         radius = max(k_grid) if global_ else _DETAIL_RADIUS
         # a level's first search starts from the coarser field; later ones only polish the current field
         rounds = self.cfg.patchmatch_iterations if first else 1

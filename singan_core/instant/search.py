@@ -46,6 +46,15 @@ def exact_nn(q: torch.Tensor, k: torch.Tensor, alpha: float | None, budget_bytes
     return torch.cat([(_sq_dist(q[s : s + rows], k, kk) / norm).argmin(1) for s in blocks])
 
 
+def usage_cost(ky: torch.Tensor, kx: torch.Tensor, k_grid: tuple[int, int], penalty: float) -> torch.Tensor:
+    """A factor per key [kh, kw] from how often the field (ky, kx) uses it: ``1 + penalty * (n - 1)`` for a
+    key used n >= 1 times, 1 for unused ones. PatchMatch's stand-in for GPNN's usage normalisation: a
+    coherent copy uses each key once, a region matched again and again (a smooth query area repeating one
+    source patch) pays for every repeat, so its queries move to other keys."""
+    n = torch.bincount((ky * k_grid[1] + kx).reshape(-1), minlength=k_grid[0] * k_grid[1]).float()
+    return (1.0 + penalty * (n - 1).clamp_min(0)).reshape(k_grid)
+
+
 class PatchMatch:
     """Approximate nearest neighbours on a query grid [gh, gw] over a key grid [kh, kw] (Barnes et al. 2009),
     vectorised: every query tries its neighbours' matches shifted by the jump (Jacobi-style jump flooding),
@@ -60,12 +69,15 @@ class PatchMatch:
         k_grid: tuple[int, int],
         key_ok: torch.Tensor | None,
         budget_bytes: int,
+        key_cost: torch.Tensor | None = None,
     ) -> None:
         # one row per feature dimension: a candidate's distance is then d gathers of contiguous vectors and
         # fused multiply-adds (2x faster on CPU than gathering [N, d] rows and reducing the short rows)
         self.fq, self.fk = fq, fk
         self.q_grid, self.k_grid = q_grid, k_grid
         self.key_ok = None if key_ok is None else key_ok.reshape(-1)
+        # a factor per key [kh * kw] on its distance (a usage penalty: see :func:`usage_cost`)
+        self.key_cost = None if key_cost is None else key_cost.reshape(-1)
         self.rows = _rows_per_chunk(1, budget_bytes, floats_per_entry=4)
 
     def dist(self, ky: torch.Tensor, kx: torch.Tensor) -> torch.Tensor:
@@ -77,6 +89,8 @@ class PatchMatch:
             for q, k in zip(self.fq, self.fk, strict=True):
                 diff = k.index_select(0, block).sub_(q[s : s + self.rows])
                 part.addcmul_(diff, diff)
+        if self.key_cost is not None:
+            out *= self.key_cost[idx]
         if self.key_ok is not None:
             out = torch.where(self.key_ok[idx], out, torch.full_like(out, _INF))
         return out.reshape(self.q_grid)

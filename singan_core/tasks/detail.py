@@ -9,9 +9,9 @@ bench/README.md, Native resolution). Here the generated image (at the work size)
 re-synthesised from ``exemplar``'s patches by the instant engine's coarse-to-fine patch search
 (:mod:`singan_core.instant`), starting at the model's own size (so the model's layout is the starting
 point), matched globally up to :data:`GLOBAL_SIDE` and copying the exemplar's full-resolution patches
-above it; finally the low frequencies are put back to the model's (iterative back-projection), so
-colours and layout below the model's scale are the model's and everything above comes from real
-patches of the exemplar.
+above it; finally the low frequencies are put back to the model's (iterative back-projection, below
+:data:`LOW_SCALE` x the model's pixel), so colours and layout are the model's and everything finer comes
+from real patches of the exemplar.
 
 The exemplar is a full-resolution image of the same scene at the output's scale: for paint-to-image the
 paint itself (its unpainted photo pixels; flat patches, the paint's own strokes, and their edges are never
@@ -43,8 +43,14 @@ from .stop import StopFn, check_stop
 #: texture is replaced), searched exactly at the model's size with GPNN's usage normalisation (plain
 #: nearest neighbours repeated one vertical twig across a whole painted region, as stripes), the
 #: default detail levels. 5 rounds, not 3: with the global levels below, NIQE of the bench's variations
-#: at half size 1.71-1.90 -> 1.07-1.71 (bench/README.md, Native resolution, third pass)
-CONFIG = InstantConfig(em_iterations=5, exact_pairs=400_000_000)
+#: at half size 1.71-1.90 -> 1.07-1.71 (bench/README.md, Native resolution, third pass). For an exemplar
+#: without painted strokes (a variation over the trained region), the global PatchMatch levels also
+#: charge repeated matches (``usage_penalty``) and match the blurred source in every EM round
+#: (``blurred_keys``): NIQE of the bench's variations vs the photo 0.797/1.146/0.900/1.008 ->
+#: 0.833/1.084/0.911/0.935, 3 of 4 within 10%; on paint the same made NIQE drift further below the photo's
+#: on 3 of 4 (picosdeeuropa 0.925 -> 0.829), so a paint keeps :data:`PAINT_CONFIG` (fourth pass)
+CONFIG = InstantConfig(em_iterations=5, exact_pairs=400_000_000, usage_penalty=1.0, blurred_keys=True)
+PAINT_CONFIG = InstantConfig(em_iterations=5, exact_pairs=400_000_000)
 #: levels up to this longer side (px) are searched globally with EM (re-matched against the whole
 #: exemplar after each vote, so neighbouring patches come to agree); only the larger ones refine the
 #: upsampled field locally. With the model's level alone global (the previous plan), the incoherent
@@ -64,6 +70,11 @@ MAX_PIXELS = 8_000_000
 #: the grain band (the output minus its Gaussian blur of this sigma, px) whose lost energy is restored
 GRAIN_SIGMA = 2.0
 GRAIN_GAIN = (1.0, 4.0)
+#: the model's output is put back (:func:`match_low`) only below 1/this of its own resolution: its finest
+#: band is the finest generator's 1-2 px strokes, which, back-projected 10-15x larger, drew soft crossing
+#: bands over the copied texture (life's paint: a lattice of twigs) and pulled it toward the model's
+#: noise. Half-size trials and the full table: bench/README.md, Native resolution, fourth pass
+LOW_SCALE = 2.0
 
 
 #: peak memory of the synthesis per pixel of the output and the exemplar together (1.5-1.9 GiB measured
@@ -162,7 +173,7 @@ def with_detail(
     *,
     dtype: type = np.uint8,
     seed: int = 0,
-    config: InstantConfig = CONFIG,
+    config: InstantConfig | None = None,
     quantile: float = SOFTEST,
     progress: StepFn | None = None,
     should_stop: StopFn | None = None,
@@ -171,20 +182,23 @@ def with_detail(
     array of ``dtype``, its detail above the work size copied from ``exemplar`` (HxWxC, any size at
     the output's scale; converted to ``generated``'s channels). Raises :class:`NoTexture` when the
     exemplar has no textured patch to copy (a flat paint) or an image is over :data:`MAX_PIXELS`.
-    ``progress`` gets a :class:`StepProgress` per search iteration; ``should_stop`` raises
+    ``config``: the engine's settings, by default :data:`PAINT_CONFIG` for an exemplar with painted (flat)
+    areas, else :data:`CONFIG`. ``progress`` gets a :class:`StepProgress` per search iteration; ``should_stop`` raises
     :class:`~singan_core.errors.Cancelled` (see :mod:`.stop`)."""
     c = generated.shape[1]
     ex = match_channels(as_hwc(exemplar), c, dtype)
     work = tuple(generated.shape[-2:])
     if size[0] * size[1] > MAX_PIXELS or ex.shape[0] * ex.shape[1] > MAX_PIXELS:
         raise NoTexture(f"detail synthesis is limited to {MAX_PIXELS / 1e6:.0f} MP outputs and exemplars")
+    src = _unit(to_tensor(ex))
+    flat = flat_areas(src)
+    if config is None:
+        config = PAINT_CONFIG if bool(flat.any()) else CONFIG
     if min(size) < config.patch_size or min(ex.shape[:2]) < config.patch_size:
         raise NoTexture(f"detail synthesis needs images of at least {config.patch_size} px a side")
     levels = plan(work, size, ex.shape[:2], config)
-    src = _unit(to_tensor(ex))
     sources = [resize(src[None], lv.src_hw)[0].clamp(0, 1) for lv in levels]
     key_ok = [textured(s, config.patch_size, quantile) for s in sources]
-    flat = flat_areas(src)
     if bool(flat.any()):  # nor the edges of paint strokes
         key_ok = [
             without_edges(ok, flat, lv, config.patch_size) for ok, lv in zip(key_ok, levels, strict=True)
@@ -201,8 +215,16 @@ def with_detail(
     )
     y, field = engine.run(Problem(levels, sources, key_ok, init))
     y = restore_grain(y, sources[-1], field, config.patch_size)
-    out = match_low(y[None] * 2 - 1, generated.float().cpu())
+    out = match_low(y[None] * 2 - 1, coarser(generated.float().cpu(), LOW_SCALE))
     return to_array(out, dtype)
+
+
+def coarser(x: torch.Tensor, factor: float) -> torch.Tensor:
+    """``x`` (``[1, C, h, w]``) antialiased down by ``factor`` (at least 1 px a side; 1: ``x`` itself)."""
+    if factor <= 1:
+        return x
+    h, w = x.shape[-2:]
+    return resize(x, (max(1, round(h / factor)), max(1, round(w / factor))))
 
 
 def _blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
