@@ -43,14 +43,12 @@ from .stop import StopFn, check_stop
 #: texture is replaced), searched exactly at the model's size with GPNN's usage normalisation (plain
 #: nearest neighbours repeated one vertical twig across a whole painted region, as stripes), the
 #: default detail levels. 5 rounds, not 3: with the global levels below, NIQE of the bench's variations
-#: at half size 1.71-1.90 -> 1.07-1.71 (bench/README.md, Native resolution, third pass). For an exemplar
-#: without painted strokes (a variation over the trained region), the global PatchMatch levels also
-#: charge repeated matches (``usage_penalty``) and match the blurred source in every EM round
-#: (``blurred_keys``): NIQE of the bench's variations vs the photo 0.797/1.146/0.900/1.008 ->
-#: 0.833/1.084/0.911/0.935, 3 of 4 within 10%; on paint the same made NIQE drift further below the photo's
-#: on 3 of 4 (picosdeeuropa 0.925 -> 0.829), so a paint keeps :data:`PAINT_CONFIG` (fourth pass)
-CONFIG = InstantConfig(em_iterations=5, exact_pairs=400_000_000, usage_penalty=1.0, blurred_keys=True)
-PAINT_CONFIG = InstantConfig(em_iterations=5, exact_pairs=400_000_000)
+#: at half size 1.71-1.90 -> 1.07-1.71 (bench/README.md, Native resolution, third pass). Measured and
+#: not used (fourth pass): the engine's ``usage_penalty`` and ``blurred_keys`` on the global PatchMatch
+#: levels brought the variations' NIQE closer to the photo's (3 of 4 within 10%) but moved paint's
+#: further below it on 3 of 4 (picosdeeuropa 0.925 -> 0.829, its cloud crinkled like stone), and a
+#: variation's exemplar cannot be told from a paint here (photos have flat, clipped or smooth sky too)
+CONFIG = InstantConfig(em_iterations=5, exact_pairs=400_000_000)
 #: levels up to this longer side (px) are searched globally with EM (re-matched against the whole
 #: exemplar after each vote, so neighbouring patches come to agree); only the larger ones refine the
 #: upsampled field locally. With the model's level alone global (the previous plan), the incoherent
@@ -72,8 +70,9 @@ GRAIN_SIGMA = 2.0
 GRAIN_GAIN = (1.0, 4.0)
 #: the model's output is put back (:func:`match_low`) only below 1/this of its own resolution: its finest
 #: band is the finest generator's 1-2 px strokes, which, back-projected 10-15x larger, drew soft crossing
-#: bands over the copied texture (life's paint: a lattice of twigs) and pulled it toward the model's
-#: noise. Half-size trials and the full table: bench/README.md, Native resolution, fourth pass
+#: bands over the copied texture (part of life's paint lattice of twigs) and pulled it toward the
+#: model's noise. Variations' NIQE vs the photo: 0.789/1.234/0.889/1.110 -> 0.797/1.146/0.900/1.008
+#: (bench's four photos); paint's within 0.03 of before. Half-size trials and the full table: bench/README.md, Native resolution, fourth pass
 LOW_SCALE = 2.0
 
 
@@ -173,7 +172,7 @@ def with_detail(
     *,
     dtype: type = np.uint8,
     seed: int = 0,
-    config: InstantConfig | None = None,
+    config: InstantConfig = CONFIG,
     quantile: float = SOFTEST,
     progress: StepFn | None = None,
     should_stop: StopFn | None = None,
@@ -182,23 +181,20 @@ def with_detail(
     array of ``dtype``, its detail above the work size copied from ``exemplar`` (HxWxC, any size at
     the output's scale; converted to ``generated``'s channels). Raises :class:`NoTexture` when the
     exemplar has no textured patch to copy (a flat paint) or an image is over :data:`MAX_PIXELS`.
-    ``config``: the engine's settings, by default :data:`PAINT_CONFIG` for an exemplar with painted (flat)
-    areas, else :data:`CONFIG`. ``progress`` gets a :class:`StepProgress` per search iteration; ``should_stop`` raises
+    ``progress`` gets a :class:`StepProgress` per search iteration; ``should_stop`` raises
     :class:`~singan_core.errors.Cancelled` (see :mod:`.stop`)."""
     c = generated.shape[1]
     ex = match_channels(as_hwc(exemplar), c, dtype)
     work = tuple(generated.shape[-2:])
     if size[0] * size[1] > MAX_PIXELS or ex.shape[0] * ex.shape[1] > MAX_PIXELS:
         raise NoTexture(f"detail synthesis is limited to {MAX_PIXELS / 1e6:.0f} MP outputs and exemplars")
-    src = _unit(to_tensor(ex))
-    flat = flat_areas(src)
-    if config is None:
-        config = PAINT_CONFIG if bool(flat.any()) else CONFIG
     if min(size) < config.patch_size or min(ex.shape[:2]) < config.patch_size:
         raise NoTexture(f"detail synthesis needs images of at least {config.patch_size} px a side")
     levels = plan(work, size, ex.shape[:2], config)
+    src = _unit(to_tensor(ex))
     sources = [resize(src[None], lv.src_hw)[0].clamp(0, 1) for lv in levels]
     key_ok = [textured(s, config.patch_size, quantile) for s in sources]
+    flat = flat_areas(src)
     if bool(flat.any()):  # nor the edges of paint strokes
         key_ok = [
             without_edges(ok, flat, lv, config.patch_size) for ok, lv in zip(key_ok, levels, strict=True)
